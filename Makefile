@@ -1,0 +1,36 @@
+# DeepSwift: `make run` runs the guide, `make test` the tests, `make bench` the benchmarks.
+# Each first installs the Debian packages the library links against, if missing.
+
+SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libsleef-dev zlib1g-dev dataset-fashion-mnist
+SWIFT ?= swift
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+run: deps
+	$(SWIFT) run -c release Guide
+
+test: deps
+	$(SWIFT) test
+
+bench: deps
+	$(SWIFT) run -c release Benchmarks
+
+clean:
+	rm -rf .build

@@ -1,0 +1,42 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "DeepSwift",
+    products: [
+        .library(name: "DeepSwift", targets: ["DeepSwift"]),
+        .library(name: "Autodiff", targets: ["Autodiff"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .executable(name: "Guide", targets: ["Guide"]),
+        .executable(name: "Benchmarks", targets: ["Benchmarks"]),
+    ],
+    targets: [
+        // System libraries, found through pkg-config; `make` installs the Debian packages.
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CSleef", pkgConfig: "sleef",
+            providers: [.apt(["libsleef-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        // Hot vectorized loops, with runtime ISA dispatch through target attributes.
+        .target(name: "CKernels", dependencies: ["CSleef"]),
+
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "Autodiff", dependencies: ["TensorCore"]),
+        .target(name: "DeepSwift", dependencies: ["Autodiff"]),
+
+        .executableTarget(name: "Guide", dependencies: ["DeepSwift"], path: "Examples/Guide"),
+        // Plain C reference loops that the benchmarks compare the library against.
+        .target(name: "CBaselines", path: "Benchmarks/CBaselines"),
+        .executableTarget(
+            name: "Benchmarks", dependencies: ["DeepSwift", "CBLAS", "CBaselines"],
+            path: "Benchmarks/Runner"),
+
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"]),
+        .testTarget(name: "DeepSwiftTests", dependencies: ["DeepSwift"]),
+    ]
+)

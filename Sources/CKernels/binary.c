@@ -1,0 +1,132 @@
+// Elementwise binary ops: arithmetic, comparisons and logic, with stride-0
+// (broadcast) operands handled by dedicated loops so each one vectorizes.
+#include "internal.h"
+#include <math.h>
+
+typedef int (*ck_binary_fn)(ck_binary_op, const void *, ptrdiff_t, const void *, ptrdiff_t,
+                            void *, ptrdiff_t);
+
+#define CK_LOOP(OUT, EXPR) \
+    if (sa == 1 && sb == 1) { \
+        for (ptrdiff_t i = 0; i < n; i++) { T x = a[i], y = b[i]; OUT[i] = (EXPR); } \
+    } else if (sa == 0 && sb == 1) { \
+        const T x = a[0]; \
+        for (ptrdiff_t i = 0; i < n; i++) { T y = b[i]; OUT[i] = (EXPR); } \
+    } else if (sa == 1 && sb == 0) { \
+        const T y = b[0]; \
+        for (ptrdiff_t i = 0; i < n; i++) { T x = a[i]; OUT[i] = (EXPR); } \
+    } else { \
+        for (ptrdiff_t i = 0; i < n; i++) { T x = a[i * sa], y = b[i * sb]; OUT[i] = (EXPR); } \
+    }
+
+#define CK_COMPARISONS \
+    case CK_EQ: CK_LOOP(ob, x == y) break; \
+    case CK_NE: CK_LOOP(ob, x != y) break; \
+    case CK_LT: CK_LOOP(ob, x < y) break; \
+    case CK_LE: CK_LOOP(ob, x <= y) break; \
+    case CK_GT: CK_LOOP(ob, x > y) break; \
+    case CK_GE: CK_LOOP(ob, x >= y) break;
+
+// Floating point: max/min propagate NaN as TensorFlow does.
+#define CK_FLOAT_BINARY(NAME, ATTR, TYPE, POW) \
+    ATTR static int NAME(ck_binary_op op, const void *pa, ptrdiff_t sa, const void *pb, \
+                         ptrdiff_t sb, void *out, ptrdiff_t n) { \
+        typedef TYPE T; \
+        const T *restrict a = pa; const T *restrict b = pb; \
+        T *restrict o = out; uint8_t *restrict ob = out; \
+        switch (op) { \
+        case CK_ADD: CK_LOOP(o, x + y) break; \
+        case CK_SUB: CK_LOOP(o, x - y) break; \
+        case CK_MUL: CK_LOOP(o, x * y) break; \
+        case CK_DIV: CK_LOOP(o, x / y) break; \
+        case CK_MAX: CK_LOOP(o, (x != x || x > y) ? x : y) break; \
+        case CK_MIN: CK_LOOP(o, (x != x || x < y) ? x : y) break; \
+        case CK_POW: CK_LOOP(o, POW(x, y)) break; \
+        CK_COMPARISONS \
+        default: break; \
+        } \
+        return 0; \
+    }
+
+static inline int64_t ck_ipow(int64_t base, int64_t e) {
+    if (e < 0) return base == 1 ? 1 : (base == -1 ? ((e & 1) ? -1 : 1) : 0);
+    uint64_t r = 1, b = (uint64_t)base;
+    while (e) { if (e & 1) r *= b; b *= b; e >>= 1; }
+    return (int64_t)r;
+}
+
+// Integers wrap on overflow (computed in the unsigned type); division truncates
+// toward zero like Swift's, and a zero divisor yields 0 and is reported.
+#define CK_INT_BINARY(NAME, ATTR, TYPE, UTYPE, SIGNED) \
+    ATTR static int NAME(ck_binary_op op, const void *pa, ptrdiff_t sa, const void *pb, \
+                         ptrdiff_t sb, void *out, ptrdiff_t n) { \
+        typedef TYPE T; typedef UTYPE U; \
+        const T *restrict a = pa; const T *restrict b = pb; \
+        T *restrict o = out; uint8_t *restrict ob = out; \
+        int err = 0; \
+        switch (op) { \
+        case CK_ADD: CK_LOOP(o, (T)((U)x + (U)y)) break; \
+        case CK_SUB: CK_LOOP(o, (T)((U)x - (U)y)) break; \
+        case CK_MUL: CK_LOOP(o, (T)((U)x * (U)y)) break; \
+        case CK_DIV: CK_LOOP(o, y == 0 ? (err = 1, (T)0) \
+                                : ((SIGNED) && y == (T)-1) ? (T)((U)0 - (U)x) : (T)(x / y)) break; \
+        case CK_MAX: CK_LOOP(o, x > y ? x : y) break; \
+        case CK_MIN: CK_LOOP(o, x < y ? x : y) break; \
+        case CK_POW: CK_LOOP(o, (T)ck_ipow((int64_t)x, (int64_t)y)) break; \
+        case CK_AND: CK_LOOP(o, x & y) break; \
+        case CK_OR: CK_LOOP(o, x | y) break; \
+        case CK_XOR: CK_LOOP(o, x ^ y) break; \
+        CK_COMPARISONS \
+        default: break; \
+        } \
+        return err; \
+    }
+
+CK_FLOAT_BINARY(bin_f32_avx2, CK_AVX2, float, powf)
+CK_FLOAT_BINARY(bin_f32_base, , float, powf)
+CK_FLOAT_BINARY(bin_f64_avx2, CK_AVX2, double, pow)
+CK_FLOAT_BINARY(bin_f64_base, , double, pow)
+CK_INT_BINARY(bin_i32_avx2, CK_AVX2, int32_t, uint32_t, 1)
+CK_INT_BINARY(bin_i32_base, , int32_t, uint32_t, 1)
+CK_INT_BINARY(bin_i64_avx2, CK_AVX2, int64_t, uint64_t, 1)
+CK_INT_BINARY(bin_i64_base, , int64_t, uint64_t, 1)
+CK_INT_BINARY(bin_u8_avx2, CK_AVX2, uint8_t, uint8_t, 0)
+CK_INT_BINARY(bin_u8_base, , uint8_t, uint8_t, 0)
+
+static ck_binary_fn ck_pick_binary(ck_dtype dt) {
+    int v = ck_isa == 2;
+    switch (dt) {
+    case CK_F32: return v ? bin_f32_avx2 : bin_f32_base;
+    case CK_F64: return v ? bin_f64_avx2 : bin_f64_base;
+    case CK_I32: return v ? bin_i32_avx2 : bin_i32_base;
+    case CK_I64: return v ? bin_i64_avx2 : bin_i64_base;
+    default: return v ? bin_u8_avx2 : bin_u8_base;
+    }
+}
+
+int ck_binary(ck_binary_op op, ck_dtype dt, const void *a, ptrdiff_t sa,
+              const void *b, ptrdiff_t sb, void *out, ptrdiff_t n) {
+    ck_enter();
+    return ck_pick_binary(dt)(op, a, sa, b, sb, out, n);
+}
+
+int ck_binary_nd(ck_binary_op op, ck_dtype dt, int rank, const ptrdiff_t *shape,
+                 const void *a, const ptrdiff_t *astrides,
+                 const void *b, const ptrdiff_t *bstrides, void *out) {
+    ck_enter();
+    ck_binary_fn fn = ck_pick_binary(dt);
+    size_t in_size = ck_size(dt);
+    size_t out_size = op >= CK_EQ && op <= CK_GE ? 1 : in_size;
+    ptrdiff_t n = shape[rank - 1];
+    int err = 0;
+    ptrdiff_t out_off = 0;
+    CK_ODOMETER_BEGIN(rank, shape)
+        ptrdiff_t ao = ck_offset(rank, ck_idx_, astrides);
+        ptrdiff_t bo = ck_offset(rank, ck_idx_, bstrides);
+        err |= fn(op, (const char *)a + ao * in_size, astrides[rank - 1],
+                  (const char *)b + bo * in_size, bstrides[rank - 1],
+                  (char *)out + out_off * out_size, n);
+        out_off += n;
+    CK_ODOMETER_END(rank, shape)
+    return err;
+}

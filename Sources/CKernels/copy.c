@@ -1,0 +1,99 @@
+// Data movement and conversion: strided copies (transpose, slicing, broadcasting,
+// concatenation), select, casts, fills and clipping.
+#include "internal.h"
+
+#define CK_STRIDED_ROW(T) { \
+        const T *s = (const T *)src + so; T *d = (T *)dst + dof; \
+        for (ptrdiff_t i = 0; i < n; i++) d[i * ds] = s[i * ss]; }
+
+void ck_copy_nd(size_t elem_size, int rank, const ptrdiff_t *shape,
+                const void *src, const ptrdiff_t *sstrides,
+                void *dst, const ptrdiff_t *dstrides) {
+    if (rank == 0) { memcpy(dst, src, elem_size); return; }
+    ptrdiff_t n = shape[rank - 1], ss = sstrides[rank - 1], ds = dstrides[rank - 1];
+    CK_ODOMETER_BEGIN(rank, shape)
+        ptrdiff_t so = ck_offset(rank, ck_idx_, sstrides);
+        ptrdiff_t dof = ck_offset(rank, ck_idx_, dstrides);
+        if (ss == 1 && ds == 1) {
+            memcpy((char *)dst + dof * elem_size, (const char *)src + so * elem_size, (size_t)n * elem_size);
+        } else {
+            switch (elem_size) {
+            case 1: CK_STRIDED_ROW(uint8_t) break;
+            case 2: CK_STRIDED_ROW(uint16_t) break;
+            case 4: CK_STRIDED_ROW(uint32_t) break;
+            default: CK_STRIDED_ROW(uint64_t) break;
+            }
+        }
+    CK_ODOMETER_END(rank, shape)
+}
+
+#define CK_SELECT_ROW(T) { \
+        const T *pa = (const T *)a + ao, *pb = (const T *)b + bo; T *d = (T *)out + oo; \
+        const uint8_t *pc = cond + co; \
+        for (ptrdiff_t i = 0; i < n; i++) d[i] = pc[i * cs] ? pa[i * as] : pb[i * bs]; }
+
+void ck_select_nd(size_t elem_size, int rank, const ptrdiff_t *shape,
+                  const uint8_t *cond, const ptrdiff_t *cstrides,
+                  const void *a, const ptrdiff_t *astrides,
+                  const void *b, const ptrdiff_t *bstrides, void *out) {
+    ptrdiff_t n = shape[rank - 1];
+    ptrdiff_t cs = cstrides[rank - 1], as = astrides[rank - 1], bs = bstrides[rank - 1];
+    ptrdiff_t oo = 0;
+    CK_ODOMETER_BEGIN(rank, shape)
+        ptrdiff_t co = ck_offset(rank, ck_idx_, cstrides);
+        ptrdiff_t ao = ck_offset(rank, ck_idx_, astrides);
+        ptrdiff_t bo = ck_offset(rank, ck_idx_, bstrides);
+        switch (elem_size) {
+        case 1: CK_SELECT_ROW(uint8_t) break;
+        case 4: CK_SELECT_ROW(uint32_t) break;
+        default: CK_SELECT_ROW(uint64_t) break;
+        }
+        oo += n;
+    CK_ODOMETER_END(rank, shape)
+}
+
+// Casts: every pair of dtypes; to bool means "is nonzero".
+#define CK_CAST_TO(FROMT, x, to, out, n) \
+    switch (to) { \
+    case CK_F32: { float *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = (float)x[i]; } break; \
+    case CK_F64: { double *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = (double)x[i]; } break; \
+    case CK_I32: { int32_t *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = (int32_t)x[i]; } break; \
+    case CK_I64: { int64_t *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = (int64_t)x[i]; } break; \
+    case CK_U8: { uint8_t *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = (uint8_t)x[i]; } break; \
+    case CK_BOOL: { uint8_t *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = x[i] != 0; } break; \
+    }
+
+void ck_cast(ck_dtype from, const void *px, ck_dtype to, void *out, ptrdiff_t n) {
+    switch (from) {
+    case CK_F32: { const float *x = px; CK_CAST_TO(float, x, to, out, n) } break;
+    case CK_F64: { const double *x = px; CK_CAST_TO(double, x, to, out, n) } break;
+    case CK_I32: { const int32_t *x = px; CK_CAST_TO(int32_t, x, to, out, n) } break;
+    case CK_I64: { const int64_t *x = px; CK_CAST_TO(int64_t, x, to, out, n) } break;
+    default: { const uint8_t *x = px; CK_CAST_TO(uint8_t, x, to, out, n) } break;
+    }
+}
+
+void ck_fill(ck_dtype dt, void *out, double value, ptrdiff_t n) {
+    switch (dt) {
+    case CK_F32: { float v = (float)value, *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = v; } break;
+    case CK_F64: { double *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = value; } break;
+    case CK_I32: { int32_t v = (int32_t)value, *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = v; } break;
+    case CK_I64: { int64_t v = (int64_t)value, *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = v; } break;
+    case CK_U8: memset(out, (uint8_t)value, (size_t)n); break;
+    case CK_BOOL: memset(out, value != 0, (size_t)n); break;
+    }
+}
+
+#define CK_CLIP(T) { \
+        const T *x = px; T *o = out; T l = (T)lo, h = (T)hi; \
+        for (ptrdiff_t i = 0; i < n; i++) { T v = x[i]; o[i] = v < l ? l : (v > h ? h : v); } }
+
+void ck_clip(ck_dtype dt, const void *px, double lo, double hi, void *out, ptrdiff_t n) {
+    switch (dt) {
+    case CK_F32: CK_CLIP(float) break;
+    case CK_F64: CK_CLIP(double) break;
+    case CK_I32: CK_CLIP(int32_t) break;
+    case CK_I64: CK_CLIP(int64_t) break;
+    default: CK_CLIP(uint8_t) break;
+    }
+}

@@ -1,0 +1,81 @@
+// CKernels: the hot loops of DeepSwift's tensor core.
+//
+// Every entry point takes raw buffers and element counts; the Swift side checks
+// shapes and dtypes before calling. Each loop is compiled twice, for AVX2+FMA and
+// for the x86-64 baseline, and the variant is chosen once at run time.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    CK_F32 = 0, CK_F64 = 1, CK_I32 = 2, CK_I64 = 3, CK_U8 = 4, CK_BOOL = 5
+} ck_dtype;
+
+typedef enum {
+    CK_ADD = 0, CK_SUB, CK_MUL, CK_DIV, CK_MAX, CK_MIN, CK_POW,
+    // Comparisons write 0/1 bytes (the bool dtype).
+    CK_EQ, CK_NE, CK_LT, CK_LE, CK_GT, CK_GE,
+    // Logical ops on bool inputs.
+    CK_AND, CK_OR, CK_XOR
+} ck_binary_op;
+
+typedef enum {
+    CK_NEG = 0, CK_ABS, CK_SIGN, CK_SQUARE, CK_SQRT, CK_RSQRT, CK_EXP, CK_LOG,
+    CK_LOG1P, CK_EXPM1, CK_TANH, CK_SIGMOID, CK_RELU, CK_SOFTPLUS, CK_SIN, CK_COS,
+    CK_FLOOR, CK_CEIL, CK_ROUND, CK_RECIPROCAL, CK_NOT
+} ck_unary_op;
+
+typedef enum { CK_SUM = 0, CK_PROD, CK_MAXR, CK_MINR, CK_ANY, CK_ALL } ck_reduce_op;
+
+/// Which instruction set the kernels run with: 2 = AVX2+FMA, 0 = baseline.
+int ck_isa_level(void);
+
+/// out[i] = a[i*sa] op b[i*sb] for i in 0..<n (strides in elements, usually 0 or 1).
+/// Comparisons write bytes. Returns nonzero if an integer division by zero was seen.
+int ck_binary(ck_binary_op op, ck_dtype dt, const void *a, ptrdiff_t sa,
+              const void *b, ptrdiff_t sb, void *out, ptrdiff_t n);
+
+/// The N-d broadcasting form: `shape` is the output's shape (rank >= 1), the strides
+/// are in elements (0 on broadcast axes); the output is contiguous.
+int ck_binary_nd(ck_binary_op op, ck_dtype dt, int rank, const ptrdiff_t *shape,
+                 const void *a, const ptrdiff_t *astrides,
+                 const void *b, const ptrdiff_t *bstrides, void *out);
+
+/// out[i] = op(x[i]) for contiguous buffers of one dtype.
+void ck_unary(ck_unary_op op, ck_dtype dt, const void *x, void *out, ptrdiff_t n);
+
+/// x clipped to [lo, hi] (scalars given as doubles, converted to the dtype).
+void ck_clip(ck_dtype dt, const void *x, double lo, double hi, void *out, ptrdiff_t n);
+
+/// Fills n elements with one value.
+void ck_fill(ck_dtype dt, void *out, double value, ptrdiff_t n);
+
+/// Converts n elements between dtypes (bool results are 0/1).
+void ck_cast(ck_dtype from, const void *x, ck_dtype to, void *out, ptrdiff_t n);
+
+/// Reduces the middle axis of a contiguous [outer, r, inner] buffer into [outer, inner].
+void ck_reduce(ck_reduce_op op, ck_dtype dt, ptrdiff_t outer, ptrdiff_t r, ptrdiff_t inner,
+               const void *x, void *out);
+
+/// Index of the max (is_max = 1) or min along the middle axis of [outer, r, inner],
+/// first occurrence wins, written as int64.
+void ck_argreduce(int is_max, ck_dtype dt, ptrdiff_t outer, ptrdiff_t r, ptrdiff_t inner,
+                  const void *x, int64_t *out);
+
+/// out = where(cond, a, b) with broadcasting strides as in ck_binary_nd.
+void ck_select_nd(size_t elem_size, int rank, const ptrdiff_t *shape,
+                  const uint8_t *cond, const ptrdiff_t *cstrides,
+                  const void *a, const ptrdiff_t *astrides,
+                  const void *b, const ptrdiff_t *bstrides, void *out);
+
+/// Strided N-d copy of elements of `elem_size` bytes; strides in elements.
+void ck_copy_nd(size_t elem_size, int rank, const ptrdiff_t *shape,
+                const void *src, const ptrdiff_t *sstrides,
+                void *dst, const ptrdiff_t *dstrides);
+
+/// Sets flush-to-zero and denormals-are-zero on the calling thread (as TensorFlow does).
+void ck_flush_denormals(void);
+
+#endif

@@ -1,0 +1,163 @@
+// Elementwise unary math. Transcendentals run through SLEEF's AVX2 functions
+// (libm in a loop does not vectorize because of errno); the baseline path uses libm.
+#include "internal.h"
+#include <math.h>
+
+// One AVX2 loop per op: full vectors, then the tail through a zero-padded vector.
+#define CK_VMAP(NAME, T, V, W, LOAD, STORE, VEXPR) \
+    CK_AVX2 static void NAME(const T *restrict px, T *restrict po, ptrdiff_t n) { \
+        ptrdiff_t i = 0; \
+        for (; i + W <= n; i += W) { V x = LOAD(px + i); STORE(po + i, (VEXPR)); } \
+        if (i < n) { \
+            T buf[W] = {0}; \
+            memcpy(buf, px + i, (size_t)(n - i) * sizeof(T)); \
+            V x = LOAD(buf); STORE(buf, (VEXPR)); \
+            memcpy(po + i, buf, (size_t)(n - i) * sizeof(T)); \
+        } \
+    }
+
+#define CK_SMAP(NAME, T, EXPR) \
+    static void NAME(const T *restrict px, T *restrict po, ptrdiff_t n) { \
+        for (ptrdiff_t i = 0; i < n; i++) { T x = px[i]; po[i] = (EXPR); } \
+    }
+
+// ---- float32, AVX2 ----
+#define F8(NAME, EXPR) CK_VMAP(NAME, float, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, EXPR)
+#define S8(v) _mm256_set1_ps(v)
+#define ABS8(x) _mm256_andnot_ps(S8(-0.0f), x)
+F8(f32v_neg, _mm256_xor_ps(x, S8(-0.0f)))
+F8(f32v_abs, ABS8(x))
+F8(f32v_sign, _mm256_sub_ps(_mm256_and_ps(_mm256_cmp_ps(x, S8(0), _CMP_GT_OQ), S8(1)),
+                            _mm256_and_ps(_mm256_cmp_ps(x, S8(0), _CMP_LT_OQ), S8(1))))
+F8(f32v_square, _mm256_mul_ps(x, x))
+F8(f32v_sqrt, _mm256_sqrt_ps(x))
+F8(f32v_rsqrt, _mm256_div_ps(S8(1), _mm256_sqrt_ps(x)))
+F8(f32v_exp, Sleef_expf8_u10avx2(x))
+F8(f32v_log, Sleef_logf8_u10avx2(x))
+F8(f32v_log1p, Sleef_log1pf8_u10avx2(x))
+F8(f32v_expm1, Sleef_expm1f8_u10avx2(x))
+F8(f32v_tanh, Sleef_tanhf8_u10avx2(x))
+F8(f32v_sigmoid, _mm256_div_ps(S8(1), _mm256_add_ps(S8(1), Sleef_expf8_u10avx2(_mm256_xor_ps(x, S8(-0.0f))))))
+F8(f32v_relu, _mm256_max_ps(S8(0), x))
+F8(f32v_softplus, _mm256_add_ps(_mm256_max_ps(S8(0), x),
+                                Sleef_log1pf8_u10avx2(Sleef_expf8_u10avx2(_mm256_xor_ps(ABS8(x), S8(-0.0f))))))
+F8(f32v_sin, Sleef_sinf8_u10avx2(x))
+F8(f32v_cos, Sleef_cosf8_u10avx2(x))
+F8(f32v_floor, _mm256_round_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
+F8(f32v_ceil, _mm256_round_ps(x, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC))
+F8(f32v_round, _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+F8(f32v_reciprocal, _mm256_div_ps(S8(1), x))
+
+// ---- float64, AVX2 ----
+#define D4(NAME, EXPR) CK_VMAP(NAME, double, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, EXPR)
+#define S4(v) _mm256_set1_pd(v)
+#define ABS4(x) _mm256_andnot_pd(S4(-0.0), x)
+D4(f64v_neg, _mm256_xor_pd(x, S4(-0.0)))
+D4(f64v_abs, ABS4(x))
+D4(f64v_sign, _mm256_sub_pd(_mm256_and_pd(_mm256_cmp_pd(x, S4(0), _CMP_GT_OQ), S4(1)),
+                            _mm256_and_pd(_mm256_cmp_pd(x, S4(0), _CMP_LT_OQ), S4(1))))
+D4(f64v_square, _mm256_mul_pd(x, x))
+D4(f64v_sqrt, _mm256_sqrt_pd(x))
+D4(f64v_rsqrt, _mm256_div_pd(S4(1), _mm256_sqrt_pd(x)))
+D4(f64v_exp, Sleef_expd4_u10avx2(x))
+D4(f64v_log, Sleef_logd4_u10avx2(x))
+D4(f64v_log1p, Sleef_log1pd4_u10avx2(x))
+D4(f64v_expm1, Sleef_expm1d4_u10avx2(x))
+D4(f64v_tanh, Sleef_tanhd4_u10avx2(x))
+D4(f64v_sigmoid, _mm256_div_pd(S4(1), _mm256_add_pd(S4(1), Sleef_expd4_u10avx2(_mm256_xor_pd(x, S4(-0.0))))))
+D4(f64v_relu, _mm256_max_pd(S4(0), x))
+D4(f64v_softplus, _mm256_add_pd(_mm256_max_pd(S4(0), x),
+                                Sleef_log1pd4_u10avx2(Sleef_expd4_u10avx2(_mm256_xor_pd(ABS4(x), S4(-0.0))))))
+D4(f64v_sin, Sleef_sind4_u10avx2(x))
+D4(f64v_cos, Sleef_cosd4_u10avx2(x))
+D4(f64v_floor, _mm256_round_pd(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
+D4(f64v_ceil, _mm256_round_pd(x, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC))
+D4(f64v_round, _mm256_round_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+D4(f64v_reciprocal, _mm256_div_pd(S4(1), x))
+
+// ---- baseline (scalar libm), generic over float and double ----
+#define CK_SCALAR_FLOAT_SET(P, T, SUF) \
+    CK_SMAP(P##_neg, T, -x) \
+    CK_SMAP(P##_abs, T, fabs##SUF(x)) \
+    CK_SMAP(P##_sign, T, (T)((x > 0) - (x < 0))) \
+    CK_SMAP(P##_square, T, x * x) \
+    CK_SMAP(P##_sqrt, T, sqrt##SUF(x)) \
+    CK_SMAP(P##_rsqrt, T, 1 / sqrt##SUF(x)) \
+    CK_SMAP(P##_exp, T, exp##SUF(x)) \
+    CK_SMAP(P##_log, T, log##SUF(x)) \
+    CK_SMAP(P##_log1p, T, log1p##SUF(x)) \
+    CK_SMAP(P##_expm1, T, expm1##SUF(x)) \
+    CK_SMAP(P##_tanh, T, tanh##SUF(x)) \
+    CK_SMAP(P##_sigmoid, T, 1 / (1 + exp##SUF(-x))) \
+    CK_SMAP(P##_relu, T, x > 0 ? x : (x != x ? x : 0)) \
+    CK_SMAP(P##_softplus, T, (x > 0 ? x : 0) + log1p##SUF(exp##SUF(-fabs##SUF(x)))) \
+    CK_SMAP(P##_sin, T, sin##SUF(x)) \
+    CK_SMAP(P##_cos, T, cos##SUF(x)) \
+    CK_SMAP(P##_floor, T, floor##SUF(x)) \
+    CK_SMAP(P##_ceil, T, ceil##SUF(x)) \
+    CK_SMAP(P##_round, T, nearbyint##SUF(x)) \
+    CK_SMAP(P##_reciprocal, T, 1 / x)
+CK_SCALAR_FLOAT_SET(f32s, float, f)
+CK_SCALAR_FLOAT_SET(f64s, double, )
+
+#define CK_FLOAT_CASES(P) \
+    case CK_NEG: P##_neg(x, o, n); break; \
+    case CK_ABS: P##_abs(x, o, n); break; \
+    case CK_SIGN: P##_sign(x, o, n); break; \
+    case CK_SQUARE: P##_square(x, o, n); break; \
+    case CK_SQRT: P##_sqrt(x, o, n); break; \
+    case CK_RSQRT: P##_rsqrt(x, o, n); break; \
+    case CK_EXP: P##_exp(x, o, n); break; \
+    case CK_LOG: P##_log(x, o, n); break; \
+    case CK_LOG1P: P##_log1p(x, o, n); break; \
+    case CK_EXPM1: P##_expm1(x, o, n); break; \
+    case CK_TANH: P##_tanh(x, o, n); break; \
+    case CK_SIGMOID: P##_sigmoid(x, o, n); break; \
+    case CK_RELU: P##_relu(x, o, n); break; \
+    case CK_SOFTPLUS: P##_softplus(x, o, n); break; \
+    case CK_SIN: P##_sin(x, o, n); break; \
+    case CK_COS: P##_cos(x, o, n); break; \
+    case CK_FLOOR: P##_floor(x, o, n); break; \
+    case CK_CEIL: P##_ceil(x, o, n); break; \
+    case CK_ROUND: P##_round(x, o, n); break; \
+    case CK_RECIPROCAL: P##_reciprocal(x, o, n); break; \
+    default: break;
+
+// ---- integers: the ops that keep integers integers ----
+#define CK_INT_UNARY(NAME, TYPE, UTYPE) \
+    static void NAME(ck_unary_op op, const TYPE *restrict x, TYPE *restrict o, ptrdiff_t n) { \
+        typedef TYPE T; typedef UTYPE U; \
+        switch (op) { \
+        case CK_NEG: for (ptrdiff_t i = 0; i < n; i++) o[i] = (T)((U)0 - (U)x[i]); break; \
+        case CK_ABS: for (ptrdiff_t i = 0; i < n; i++) o[i] = x[i] < 0 ? (T)((U)0 - (U)x[i]) : x[i]; break; \
+        case CK_SIGN: for (ptrdiff_t i = 0; i < n; i++) o[i] = (T)((x[i] > 0) - (x[i] < 0)); break; \
+        case CK_SQUARE: for (ptrdiff_t i = 0; i < n; i++) o[i] = (T)((U)x[i] * (U)x[i]); break; \
+        case CK_RELU: for (ptrdiff_t i = 0; i < n; i++) o[i] = x[i] > 0 ? x[i] : 0; break; \
+        case CK_NOT: for (ptrdiff_t i = 0; i < n; i++) o[i] = !x[i]; break; \
+        default: for (ptrdiff_t i = 0; i < n; i++) o[i] = x[i]; break; \
+        } \
+    }
+CK_INT_UNARY(i32_unary, int32_t, uint32_t)
+CK_INT_UNARY(i64_unary, int64_t, uint64_t)
+CK_INT_UNARY(u8_unary, uint8_t, uint8_t)
+
+void ck_unary(ck_unary_op op, ck_dtype dt, const void *px, void *po, ptrdiff_t n) {
+    ck_enter();
+    switch (dt) {
+    case CK_F32: {
+        const float *x = px; float *o = po;
+        if (ck_isa == 2) { switch (op) { CK_FLOAT_CASES(f32v) } }
+        else { switch (op) { CK_FLOAT_CASES(f32s) } }
+        break;
+    }
+    case CK_F64: {
+        const double *x = px; double *o = po;
+        if (ck_isa == 2) { switch (op) { CK_FLOAT_CASES(f64v) } }
+        else { switch (op) { CK_FLOAT_CASES(f64s) } }
+        break;
+    }
+    case CK_I32: i32_unary(op, px, po, n); break;
+    case CK_I64: i64_unary(op, px, po, n); break;
+    default: u8_unary(op, px, po, n); break;
+    }
+}

@@ -1,0 +1,163 @@
+import CKernels
+
+extension Tensor {
+    /// A rank-0 tensor of `dtype` holding `value` (converted as C converts).
+    @inlinable public init(_ value: Double, dtype: DType) {
+        self.init(uninitializedShape: [], dtype: dtype)
+        ck_fill(dtype.ck, storage.data, value, 1)
+    }
+
+    /// Runs one elementwise binary kernel with NumPy broadcasting.
+    @usableFromInline
+    static func binary(_ op: ck_binary_op, _ a: Tensor, _ b: Tensor, _ name: StaticString) -> Tensor {
+        precondition(a.dtype == b.dtype,
+                     "\(name): dtype mismatch: \(a.dtype) vs \(b.dtype) (shapes \(a.shape) and \(b.shape)); use cast(to:)\(currentScopeDescription)")
+        let isComparison = op.rawValue >= CK_EQ.rawValue && op.rawValue <= CK_GE.rawValue
+        let outType: DType = isComparison ? .bool : a.dtype
+        let err: Int32
+        let out: Tensor
+        if a.shape == b.shape {
+            out = Tensor(uninitializedShape: a.shape, dtype: outType)
+            err = ck_binary(op, a.dtype.ck, a.storage.data, 1, b.storage.data, 1, out.storage.data, a.count)
+        } else if b.count == 1 && b.rank <= a.rank {
+            out = Tensor(uninitializedShape: a.shape, dtype: outType)
+            err = ck_binary(op, a.dtype.ck, a.storage.data, 1, b.storage.data, 0, out.storage.data, a.count)
+        } else if a.count == 1 && a.rank <= b.rank {
+            out = Tensor(uninitializedShape: b.shape, dtype: outType)
+            err = ck_binary(op, a.dtype.ck, a.storage.data, 0, b.storage.data, 1, out.storage.data, b.count)
+        } else {
+            let shape = broadcastShape(a.shape, b.shape, op: "\(name)")
+            out = Tensor(uninitializedShape: shape, dtype: outType)
+            if out.count > 0 {
+                var strides = [broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape)]
+                let dims = coalesceAxes(shape.dimensions, &strides)
+                err = ck_binary_nd(op, a.dtype.ck, Int32(dims.count), dims, a.storage.data, strides[0],
+                                   b.storage.data, strides[1], out.storage.data)
+            } else {
+                err = 0
+            }
+        }
+        precondition(err == 0, "\(name): integer division by zero\(currentScopeDescription)")
+        return out
+    }
+
+    @inlinable static func requireArithmetic(_ t: Tensor, _ name: StaticString) {
+        precondition(t.dtype != .bool, "\(name): arithmetic is not defined on bool tensors; cast(to:) a number type first\(currentScopeDescription)")
+    }
+}
+
+// MARK: - Arithmetic operators
+
+extension Tensor {
+    /// Elementwise sum with broadcasting.
+    @inlinable public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+        requireArithmetic(lhs, "add")
+        return binary(CK_ADD, lhs, rhs, "add")
+    }
+    /// Elementwise difference with broadcasting.
+    @inlinable public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+        requireArithmetic(lhs, "subtract")
+        return binary(CK_SUB, lhs, rhs, "subtract")
+    }
+    /// Elementwise product with broadcasting.
+    @inlinable public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        requireArithmetic(lhs, "multiply")
+        return binary(CK_MUL, lhs, rhs, "multiply")
+    }
+    /// Elementwise quotient with broadcasting; integer division truncates toward
+    /// zero, and an integer division by zero traps.
+    @inlinable public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+        requireArithmetic(lhs, "divide")
+        return binary(CK_DIV, lhs, rhs, "divide")
+    }
+    /// Elementwise negation.
+    @inlinable public static prefix func - (x: Tensor) -> Tensor {
+        requireArithmetic(x, "negate")
+        return x.unary(CK_NEG)
+    }
+
+    // A Swift number operand takes the tensor's dtype: `x * 2` keeps x's dtype.
+    @inlinable public static func + (lhs: Tensor, rhs: Double) -> Tensor { lhs + Tensor(rhs, dtype: lhs.dtype) }
+    @inlinable public static func + (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) + rhs }
+    @inlinable public static func - (lhs: Tensor, rhs: Double) -> Tensor { lhs - Tensor(rhs, dtype: lhs.dtype) }
+    @inlinable public static func - (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) - rhs }
+    @inlinable public static func * (lhs: Tensor, rhs: Double) -> Tensor { lhs * Tensor(rhs, dtype: lhs.dtype) }
+    @inlinable public static func * (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) * rhs }
+    @inlinable public static func / (lhs: Tensor, rhs: Double) -> Tensor { lhs / Tensor(rhs, dtype: lhs.dtype) }
+    @inlinable public static func / (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) / rhs }
+
+    @inlinable public static func += (lhs: inout Tensor, rhs: Tensor) { lhs = lhs + rhs }
+    @inlinable public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
+    @inlinable public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs * rhs }
+    @inlinable public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs / rhs }
+    @inlinable public static func += (lhs: inout Tensor, rhs: Double) { lhs = lhs + rhs }
+    @inlinable public static func -= (lhs: inout Tensor, rhs: Double) { lhs = lhs - rhs }
+    @inlinable public static func *= (lhs: inout Tensor, rhs: Double) { lhs = lhs * rhs }
+    @inlinable public static func /= (lhs: inout Tensor, rhs: Double) { lhs = lhs / rhs }
+}
+
+/// `x` raised to the power `y`, elementwise with broadcasting.
+@inlinable public func pow(_ x: Tensor, _ y: Tensor) -> Tensor {
+    Tensor.requireArithmetic(x, "pow")
+    return Tensor.binary(CK_POW, x, y, "pow")
+}
+/// `x` raised to the power `y` (converted to x's dtype).
+@inlinable public func pow(_ x: Tensor, _ y: Double) -> Tensor { pow(x, Tensor(y, dtype: x.dtype)) }
+
+/// The larger of the two, elementwise with broadcasting (NaN wins, as in TensorFlow).
+@inlinable public func maximum(_ x: Tensor, _ y: Tensor) -> Tensor {
+    Tensor.requireArithmetic(x, "maximum")
+    return Tensor.binary(CK_MAX, x, y, "maximum")
+}
+@inlinable public func maximum(_ x: Tensor, _ y: Double) -> Tensor { maximum(x, Tensor(y, dtype: x.dtype)) }
+
+/// The smaller of the two, elementwise with broadcasting (NaN wins, as in TensorFlow).
+@inlinable public func minimum(_ x: Tensor, _ y: Tensor) -> Tensor {
+    Tensor.requireArithmetic(x, "minimum")
+    return Tensor.binary(CK_MIN, x, y, "minimum")
+}
+@inlinable public func minimum(_ x: Tensor, _ y: Double) -> Tensor { minimum(x, Tensor(y, dtype: x.dtype)) }
+
+// MARK: - Comparisons and logic (results are bool tensors)
+
+extension Tensor {
+    /// Elementwise `==`, giving a bool tensor. (`==` compares whole tensors.)
+    @inlinable public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_EQ, lhs, rhs, "equal") }
+    /// Elementwise `!=`, giving a bool tensor.
+    @inlinable public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_NE, lhs, rhs, "notEqual") }
+    /// Elementwise `<`, giving a bool tensor.
+    @inlinable public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LT, lhs, rhs, "less") }
+    /// Elementwise `<=`, giving a bool tensor.
+    @inlinable public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LE, lhs, rhs, "lessEqual") }
+    /// Elementwise `>`, giving a bool tensor.
+    @inlinable public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GT, lhs, rhs, "greater") }
+    /// Elementwise `>=`, giving a bool tensor.
+    @inlinable public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GE, lhs, rhs, "greaterEqual") }
+
+    @inlinable public static func .== (lhs: Tensor, rhs: Double) -> Tensor { lhs .== Tensor(rhs, dtype: lhs.dtype) }
+    @inlinable public static func .!= (lhs: Tensor, rhs: Double) -> Tensor { lhs .!= Tensor(rhs, dtype: lhs.dtype) }
+    @inlinable public static func .< (lhs: Tensor, rhs: Double) -> Tensor { lhs .< Tensor(rhs, dtype: lhs.dtype) }
+    @inlinable public static func .<= (lhs: Tensor, rhs: Double) -> Tensor { lhs .<= Tensor(rhs, dtype: lhs.dtype) }
+    @inlinable public static func .> (lhs: Tensor, rhs: Double) -> Tensor { lhs .> Tensor(rhs, dtype: lhs.dtype) }
+    @inlinable public static func .>= (lhs: Tensor, rhs: Double) -> Tensor { lhs .>= Tensor(rhs, dtype: lhs.dtype) }
+}
+
+@inlinable func requireBool(_ t: Tensor, _ name: StaticString) {
+    precondition(t.dtype == .bool, "\(name): expected a bool tensor, got \(t.dtype)\(currentScopeDescription)")
+}
+
+/// Elementwise logical AND of two bool tensors.
+@inlinable public func logicalAnd(_ x: Tensor, _ y: Tensor) -> Tensor {
+    requireBool(x, "logicalAnd")
+    return Tensor.binary(CK_AND, x, y, "logicalAnd")
+}
+/// Elementwise logical OR of two bool tensors.
+@inlinable public func logicalOr(_ x: Tensor, _ y: Tensor) -> Tensor {
+    requireBool(x, "logicalOr")
+    return Tensor.binary(CK_OR, x, y, "logicalOr")
+}
+/// Elementwise logical NOT of a bool tensor.
+@inlinable public func logicalNot(_ x: Tensor) -> Tensor {
+    requireBool(x, "logicalNot")
+    return x.unary(CK_NOT)
+}

@@ -1,0 +1,163 @@
+import CKernels
+
+extension Tensor {
+    /// Reduces the given axes (all when nil) with one kernel pass per run of
+    /// adjacent axes.
+    @usableFromInline
+    func reduce(_ op: ck_reduce_op, axes: [Int]?, keepDims: Bool, _ name: StaticString) -> Tensor {
+        let reduced = normalizedAxes(axes, name)
+        var current = self
+        // Walk runs of adjacent reduced axes from the innermost, so earlier axis
+        // numbers stay valid; each run is one [outer, r, inner] kernel call.
+        var i = reduced.count - 1
+        while i >= 0 {
+            var start = i
+            while start > 0 && reduced[start - 1] == reduced[start] - 1 { start -= 1 }
+            let lo = reduced[start], hi = reduced[i]
+            let dims = current.shape.dimensions
+            let outer = dims[..<lo].reduce(1, *)
+            let r = dims[lo...hi].reduce(1, *)
+            let inner = dims[(hi + 1)...].reduce(1, *)
+            var outDims = Array(dims[..<lo])
+            outDims.append(contentsOf: dims[(hi + 1)...])
+            let out = Tensor(uninitializedShape: TensorShape(outDims), dtype: current.dtype)
+            ck_reduce(op, dtype.ck, outer, r, inner, current.storage.data, out.storage.data)
+            current = out
+            i = start - 1
+        }
+        if keepDims {
+            var dims = shape.dimensions
+            for a in reduced { dims[a] = 1 }
+            current.shape = TensorShape(dims)
+        }
+        return current
+    }
+
+    /// Sorted, unique, non-negative axes; nil means every axis.
+    @usableFromInline func normalizedAxes(_ axes: [Int]?, _ name: StaticString) -> [Int] {
+        guard let axes else { return Array(0..<rank) }
+        let normalized = axes.map { shape.normalizedAxis($0, op: "\(name)") }
+        let unique = Array(Set(normalized)).sorted()
+        precondition(unique.count == normalized.count, "\(name): repeated axis in \(axes)")
+        return unique
+    }
+
+    @usableFromInline func requireNumeric(_ name: StaticString) {
+        precondition(dtype != .bool, "\(name): not defined on bool tensors; cast(to:) a number type first\(currentScopeDescription)")
+    }
+
+    /// The sum over `axes` (every axis when nil), as `tf.reduce_sum`.
+    ///
+    /// ```swift
+    /// Tensor([[1, 2], [3, 4]]).sum(axes: [0])   // [4 6]
+    /// ```
+    public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        requireNumeric("sum")
+        return reduce(CK_SUM, axes: axes, keepDims: keepDims, "sum")
+    }
+    /// The sum along one axis.
+    public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
+
+    /// The product over `axes` (every axis when nil).
+    public func prod(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        requireNumeric("prod")
+        return reduce(CK_PROD, axes: axes, keepDims: keepDims, "prod")
+    }
+    /// The product along one axis.
+    public func prod(axis: Int, keepDims: Bool = false) -> Tensor { prod(axes: [axis], keepDims: keepDims) }
+
+    /// The maximum over `axes` (every axis when nil); -inf for an empty float reduction.
+    public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        requireNumeric("max")
+        return reduce(CK_MAXR, axes: axes, keepDims: keepDims, "max")
+    }
+    /// The maximum along one axis.
+    public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }
+
+    /// The minimum over `axes` (every axis when nil); +inf for an empty float reduction.
+    public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        requireNumeric("min")
+        return reduce(CK_MINR, axes: axes, keepDims: keepDims, "min")
+    }
+    /// The minimum along one axis.
+    public func min(axis: Int, keepDims: Bool = false) -> Tensor { min(axes: [axis], keepDims: keepDims) }
+
+    /// The mean over `axes` (every axis when nil). Integer means truncate, as in TensorFlow.
+    public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        requireNumeric("mean")
+        let reduced = normalizedAxes(axes, "mean")
+        let n = reduced.reduce(1) { $0 * shape[$1] }
+        let s = reduce(CK_SUM, axes: reduced, keepDims: keepDims, "mean")
+        if dtype.isFloatingPoint { return s * (1.0 / Double(n)) }
+        return n == 0 ? s : s / Double(n)
+    }
+    /// The mean along one axis.
+    public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
+
+    /// Whether any element is true over `axes` (every axis when nil); bool tensors only.
+    public func any(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        requireBool(self, "any")
+        return reduce(CK_ANY, axes: axes, keepDims: keepDims, "any")
+    }
+    /// Whether every element is true over `axes` (every axis when nil); bool tensors only.
+    public func all(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        requireBool(self, "all")
+        return reduce(CK_ALL, axes: axes, keepDims: keepDims, "all")
+    }
+    /// Whether every element of a bool tensor is true (true when empty).
+    public func all() -> Bool { all(axes: nil).scalar(as: Bool.self) }
+    /// Whether any element of a bool tensor is true (false when empty).
+    public func any() -> Bool { any(axes: nil).scalar(as: Bool.self) }
+
+    /// The index of the largest element along `axis`, as int64 (first one on ties).
+    public func argmax(axis: Int = -1) -> Tensor { argReduce(isMax: true, axis: axis, "argmax") }
+    /// The index of the smallest element along `axis`, as int64 (first one on ties).
+    public func argmin(axis: Int = -1) -> Tensor { argReduce(isMax: false, axis: axis, "argmin") }
+
+    func argReduce(isMax: Bool, axis: Int, _ name: StaticString) -> Tensor {
+        requireNumeric(name)
+        let a = shape.normalizedAxis(axis, op: "\(name)")
+        precondition(shape[a] > 0, "\(name): axis \(axis) of shape \(shape) is empty")
+        let dims = shape.dimensions
+        var outDims = dims
+        outDims.remove(at: a)
+        let out = Tensor(uninitializedShape: TensorShape(outDims), dtype: .int64)
+        ck_argreduce(isMax ? 1 : 0, dtype.ck, dims[..<a].reduce(1, *), dims[a], dims[(a + 1)...].reduce(1, *),
+                     storage.data, out.storage.data.assumingMemoryBound(to: Int64.self))
+        return out
+    }
+
+    /// log(sum(exp(x))) over `axes`, computed stably by shifting by the maximum.
+    public func logSumExp(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        precondition(dtype.isFloatingPoint, "logSumExp: expected a float tensor, got \(dtype)")
+        let m = max(axes: axes, keepDims: true)
+        let shift = `where`(isFinite(m), m, Tensor(0, dtype: dtype))
+        var result = log(exp(self - shift).sum(axes: axes, keepDims: true)) + shift
+        if !keepDims {
+            let reduced = Set(normalizedAxes(axes, "logSumExp"))
+            result = result.reshaped(to: TensorShape(shape.indices.filter { !reduced.contains($0) }.map { shape[$0] }))
+        }
+        return result
+    }
+    /// log(sum(exp(x))) along one axis.
+    public func logSumExp(axis: Int, keepDims: Bool = false) -> Tensor { logSumExp(axes: [axis], keepDims: keepDims) }
+}
+
+/// Whether each element is finite (neither infinite nor NaN).
+public func isFinite(_ x: Tensor) -> Tensor {
+    precondition(x.dtype.isFloatingPoint, "isFinite: expected a float tensor, got \(x.dtype)")
+    return (x - x) .== 0
+}
+
+/// exp(x) / sum(exp(x)) along `axis`, shifted by the maximum for stability.
+public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+    precondition(x.dtype.isFloatingPoint, "softmax: expected a float tensor, got \(x.dtype)")
+    let e = exp(x - x.max(axis: axis, keepDims: true))
+    return e / e.sum(axis: axis, keepDims: true)
+}
+
+/// log(softmax(x)) along `axis`, computed without forming softmax.
+public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+    precondition(x.dtype.isFloatingPoint, "logSoftmax: expected a float tensor, got \(x.dtype)")
+    return x - x.logSumExp(axis: axis, keepDims: true)
+}

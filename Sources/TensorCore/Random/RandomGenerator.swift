@@ -1,0 +1,66 @@
+import Glibc
+import Synchronization
+
+/// A fast, seedable generator (xoshiro256**, seeded through SplitMix64).
+///
+/// ```swift
+/// var g = RandomGenerator(seed: 7)
+/// let x = Random.normal([2, 2], using: &g)   // the same numbers for the same seed
+/// ```
+public struct RandomGenerator: RandomNumberGenerator, Sendable {
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
+    /// A generator whose sequence is fixed by `seed`.
+    public init(seed: UInt64) {
+        var z = seed
+        func splitMix() -> UInt64 {
+            z &+= 0x9E37_79B9_7F4A_7C15
+            var x = z
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            return x ^ (x >> 31)
+        }
+        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t
+        s3 = s3 << 45 | s3 >> 19
+        return result
+    }
+
+    /// A uniform double in [0, 1) with 53 random bits.
+    @inlinable mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// Two independent standard normal samples (Box–Muller).
+    mutating func normalPair() -> (Double, Double) {
+        let u1 = 1 - nextUnit()   // in (0, 1], so log is finite
+        let u2 = nextUnit()
+        let r = (-2 * Glibc.log(u1)).squareRoot()
+        let theta = 2 * Double.pi * u2
+        return (r * Glibc.cos(theta), r * Glibc.sin(theta))
+    }
+}
+
+/// The process-wide generator behind every random op that is not given one.
+let globalGenerator = Mutex(RandomGenerator(seed: UInt64.random(in: .min ... .max)))
+
+/// Makes every later random op that uses the global generator (initializers,
+/// dropout, shuffling, sampling) reproducible, as `keras.utils.set_random_seed`.
+///
+/// ```swift
+/// setRandomSeed(42)
+/// let a = Random.normal([3])
+/// setRandomSeed(42)
+/// let b = Random.normal([3])   // a == b
+/// ```
+public func setRandomSeed(_ seed: UInt64) {
+    globalGenerator.withLock { $0 = RandomGenerator(seed: seed) }
+}
+
+/// Runs `body` with the global generator, locked for the duration.
+func withGlobalGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
+    globalGenerator.withLock { body(&$0) }
+}
