@@ -35,8 +35,10 @@ let package = Package(
             name: "Benchmarks", dependencies: ["DeepSwift", "CBLAS", "CBaselines"],
             path: "Benchmarks/Runner"),
 
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"]),
-        .testTarget(name: "DeepSwiftTests", dependencies: ["DeepSwift"]),
+        // Assertions shared by the test targets (trap messages, closeness, gradient checks).
+        .target(name: "TestSupport", dependencies: ["Autodiff"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
+        .testTarget(name: "DeepSwiftTests", dependencies: ["DeepSwift", "TestSupport"]),
     ]
 )

@@ -159,5 +159,7 @@ public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 /// log(softmax(x)) along `axis`, computed without forming softmax.
 public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     precondition(x.dtype.isFloatingPoint, "logSoftmax: expected a float tensor, got \(x.dtype)")
-    return x - x.logSumExp(axis: axis, keepDims: true)
+    // Shifting first keeps large logits exact: (x - m) - log Σ exp(x - m).
+    let shifted = x - x.max(axis: axis, keepDims: true)
+    return shifted - log(exp(shifted).sum(axis: axis, keepDims: true))
 }

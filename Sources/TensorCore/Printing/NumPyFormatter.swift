@@ -105,7 +105,7 @@ struct NumPyFormatter {
                 padLeft = strs.map { $0.int.count }.max()!
                 if scientific {
                     precision = strs.map { $0.frac.count }.max()!
-                    expSize = strs.map { $0.exp.count }.max()!
+                    expSize = strs.map { $0.exp.count }.max()! - 1
                     padRight = expSize + 2 + precision
                 } else {
                     padRight = strs.map { $0.frac.count }.max()!
@@ -124,12 +124,17 @@ struct NumPyFormatter {
                 return leftPad(s, padLeft + padRight + 1)
             }
             if scientific {
-                let p = FloatFormat.scientificParts(v, d())
-                let frac = p.frac + String(repeating: "0", count: precision - p.frac.count)
-                let sign = p.exp.hasPrefix("-") ? "-" : "+"
-                let expDigits = String(p.exp.drop { $0 == "-" || $0 == "+" })
+                // NumPy pads every mantissa to the widest one with further digits of
+                // the exact value (dragon4's min_digits), which printf gives.
+                let parts = cFormat(Swift.abs(v), "e", precision).split(separator: "e")
+                let exponent = Int(parts[1])!
+                let expDigits = String(Swift.abs(exponent))
                 let exp = String(repeating: "0", count: Swift.max(0, expSize - expDigits.count)) + expDigits
-                return leftPad(p.int, padLeft) + "." + frac + "e" + sign + exp
+                let mantissa = (v.sign == .minus ? "-" : "") + parts[0]
+                let dot = mantissa.firstIndex(of: ".") ?? mantissa.endIndex
+                let intPart = String(mantissa[..<dot])
+                let frac = dot == mantissa.endIndex ? "" : String(mantissa[mantissa.index(after: dot)...])
+                return leftPad(intPart, padLeft) + "." + frac + "e" + (exponent < 0 ? "-" : "+") + exp
             }
             let p = FloatFormat.positionalParts(v, d())
             return leftPad(p.int, padLeft) + "." + p.frac + String(repeating: " ", count: padRight - p.frac.count)

@@ -1,0 +1,58 @@
+import XCTest
+@testable import TensorCore
+import TestSupport
+
+final class MatMulTests: XCTestCase {
+    let a = Tensor([[1.0, 2, 3], [4, 5, 6]])          // (2, 3)
+    let b = Tensor([[1.0, 0], [0, 1], [1, 1]])        // (3, 2)
+
+    func testPlainAndTransposed() {
+        XCTAssertEqual(matmul(a, b).array(as: [[Float]].self), [[4, 5], [10, 11]])
+        XCTAssertEqual(matmul(a, a, transposeB: true).array(as: [[Float]].self), [[14, 32], [32, 77]])
+        XCTAssertEqual(matmul(a, a, transposeA: true).shape, [3, 3])
+        XCTAssertEqual(matmul(b, a, transposeA: true, transposeB: true).array(as: [[Float]].self), [[4, 10], [5, 11]])
+        XCTAssertEqual(matmul(a.cast(to: .float64), b.cast(to: .float64)).dtype, .float64)
+    }
+
+    func testIntegerMatmulIsExact() {
+        let i = Tensor([[1, 2], [3, 4]])
+        let r = matmul(i, i)
+        XCTAssertEqual(r.dtype, .int32)
+        XCTAssertEqual(r.array(as: [[Int32]].self), [[7, 10], [15, 22]])
+    }
+
+    func testBatchedWithBroadcast() {
+        let batch = Tensor.stackingExample()             // (2, 2, 3)
+        let r = matmul(batch, b)                         // (3, 2) broadcast over the batch
+        XCTAssertEqual(r.shape, [2, 2, 2])
+        XCTAssertEqual(r[0].array(as: [[Float]].self), [[4, 5], [10, 11]])
+        XCTAssertEqual(r[1].array(as: [[Float]].self), [[8, 10], [20, 22]])
+        let r2 = matmul(Tensor.ones([4, 1, 2, 3]), Tensor.ones([5, 3, 6]))
+        XCTAssertEqual(r2.shape, [4, 5, 2, 6])
+        XCTAssertEqual(r2.max().scalar(as: Float.self), 3)
+    }
+
+    func testAgainstNaiveLoopOnRandomData() {
+        var g = RandomGenerator(seed: 4)
+        for (m, k, n) in [(64, 784, 32), (7, 1, 5), (130, 140, 150)] {
+            let x = Random.normal([m, k], dtype: .float64, using: &g)
+            let y = Random.normal([k, n], dtype: .float64, using: &g)
+            let xs = x.scalars(as: Double.self), ys = y.scalars(as: Double.self)
+            var expected = [Double](repeating: 0, count: m * n)
+            for i in 0..<m { for p in 0..<k { for j in 0..<n { expected[i * n + j] += xs[i * k + p] * ys[p * n + j] } } }
+            assertClose(matmul(x, y), Tensor(shape: [m, n], scalars: expected), tolerance: 1e-12)
+            assertClose(matmul(x.cast(to: .float32), y.cast(to: .float32)), Tensor(shape: [m, n], scalars: expected),
+                        tolerance: 1e-4)
+        }
+    }
+
+    func testEmptyInnerDimensionGivesZeros() {
+        XCTAssertEqual(matmul(Tensor.zeros([2, 0]), Tensor.zeros([0, 3])), Tensor.zeros([2, 3]))
+    }
+}
+
+extension Tensor {
+    static func stackingExample() -> Tensor {
+        Tensor(stacking: [Tensor([[1.0, 2, 3], [4, 5, 6]]), Tensor([[2.0, 4, 6], [8, 10, 12]])])
+    }
+}
