@@ -1,1 +1,40 @@
-print("bench")
+// `swift run -c release Benchmarks [--filter SUBSTRING] [--json] [--crossover]`
+// prints `name  median_us  min_us  max_us  [extra]` per workload (see BENCHMARKS.md).
+import Foundation
+
+let arguments = CommandLine.arguments.dropFirst()
+var filter: String? = nil
+if let i = arguments.firstIndex(of: "--filter"), arguments.index(after: i) < arguments.endIndex {
+    filter = arguments[arguments.index(after: i)]
+}
+let json = arguments.contains("--json")
+
+var workloads = tensorWorkloads()
+if arguments.contains("--crossover") { workloads = crossoverWorkloads() }
+if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
+
+var results: [Measurement] = []
+for w in workloads {
+    let m = measure(w)
+    results.append(m)
+    var line = m.name.padding(toLength: Swift.max(34, m.name.count + 1), withPad: " ", startingAt: 0)
+    line += [m.median, m.min, m.max].map { formatted($0).leftPadded(12) }.joined()
+    if let e = m.extra { line += formatted(e).leftPadded(12) }
+    print(line)
+    fflush(nil)
+}
+
+if json {
+    let entries = results.map { m -> String in
+        var fields = ["\"median_us\": \(m.median)", "\"min_us\": \(m.min)", "\"max_us\": \(m.max)"]
+        if let e = m.extra { fields.append("\"extra\": \(e)") }
+        return "\"\(m.name)\": {\(fields.joined(separator: ", "))}"
+    }
+    print("{" + entries.joined(separator: ", ") + "}")
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? " " + self : String(repeating: " ", count: width - count) + self
+    }
+}

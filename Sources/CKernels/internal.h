@@ -14,7 +14,6 @@ void ck_enter(void); // per-thread set-up before a kernel runs (denormal flushin
 // SLEEF's AVX2 entry points. sleef.h declares them only when the whole file is
 // compiled with -mavx, which a SwiftPM target cannot ask for without unsafeFlags;
 // these functions are only called from code compiled for AVX2.
-CK_AVX2 __m256 Sleef_expf8_u10avx2(__m256);
 CK_AVX2 __m256 Sleef_logf8_u10avx2(__m256);
 CK_AVX2 __m256 Sleef_log1pf8_u10avx2(__m256);
 CK_AVX2 __m256 Sleef_expm1f8_u10avx2(__m256);

@@ -91,3 +91,24 @@ final class UnaryTests: XCTestCase {
         XCTAssertEqual(Tensor([70000]).cast(to: .int64).cast(to: .int32).scalars(as: Int32.self), [70000])
     }
 }
+
+final class ExpEdgeTests: XCTestCase {
+    func testExpAtTheEdgesOfFloat32() {
+        let x = Tensor([-200, -104, -87.5, 0, 1, 88.7, 88.8, 1000, Float.nan, -Float.infinity, Float.infinity])
+        let y = exp(x).scalars(as: Float.self)
+        XCTAssertEqual(y[0], 0)
+        XCTAssertEqual(y[1], 0)
+        XCTAssertLessThan(y[2], 1.2e-38)
+        XCTAssertEqual(y[3], 1)
+        XCTAssertEqual(y[4], Float(M_E), accuracy: 1e-6)
+        XCTAssertEqual(Double(y[5]), Foundation.exp(Double(Float(88.7))), accuracy: 1e-6 * 3.3e38)
+        XCTAssertTrue(y[5].isFinite)
+        XCTAssertEqual(y[6], .infinity)
+        XCTAssertEqual(y[7], .infinity)
+        XCTAssertTrue(y[8].isNaN)
+        XCTAssertEqual(y[9], 0)
+        XCTAssertEqual(y[10], .infinity)
+        XCTAssertEqual(sigmoid(Tensor([-100.0, 100])).scalars(as: Float.self), [0, 1])
+        XCTAssertEqual(softplus(Tensor([-100.0, 100])).scalars(as: Float.self), [0, 100])
+    }
+}

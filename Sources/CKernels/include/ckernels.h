@@ -32,6 +32,10 @@ typedef enum { CK_SUM = 0, CK_PROD, CK_MAXR, CK_MINR, CK_ANY, CK_ALL } ck_reduce
 /// Which instruction set the kernels run with: 2 = AVX2+FMA, 0 = baseline.
 int ck_isa_level(void);
 
+/// Chooses the instruction set (for tests of the baseline path); a level the
+/// CPU lacks is lowered to what it has. Returns the level now in force.
+int ck_set_isa_level(int level);
+
 /// out[i] = a[i*sa] op b[i*sb] for i in 0..<n (strides in elements, usually 0 or 1).
 /// Comparisons write bytes. Returns nonzero if an integer division by zero was seen.
 int ck_binary(ck_binary_op op, ck_dtype dt, const void *a, ptrdiff_t sa,

@@ -12,7 +12,7 @@ import CKernels
 /// // [[5 2]
 /// //  [1 3]], shape=(2, 2), dtype=int32)
 /// ```
-public struct Tensor: Sendable {
+public struct Tensor: @unchecked Sendable {
     @usableFromInline var storage: TensorStorage
     /// The size of each axis.
     public internal(set) var shape: TensorShape
@@ -24,7 +24,7 @@ public struct Tensor: Sendable {
 
     /// A tensor whose elements are not yet written; every kernel fills it completely.
     @usableFromInline init(uninitializedShape shape: TensorShape, dtype: DType) {
-        self.storage = TensorStorage(count: shape.elementCount, dtype: dtype)
+        self.storage = TensorStorage.allocate(count: shape.elementCount, dtype: dtype)
         self.shape = shape
     }
 

@@ -1,25 +1,46 @@
-/// The memory behind one or more ``Tensor`` values. Tensors share it until one of
-/// them is mutated (copy-on-write); reshaping shares it too.
+/// What a ``TensorStorage`` knows about its elements.
 @usableFromInline
-final class TensorStorage: @unchecked Sendable {
-    @usableFromInline let data: UnsafeMutableRawPointer
-    @usableFromInline let count: Int
-    @usableFromInline let dtype: DType
+struct StorageHeader {
+    @usableFromInline var count: Int
+    @usableFromInline var dtype: DType
+}
 
-    /// Uninitialized memory for `count` elements of `dtype`. Large buffers are
-    /// aligned to cache lines so vector loads never straddle them.
-    @usableFromInline init(count: Int, dtype: DType) {
-        let bytes = Swift.max(count * dtype.byteSize, 1)
-        self.data = UnsafeMutableRawPointer.allocate(
-            byteCount: bytes, alignment: bytes >= 4096 ? 64 : 16)
-        self.count = count
-        self.dtype = dtype
+/// The memory behind one or more ``Tensor`` values: one allocation holding the
+/// header and the elements (a separate buffer would cost a second malloc and free
+/// per op, a sizeable part of a small op's time). Tensors share it until one of
+/// them is mutated (copy-on-write); reshaping shares it too.
+///
+/// The header is read through `withUnsafeMutablePointerToHeader`, not the
+/// `header` property: the property is a class `var`, and every access to it
+/// costs a dynamic exclusivity check (a thread-local lookup) on the hot path.
+@usableFromInline
+final class TensorStorage: ManagedBuffer<StorageHeader, UInt8> {
+    /// Buffers of this many bytes and more start on a 64-byte boundary so vector
+    /// loads never straddle cache lines; smaller ones take the allocator's 16 bytes.
+    @usableFromInline static let alignedSize = 4096
+
+    /// Uninitialized memory for `count` elements of `dtype`.
+    @usableFromInline
+    static func allocate(count: Int, dtype: DType) -> TensorStorage {
+        let bytes = count * dtype.byteSize
+        let padding = bytes >= alignedSize ? 63 : 0
+        let buffer = create(minimumCapacity: bytes + padding) { _ in StorageHeader(count: count, dtype: dtype) }
+        return unsafeDowncast(buffer, to: TensorStorage.self)
     }
 
-    deinit { data.deallocate() }
+    @inlinable var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
+    @inlinable var dtype: DType { withUnsafeMutablePointerToHeader { $0.pointee.dtype } }
+
+    /// The first element.
+    @inlinable var data: UnsafeMutableRawPointer {
+        let base = withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+        let h = withUnsafeMutablePointerToHeader { $0.pointee }
+        if h.count * h.dtype.byteSize < TensorStorage.alignedSize { return base }
+        return UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: base) + 63) & ~63)!
+    }
 
     @usableFromInline func copy() -> TensorStorage {
-        let s = TensorStorage(count: count, dtype: dtype)
+        let s = TensorStorage.allocate(count: count, dtype: dtype)
         s.data.copyMemory(from: data, byteCount: count * dtype.byteSize)
         return s
     }

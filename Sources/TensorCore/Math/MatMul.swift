@@ -4,14 +4,18 @@ import Synchronization
 
 /// How many threads OpenBLAS uses for a product of the given size.
 ///
-/// Threading a small product costs more in hand-off than it saves: on a 2-core
-/// Zen 4 machine a (64×784)·(784×32) product takes 257 µs in a training step with
-/// 2 threads instead of 95 µs with one. `make bench` measures sgemm at both
-/// thread counts; on that machine two threads start to win at about
-/// m·n·k = 2^21 (e.g. 128³), so products below that run on one thread.
+/// Measured with `Benchmarks --crossover` on the 2-core development machine
+/// (2026-11-30): in a loop of identical products two threads already win at
+/// 96³ (33 vs 68 µs) and even at 64×784×32 (87 vs 148 µs), because the workers
+/// stay hot. Inside a training step they do not: between products the workers
+/// go back to sleep, and waking them for every small GEMM made the reference
+/// MLP step 2.7× slower (257 vs 95 µs, BENCHMARKS.md). So products run on one
+/// thread below m·n·k = 2^22 (a 160³ product, or batch 256 × 128 × 128) and on
+/// every core above, where the work amortizes the hand-off (256×784×2048: 14.3
+/// vs 23.3 ms).
 enum BLASThreads {
-    static let crossoverFlops = 1 << 21
-    static let maxThreads = Int32(openblas_get_num_threads())
+    static let crossoverFlops = 1 << 22
+    static let maxThreads = Int32(openblas_get_num_procs())
     private static let current = Atomic<Int32>(-1)
 
     static func configure(m: Int, n: Int, k: Int) {
