@@ -82,4 +82,13 @@ void ck_copy_nd(size_t elem_size, int rank, const ptrdiff_t *shape,
 /// Sets flush-to-zero and denormals-are-zero on the calling thread (as TensorFlow does).
 void ck_flush_denormals(void);
 
+/// A process-wide unique, nonzero tensor identity (threads take blocks of ids,
+/// so this is a thread-local increment, not an atomic one).
+uint64_t ck_next_id(void);
+
+/// The autodiff context of the calling thread: non-null exactly while a gradient
+/// tape records on this thread. Owned by the Autodiff module.
+void *ck_tape_context(void);
+void ck_set_tape_context(void *context);
+
 #endif

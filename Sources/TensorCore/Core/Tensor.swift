@@ -12,20 +12,26 @@ import CKernels
 /// // [[5 2]
 /// //  [1 3]], shape=(2, 2), dtype=int32)
 /// ```
-public struct Tensor: @unchecked Sendable {
+public struct Tensor: @unchecked Sendable, Identifiable {
     @usableFromInline var storage: TensorStorage
     /// The size of each axis.
     public internal(set) var shape: TensorShape
+    /// The identity of this value, which gradient tapes follow through the ops.
+    /// Copies share it; every op result, reshape or mutation gets a new one.
+    public internal(set) var id: UInt64
 
+    /// A new value (with a new identity) over existing memory.
     @usableFromInline init(storage: TensorStorage, shape: TensorShape) {
         self.storage = storage
         self.shape = shape
+        self.id = ck_next_id()
     }
 
     /// A tensor whose elements are not yet written; every kernel fills it completely.
     @usableFromInline init(uninitializedShape shape: TensorShape, dtype: DType) {
         self.storage = TensorStorage.allocate(count: shape.elementCount, dtype: dtype)
         self.shape = shape
+        self.id = ck_next_id()
     }
 
     /// The element type.
@@ -95,8 +101,11 @@ public struct Tensor: @unchecked Sendable {
         return try body(UnsafeMutableBufferPointer(start: storage.data.assumingMemoryBound(to: S.self), count: count))
     }
 
-    @inlinable mutating func makeUnique() {
+    /// Prepares for writing: copies shared memory and takes a new identity,
+    /// since the value is about to change.
+    @usableFromInline mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        id = ck_next_id()
     }
 }
 

@@ -41,7 +41,7 @@ extension Tensor {
         return out
     }
 
-    @inlinable static func requireArithmetic(_ t: Tensor, _ name: StaticString) {
+    @usableFromInline static func requireArithmetic(_ t: Tensor, _ name: StaticString) {
         precondition(t.dtype != .bool, "\(name): arithmetic is not defined on bool tensors; cast(to:) a number type first\(currentScopeDescription)")
     }
 }
@@ -50,114 +50,117 @@ extension Tensor {
 
 extension Tensor {
     /// Elementwise sum with broadcasting.
-    @inlinable public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         requireArithmetic(lhs, "add")
-        return binary(CK_ADD, lhs, rhs, "add")
+        return binary(CK_ADD, lhs, rhs, "add").recorded(.add, [lhs, rhs])
     }
     /// Elementwise difference with broadcasting.
-    @inlinable public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         requireArithmetic(lhs, "subtract")
-        return binary(CK_SUB, lhs, rhs, "subtract")
+        return binary(CK_SUB, lhs, rhs, "subtract").recorded(.subtract, [lhs, rhs])
     }
     /// Elementwise product with broadcasting.
-    @inlinable public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         requireArithmetic(lhs, "multiply")
-        return binary(CK_MUL, lhs, rhs, "multiply")
+        return binary(CK_MUL, lhs, rhs, "multiply").recorded(.multiply, [lhs, rhs])
     }
     /// Elementwise quotient with broadcasting; integer division truncates toward
     /// zero, and an integer division by zero traps.
-    @inlinable public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
         requireArithmetic(lhs, "divide")
-        return binary(CK_DIV, lhs, rhs, "divide")
+        return binary(CK_DIV, lhs, rhs, "divide").recorded(.divide, [lhs, rhs])
     }
     /// Elementwise negation.
-    @inlinable public static prefix func - (x: Tensor) -> Tensor {
+    public static prefix func - (x: Tensor) -> Tensor {
         requireArithmetic(x, "negate")
-        return x.unary(CK_NEG)
+        return x.unary(CK_NEG).recorded(.negate, [x])
     }
 
     // A Swift number operand takes the tensor's dtype: `x * 2` keeps x's dtype.
-    @inlinable public static func + (lhs: Tensor, rhs: Double) -> Tensor { lhs + Tensor(rhs, dtype: lhs.dtype) }
-    @inlinable public static func + (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) + rhs }
-    @inlinable public static func - (lhs: Tensor, rhs: Double) -> Tensor { lhs - Tensor(rhs, dtype: lhs.dtype) }
-    @inlinable public static func - (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) - rhs }
-    @inlinable public static func * (lhs: Tensor, rhs: Double) -> Tensor { lhs * Tensor(rhs, dtype: lhs.dtype) }
-    @inlinable public static func * (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) * rhs }
-    @inlinable public static func / (lhs: Tensor, rhs: Double) -> Tensor { lhs / Tensor(rhs, dtype: lhs.dtype) }
-    @inlinable public static func / (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) / rhs }
+    public static func + (lhs: Tensor, rhs: Double) -> Tensor { lhs + Tensor(rhs, dtype: lhs.dtype) }
+    public static func + (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) + rhs }
+    public static func - (lhs: Tensor, rhs: Double) -> Tensor { lhs - Tensor(rhs, dtype: lhs.dtype) }
+    public static func - (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) - rhs }
+    public static func * (lhs: Tensor, rhs: Double) -> Tensor { lhs * Tensor(rhs, dtype: lhs.dtype) }
+    public static func * (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) * rhs }
+    public static func / (lhs: Tensor, rhs: Double) -> Tensor { lhs / Tensor(rhs, dtype: lhs.dtype) }
+    public static func / (lhs: Double, rhs: Tensor) -> Tensor { Tensor(lhs, dtype: rhs.dtype) / rhs }
 
-    @inlinable public static func += (lhs: inout Tensor, rhs: Tensor) { lhs = lhs + rhs }
-    @inlinable public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
-    @inlinable public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs * rhs }
-    @inlinable public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs / rhs }
-    @inlinable public static func += (lhs: inout Tensor, rhs: Double) { lhs = lhs + rhs }
-    @inlinable public static func -= (lhs: inout Tensor, rhs: Double) { lhs = lhs - rhs }
-    @inlinable public static func *= (lhs: inout Tensor, rhs: Double) { lhs = lhs * rhs }
-    @inlinable public static func /= (lhs: inout Tensor, rhs: Double) { lhs = lhs / rhs }
+    public static func += (lhs: inout Tensor, rhs: Tensor) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
+    public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs * rhs }
+    public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs / rhs }
+    public static func += (lhs: inout Tensor, rhs: Double) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Tensor, rhs: Double) { lhs = lhs - rhs }
+    public static func *= (lhs: inout Tensor, rhs: Double) { lhs = lhs * rhs }
+    public static func /= (lhs: inout Tensor, rhs: Double) { lhs = lhs / rhs }
 }
 
 /// `x` raised to the power `y`, elementwise with broadcasting.
-@inlinable public func pow(_ x: Tensor, _ y: Tensor) -> Tensor {
+public func pow(_ x: some TensorConvertible, _ y: some TensorConvertible) -> Tensor {
+    let (x, y) = (x.tensor, y.tensor)
     Tensor.requireArithmetic(x, "pow")
-    return Tensor.binary(CK_POW, x, y, "pow")
+    return Tensor.binary(CK_POW, x, y, "pow").recorded(.pow, [x, y])
 }
 /// `x` raised to the power `y` (converted to x's dtype).
-@inlinable public func pow(_ x: Tensor, _ y: Double) -> Tensor { pow(x, Tensor(y, dtype: x.dtype)) }
+public func pow(_ x: some TensorConvertible, _ y: Double) -> Tensor { pow(x, Tensor(y, dtype: x.tensor.dtype)) }
 
 /// The larger of the two, elementwise with broadcasting (NaN wins, as in TensorFlow).
-@inlinable public func maximum(_ x: Tensor, _ y: Tensor) -> Tensor {
+public func maximum(_ x: some TensorConvertible, _ y: some TensorConvertible) -> Tensor {
+    let (x, y) = (x.tensor, y.tensor)
     Tensor.requireArithmetic(x, "maximum")
-    return Tensor.binary(CK_MAX, x, y, "maximum")
+    return Tensor.binary(CK_MAX, x, y, "maximum").recorded(.maximum, [x, y])
 }
-@inlinable public func maximum(_ x: Tensor, _ y: Double) -> Tensor { maximum(x, Tensor(y, dtype: x.dtype)) }
+public func maximum(_ x: some TensorConvertible, _ y: Double) -> Tensor { maximum(x, Tensor(y, dtype: x.tensor.dtype)) }
 
 /// The smaller of the two, elementwise with broadcasting (NaN wins, as in TensorFlow).
-@inlinable public func minimum(_ x: Tensor, _ y: Tensor) -> Tensor {
+public func minimum(_ x: some TensorConvertible, _ y: some TensorConvertible) -> Tensor {
+    let (x, y) = (x.tensor, y.tensor)
     Tensor.requireArithmetic(x, "minimum")
-    return Tensor.binary(CK_MIN, x, y, "minimum")
+    return Tensor.binary(CK_MIN, x, y, "minimum").recorded(.minimum, [x, y])
 }
-@inlinable public func minimum(_ x: Tensor, _ y: Double) -> Tensor { minimum(x, Tensor(y, dtype: x.dtype)) }
+public func minimum(_ x: some TensorConvertible, _ y: Double) -> Tensor { minimum(x, Tensor(y, dtype: x.tensor.dtype)) }
 
 // MARK: - Comparisons and logic (results are bool tensors)
 
 extension Tensor {
     /// Elementwise `==`, giving a bool tensor. (`==` compares whole tensors.)
-    @inlinable public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_EQ, lhs, rhs, "equal") }
+    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_EQ, lhs, rhs, "equal") }
     /// Elementwise `!=`, giving a bool tensor.
-    @inlinable public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_NE, lhs, rhs, "notEqual") }
+    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_NE, lhs, rhs, "notEqual") }
     /// Elementwise `<`, giving a bool tensor.
-    @inlinable public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LT, lhs, rhs, "less") }
+    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LT, lhs, rhs, "less") }
     /// Elementwise `<=`, giving a bool tensor.
-    @inlinable public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LE, lhs, rhs, "lessEqual") }
+    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LE, lhs, rhs, "lessEqual") }
     /// Elementwise `>`, giving a bool tensor.
-    @inlinable public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GT, lhs, rhs, "greater") }
+    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GT, lhs, rhs, "greater") }
     /// Elementwise `>=`, giving a bool tensor.
-    @inlinable public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GE, lhs, rhs, "greaterEqual") }
+    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GE, lhs, rhs, "greaterEqual") }
 
-    @inlinable public static func .== (lhs: Tensor, rhs: Double) -> Tensor { lhs .== Tensor(rhs, dtype: lhs.dtype) }
-    @inlinable public static func .!= (lhs: Tensor, rhs: Double) -> Tensor { lhs .!= Tensor(rhs, dtype: lhs.dtype) }
-    @inlinable public static func .< (lhs: Tensor, rhs: Double) -> Tensor { lhs .< Tensor(rhs, dtype: lhs.dtype) }
-    @inlinable public static func .<= (lhs: Tensor, rhs: Double) -> Tensor { lhs .<= Tensor(rhs, dtype: lhs.dtype) }
-    @inlinable public static func .> (lhs: Tensor, rhs: Double) -> Tensor { lhs .> Tensor(rhs, dtype: lhs.dtype) }
-    @inlinable public static func .>= (lhs: Tensor, rhs: Double) -> Tensor { lhs .>= Tensor(rhs, dtype: lhs.dtype) }
+    public static func .== (lhs: Tensor, rhs: Double) -> Tensor { lhs .== Tensor(rhs, dtype: lhs.dtype) }
+    public static func .!= (lhs: Tensor, rhs: Double) -> Tensor { lhs .!= Tensor(rhs, dtype: lhs.dtype) }
+    public static func .< (lhs: Tensor, rhs: Double) -> Tensor { lhs .< Tensor(rhs, dtype: lhs.dtype) }
+    public static func .<= (lhs: Tensor, rhs: Double) -> Tensor { lhs .<= Tensor(rhs, dtype: lhs.dtype) }
+    public static func .> (lhs: Tensor, rhs: Double) -> Tensor { lhs .> Tensor(rhs, dtype: lhs.dtype) }
+    public static func .>= (lhs: Tensor, rhs: Double) -> Tensor { lhs .>= Tensor(rhs, dtype: lhs.dtype) }
 }
 
-@inlinable func requireBool(_ t: Tensor, _ name: StaticString) {
+@usableFromInline func requireBool(_ t: Tensor, _ name: StaticString) {
     precondition(t.dtype == .bool, "\(name): expected a bool tensor, got \(t.dtype)\(currentScopeDescription)")
 }
 
 /// Elementwise logical AND of two bool tensors.
-@inlinable public func logicalAnd(_ x: Tensor, _ y: Tensor) -> Tensor {
+public func logicalAnd(_ x: Tensor, _ y: Tensor) -> Tensor {
     requireBool(x, "logicalAnd")
     return Tensor.binary(CK_AND, x, y, "logicalAnd")
 }
 /// Elementwise logical OR of two bool tensors.
-@inlinable public func logicalOr(_ x: Tensor, _ y: Tensor) -> Tensor {
+public func logicalOr(_ x: Tensor, _ y: Tensor) -> Tensor {
     requireBool(x, "logicalOr")
     return Tensor.binary(CK_OR, x, y, "logicalOr")
 }
 /// Elementwise logical NOT of a bool tensor.
-@inlinable public func logicalNot(_ x: Tensor) -> Tensor {
+public func logicalNot(_ x: Tensor) -> Tensor {
     requireBool(x, "logicalNot")
     return x.unary(CK_NOT)
 }

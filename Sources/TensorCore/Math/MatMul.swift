@@ -34,7 +34,9 @@ enum BLASThreads {
 /// ```swift
 /// let y = matmul(Tensor.ones([2, 3]), Tensor.ones([3, 4]))   // shape (2, 4), all 3
 /// ```
-public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+public func matmul(_ a: some TensorConvertible, _ b: some TensorConvertible,
+                   transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    let (a, b) = (a.tensor, b.tensor)
     precondition(a.dtype == b.dtype,
                  "matmul: dtype mismatch: \(a.dtype) vs \(b.dtype) (shapes \(a.shape) and \(b.shape))\(currentScopeDescription)")
     precondition(a.rank >= 2 && b.rank >= 2,
@@ -54,7 +56,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     let bBatch = TensorShape(Array(b.shape.dimensions.dropLast(2)))
     let batch = broadcastShape(aBatch, bBatch, op: "matmul (batch axes)")
     let out = Tensor(uninitializedShape: TensorShape(batch.dimensions + [m, n]), dtype: a.dtype)
-    guard out.count > 0 else { return out }
+    guard out.count > 0 else { return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b]) }
     BLASThreads.configure(m: m, n: n, k: k)
 
     let aStrides = broadcastStrides(aBatch, to: batch)
@@ -69,7 +71,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         var d = batch.rank - 1
         while d >= 0 { index[d] += 1; if index[d] < batch[d] { break }; index[d] = 0; d -= 1 }
     }
-    return out
+    return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
 }
 
 /// One row-major GEMM of offset matrices into `c` (which owns fresh memory).

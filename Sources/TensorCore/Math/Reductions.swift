@@ -54,6 +54,7 @@ extension Tensor {
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireNumeric("sum")
         return reduce(CK_SUM, axes: axes, keepDims: keepDims, "sum")
+            .recorded(.sum(axes: normalizedAxes(axes, "sum"), keepDims: keepDims), [self])
     }
     /// The sum along one axis.
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
@@ -62,6 +63,7 @@ extension Tensor {
     public func prod(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireNumeric("prod")
         return reduce(CK_PROD, axes: axes, keepDims: keepDims, "prod")
+            .recorded(.prod(axes: normalizedAxes(axes, "prod"), keepDims: keepDims), [self])
     }
     /// The product along one axis.
     public func prod(axis: Int, keepDims: Bool = false) -> Tensor { prod(axes: [axis], keepDims: keepDims) }
@@ -70,6 +72,7 @@ extension Tensor {
     public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireNumeric("max")
         return reduce(CK_MAXR, axes: axes, keepDims: keepDims, "max")
+            .recorded(.max(axes: normalizedAxes(axes, "max"), keepDims: keepDims), [self])
     }
     /// The maximum along one axis.
     public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }
@@ -78,6 +81,7 @@ extension Tensor {
     public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireNumeric("min")
         return reduce(CK_MINR, axes: axes, keepDims: keepDims, "min")
+            .recorded(.min(axes: normalizedAxes(axes, "min"), keepDims: keepDims), [self])
     }
     /// The minimum along one axis.
     public func min(axis: Int, keepDims: Bool = false) -> Tensor { min(axes: [axis], keepDims: keepDims) }
@@ -87,7 +91,7 @@ extension Tensor {
         requireNumeric("mean")
         let reduced = normalizedAxes(axes, "mean")
         let n = reduced.reduce(1) { $0 * shape[$1] }
-        let s = reduce(CK_SUM, axes: reduced, keepDims: keepDims, "mean")
+        let s = sum(axes: reduced, keepDims: keepDims)
         if dtype.isFloatingPoint { return s * (1.0 / Double(n)) }
         return n == 0 ? s : s / Double(n)
     }
@@ -144,20 +148,23 @@ extension Tensor {
 }
 
 /// Whether each element is finite (neither infinite nor NaN).
-public func isFinite(_ x: Tensor) -> Tensor {
+public func isFinite(_ x: some TensorConvertible) -> Tensor {
+    let x = x.tensor
     precondition(x.dtype.isFloatingPoint, "isFinite: expected a float tensor, got \(x.dtype)")
     return (x - x) .== 0
 }
 
 /// exp(x) / sum(exp(x)) along `axis`, shifted by the maximum for stability.
-public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+public func softmax(_ x: some TensorConvertible, axis: Int = -1) -> Tensor {
+    let x = x.tensor
     precondition(x.dtype.isFloatingPoint, "softmax: expected a float tensor, got \(x.dtype)")
     let e = exp(x - x.max(axis: axis, keepDims: true))
     return e / e.sum(axis: axis, keepDims: true)
 }
 
 /// log(softmax(x)) along `axis`, computed without forming softmax.
-public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+public func logSoftmax(_ x: some TensorConvertible, axis: Int = -1) -> Tensor {
+    let x = x.tensor
     precondition(x.dtype.isFloatingPoint, "logSoftmax: expected a float tensor, got \(x.dtype)")
     // Shifting first keeps large logits exact: (x - m) - log Σ exp(x - m).
     let shifted = x - x.max(axis: axis, keepDims: true)

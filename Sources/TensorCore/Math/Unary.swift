@@ -7,54 +7,54 @@ extension Tensor {
         return out
     }
 
-    @usableFromInline func floatUnary(_ op: ck_unary_op, _ name: StaticString) -> Tensor {
+    func floatUnary(_ op: ck_unary_op, _ name: StaticString, _ diff: DifferentiableOp) -> Tensor {
         precondition(dtype.isFloatingPoint,
                      "\(name): expected a float32 or float64 tensor, got \(dtype); use cast(to:)\(currentScopeDescription)")
-        return unary(op)
+        return unary(op).recorded(diff, [self])
     }
 
-    @usableFromInline func numericUnary(_ op: ck_unary_op, _ name: StaticString) -> Tensor {
+    func numericUnary(_ op: ck_unary_op, _ name: StaticString, _ diff: DifferentiableOp) -> Tensor {
         precondition(dtype != .bool, "\(name): not defined on bool tensors\(currentScopeDescription)")
-        return unary(op)
+        return unary(op).recorded(diff, [self])
     }
 }
 
 /// e raised to each element.
-@inlinable public func exp(_ x: Tensor) -> Tensor { x.floatUnary(CK_EXP, "exp") }
+public func exp(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_EXP, "exp", .exp) }
 /// The natural logarithm of each element.
-@inlinable public func log(_ x: Tensor) -> Tensor { x.floatUnary(CK_LOG, "log") }
+public func log(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_LOG, "log", .log) }
 /// log(1 + x), accurate for small x.
-@inlinable public func log1p(_ x: Tensor) -> Tensor { x.floatUnary(CK_LOG1P, "log1p") }
+public func log1p(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_LOG1P, "log1p", .log1p) }
 /// exp(x) - 1, accurate for small x.
-@inlinable public func expm1(_ x: Tensor) -> Tensor { x.floatUnary(CK_EXPM1, "expm1") }
+public func expm1(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_EXPM1, "expm1", .expm1) }
 /// The square root of each element.
-@inlinable public func sqrt(_ x: Tensor) -> Tensor { x.floatUnary(CK_SQRT, "sqrt") }
+public func sqrt(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_SQRT, "sqrt", .sqrt) }
 /// 1 / sqrt(x) for each element.
-@inlinable public func rsqrt(_ x: Tensor) -> Tensor { x.floatUnary(CK_RSQRT, "rsqrt") }
+public func rsqrt(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_RSQRT, "rsqrt", .rsqrt) }
 /// 1 / x for each element.
-@inlinable public func reciprocal(_ x: Tensor) -> Tensor { x.floatUnary(CK_RECIPROCAL, "reciprocal") }
+public func reciprocal(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_RECIPROCAL, "reciprocal", .reciprocal) }
 /// The hyperbolic tangent of each element.
-@inlinable public func tanh(_ x: Tensor) -> Tensor { x.floatUnary(CK_TANH, "tanh") }
+public func tanh(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_TANH, "tanh", .tanh) }
 /// The logistic function 1 / (1 + exp(-x)).
-@inlinable public func sigmoid(_ x: Tensor) -> Tensor { x.floatUnary(CK_SIGMOID, "sigmoid") }
+public func sigmoid(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_SIGMOID, "sigmoid", .sigmoid) }
 /// log(1 + exp(x)), computed without overflow.
-@inlinable public func softplus(_ x: Tensor) -> Tensor { x.floatUnary(CK_SOFTPLUS, "softplus") }
+public func softplus(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_SOFTPLUS, "softplus", .softplus) }
 /// The sine of each element.
-@inlinable public func sin(_ x: Tensor) -> Tensor { x.floatUnary(CK_SIN, "sin") }
+public func sin(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_SIN, "sin", .sin) }
 /// The cosine of each element.
-@inlinable public func cos(_ x: Tensor) -> Tensor { x.floatUnary(CK_COS, "cos") }
+public func cos(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_COS, "cos", .cos) }
 /// The largest integer value not above each element.
-@inlinable public func floor(_ x: Tensor) -> Tensor { x.floatUnary(CK_FLOOR, "floor") }
+public func floor(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_FLOOR, "floor", .piecewiseConstant) }
 /// The smallest integer value not below each element.
-@inlinable public func ceil(_ x: Tensor) -> Tensor { x.floatUnary(CK_CEIL, "ceil") }
+public func ceil(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_CEIL, "ceil", .piecewiseConstant) }
 /// Each element rounded to the nearest integer, halves to even (as `tf.round`).
-@inlinable public func round(_ x: Tensor) -> Tensor { x.floatUnary(CK_ROUND, "round") }
+public func round(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_ROUND, "round", .piecewiseConstant) }
 
 /// Each element squared.
-@inlinable public func square(_ x: Tensor) -> Tensor { x.numericUnary(CK_SQUARE, "square") }
+public func square(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_SQUARE, "square", .square) }
 /// The absolute value of each element.
-@inlinable public func abs(_ x: Tensor) -> Tensor { x.numericUnary(CK_ABS, "abs") }
+public func abs(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_ABS, "abs", .abs) }
 /// -1, 0 or 1 according to each element's sign.
-@inlinable public func sign(_ x: Tensor) -> Tensor { x.numericUnary(CK_SIGN, "sign") }
+public func sign(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_SIGN, "sign", .piecewiseConstant) }
 /// max(x, 0) for each element.
-@inlinable public func relu(_ x: Tensor) -> Tensor { x.numericUnary(CK_RELU, "relu") }
+public func relu(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_RELU, "relu", .relu) }

@@ -12,7 +12,7 @@ extension Tensor {
         if dtype == self.dtype { return self }
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         ck_cast(self.dtype.ck, storage.data, dtype.ck, out.storage.data, count)
-        return out
+        return self.dtype.isFloatingPoint && dtype.isFloatingPoint ? out.recorded(.cast, [self]) : out
     }
 
     /// Each element limited to `[min, max]`, as `tf.clip_by_value`.
@@ -21,7 +21,7 @@ extension Tensor {
         precondition(lo <= hi, "clipped: min \(lo) is greater than max \(hi)")
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         ck_clip(dtype.ck, storage.data, lo, hi, out.storage.data, count)
-        return out
+        return out.recorded(.clip(min: lo, max: hi), [self])
     }
 
     /// Each element limited to `[min, max]` given as tensors (broadcasting).

@@ -29,6 +29,7 @@ extension Tensor {
                        storage.data + offset * outStrides[a] * size, outStrides)
             offset += t.shape[a]
         }
+        if let context = TapeContext.current { context.record(.concatenate(axis: a), inputs: tensors, output: self) }
     }
 
     /// The tensors, all of one shape, stacked along a new axis, as `tf.stack`.
@@ -74,5 +75,6 @@ extension Tensor {
         let offset = start * strides[axis]
         strides[axis] *= step
         return gathered(shape: TensorShape(dims), strides: strides, offset: offset)
+            .recorded(.stridedSlice(strides: strides, offset: offset), [self])
     }
 }

@@ -70,6 +70,7 @@ extension Tensor {
     public subscript(_ indices: any TensorIndexConvertible...) -> Tensor {
         let (outShape, strides, offset) = resolve(indices.map(\.tensorIndex.kind))
         return gathered(shape: outShape, strides: strides, offset: offset)
+            .recorded(.stridedSlice(strides: strides, offset: offset), [self])
     }
 
     private func resolve(_ raw: [TensorIndex.Kind]) -> (TensorShape, [Int], Int) {
@@ -151,7 +152,7 @@ extension Tensor {
                     .copyMemory(from: storage.data + (o * n + Int(i)) * bytes, byteCount: bytes)
             }
         }
-        return out
+        return out.recorded(.gather(indices: indices, axis: a), [self])
     }
 }
 
@@ -178,16 +179,17 @@ public func oneHot(_ indices: Tensor, depth: Int, onValue: Double = 1, offValue:
 
 /// Elements of `a` where `condition` is true and of `b` elsewhere, broadcasting all
 /// three, as `tf.where(condition, a, b)`.
-public func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+public func `where`(_ condition: Tensor, _ a: some TensorConvertible, _ b: some TensorConvertible) -> Tensor {
+    let (a, b) = (a.tensor, b.tensor)
     precondition(condition.dtype == .bool, "where: the condition must be a bool tensor, got \(condition.dtype)")
     precondition(a.dtype == b.dtype, "where: dtype mismatch: \(a.dtype) vs \(b.dtype)\(currentScopeDescription)")
     let shape = broadcastShape(broadcastShape(condition.shape, a.shape, op: "where"), b.shape, op: "where")
     let out = Tensor(uninitializedShape: shape, dtype: a.dtype)
-    guard out.count > 0 else { return out }
+    guard out.count > 0 else { return out.recorded(.select(condition: condition), [a, b]) }
     guard shape.rank > 0 else {
         let pick = condition.scalar(as: Bool.self) ? a : b
         out.storage.data.copyMemory(from: pick.storage.data, byteCount: a.dtype.byteSize)
-        return out
+        return out.recorded(.select(condition: condition), [a, b])
     }
     var strides = [broadcastStrides(condition.shape, to: shape), broadcastStrides(a.shape, to: shape),
                    broadcastStrides(b.shape, to: shape), shape.contiguousStrides]
@@ -195,5 +197,5 @@ public func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
     ck_select_nd(a.dtype.byteSize, Int32(dims.count), dims,
                  condition.storage.data.assumingMemoryBound(to: UInt8.self), strides[0],
                  a.storage.data, strides[1], b.storage.data, strides[2], out.storage.data)
-    return out
+    return out.recorded(.select(condition: condition), [a, b])
 }

@@ -1,0 +1,60 @@
+import CKernels
+
+/// The adjoints of slicing and gathering, which gradient rules need and which are
+/// differentiable themselves (each one's gradient is the other), so that second
+/// derivatives flow through slices and gathers.
+@_spi(Autodiff)
+extension Tensor {
+    /// The elements read at `offset + Σ index[i] * strides[i]` of `self`, as a new
+    /// tensor of `shape` (a strided slice).
+    public func stridedSliced(shape: TensorShape, strides: [Int], offset: Int) -> Tensor {
+        gathered(shape: shape, strides: strides, offset: offset)
+            .recorded(.stridedSlice(strides: strides, offset: offset), [self])
+    }
+
+    /// Zeros of `shape` with `self` written at the strided positions: the transpose
+    /// of ``stridedSliced(shape:strides:offset:)``.
+    public func stridedEmbedded(into shape: TensorShape, strides: [Int], offset: Int) -> Tensor {
+        let out = Tensor.zeros(shape, dtype: dtype)
+        if count > 0 {
+            var allStrides = [self.shape.contiguousStrides, strides]
+            let dims = coalesceAxes(self.shape.dimensions, &allStrides)
+            let size = dtype.byteSize
+            ck_copy_nd(size, Int32(dims.count), dims, storage.data, allStrides[0],
+                       out.storage.data + offset * size, allStrides[1])
+        }
+        return out.recorded(.stridedEmbed(shape: shape, strides: strides, offset: offset), [self])
+    }
+
+    /// Slices of `self` along `axis` summed into zeros with `size` slices at
+    /// `indices`: the transpose of ``gathering(atIndices:alongAxis:)``.
+    public func scatterAdded(atIndices indices: Tensor, alongAxis axis: Int, size: Int) -> Tensor {
+        let idx = indices.scalars(as: Int64.self)
+        let outer = shape.dimensions[..<axis].reduce(1, *)
+        let inner = shape.dimensions[(axis + indices.rank)...].reduce(1, *)
+        var dims = Array(shape.dimensions[..<axis])
+        dims.append(size)
+        dims.append(contentsOf: shape.dimensions[(axis + indices.rank)...])
+        let out = Tensor.zeros(TensorShape(dims), dtype: dtype)
+        let bytes = dtype.byteSize
+        for o in 0..<outer {
+            for (j, i) in idx.enumerated() {
+                precondition(i >= 0 && Int(i) < size, "scatterAdded: index \(i) is out of range for size \(size)")
+                let dst = out.storage.data + (o * size + Int(i)) * inner * bytes
+                let src = storage.data + (o * idx.count + j) * inner * bytes
+                _ = ck_binary(CK_ADD, dtype.ck, dst, 1, src, 1, dst, inner)
+            }
+        }
+        return out.recorded(.scatterAdd(indices: indices, axis: axis, size: size), [self])
+    }
+
+    /// Adds `other` (of the same shape and dtype) into this tensor's memory, without
+    /// recording: variable updates are state changes, not differentiable ops.
+    public mutating func addInPlace(_ other: Tensor, scale: Double = 1) {
+        precondition(shape == other.shape && dtype == other.dtype,
+                     "assignAdd: value of shape \(other.shape) and dtype \(other.dtype) does not match \(shape), \(dtype)")
+        makeUnique()
+        let addend = scale == 1 ? other : Tensor.binary(CK_MUL, other, Tensor(scale, dtype: dtype), "assignAdd")
+        _ = ck_binary(CK_ADD, dtype.ck, storage.data, 1, addend.storage.data, 1, storage.data, count)
+    }
+}
