@@ -87,3 +87,30 @@ final class PrintingTests: XCTestCase {
         XCTAssertEqual(Tensor.zeros([2, 2, 2]).valuesDescription, "[[[0. 0.]\n  [0. 0.]]\n\n [[0. 0.]\n  [0. 0.]]]")
     }
 }
+
+/// Expected strings are NumPy 2.4's `repr(array)`.
+final class ReprTests: XCTestCase {
+    func testRepr() {
+        XCTAssertEqual(Tensor([[0.6405563, 0.03973103], [-0.6126285, -0.71384406]]).numpyDescription,
+                       "array([[ 0.6405563 ,  0.03973103],\n       [-0.6126285 , -0.71384406]], dtype=float32)")
+        XCTAssertEqual(Tensor([[5, 2], [1, 3]]).numpyDescription, "array([[5, 2],\n       [1, 3]], dtype=int32)")
+        XCTAssertEqual((Tensor.range(0, 30, dtype: .float32) * Tensor(Float(1.1))).numpyDescription, """
+            array([ 0.       ,  1.1      ,  2.2      ,  3.3000002,  4.4      ,
+                    5.5      ,  6.6000004,  7.7000003,  8.8      ,  9.900001 ,
+                   11.       , 12.1      , 13.200001 , 14.3      , 15.400001 ,
+                   16.5      , 17.6      , 18.7      , 19.800001 , 20.9      ,
+                   22.       , 23.1      , 24.2      , 25.300001 , 26.400002 ,
+                   27.5      , 28.6      , 29.7      , 30.800001 , 31.900002 ],
+                  dtype=float32)
+            """)
+        XCTAssertEqual(Tensor.range(0, 2000, dtype: .int64).reshaped(to: [40, 50]).numpyDescription, """
+            array([[   0,    1,    2, ...,   47,   48,   49],
+                   [  50,   51,   52, ...,   97,   98,   99],
+                   [ 100,  101,  102, ...,  147,  148,  149],
+                   ...,
+                   [1850, 1851, 1852, ..., 1897, 1898, 1899],
+                   [1900, 1901, 1902, ..., 1947, 1948, 1949],
+                   [1950, 1951, 1952, ..., 1997, 1998, 1999]], shape=(40, 50))
+            """)
+    }
+}

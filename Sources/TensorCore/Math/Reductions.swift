@@ -6,7 +6,9 @@ extension Tensor {
     @usableFromInline
     func reduce(_ op: ck_reduce_op, axes: [Int]?, keepDims: Bool, _ name: StaticString) -> Tensor {
         let reduced = normalizedAxes(axes, name)
-        var current = self
+        // Reducing no axis still gives a new value, so that a tape never sees an op
+        // whose output is its own input.
+        var current = Tensor(storage: storage, shape: shape)
         // Walk runs of adjacent reduced axes from the innermost, so earlier axis
         // numbers stay valid; each run is one [outer, r, inner] kernel call.
         var i = reduced.count - 1

@@ -14,6 +14,31 @@ struct NumPyFormatter {
     static func string(_ t: Tensor) -> String {
         if t.rank == 0 { return scalarString(t) }
         if t.count == 0 { return "[]" }
+        return layout(t, separator: " ", indent: " ", lineWidth: lineWidth)
+    }
+
+    /// The text of `repr(array)`: `array([[1., 2.],\n       [3., 4.]], dtype=float32)`.
+    /// NumPy 2's rules: the dtype is named unless implied (float64, int64, bool),
+    /// the shape of summarised or empty arrays too, on a new line if the last does
+    /// not have room.
+    static func repr(_ t: Tensor) -> String {
+        let body = t.rank == 0 ? scalarString(t)
+            : t.count == 0 ? "[]"
+            : layout(t, separator: ", ", indent: String(repeating: " ", count: 7), lineWidth: lineWidth - 1)
+        var extras: [String] = []
+        if (t.count == 0 && t.shape != [0]) || t.count > threshold { extras.append("shape=\(t.shape)") }
+        if !(t.dtype == .float64 || t.dtype == .int64 || t.dtype == .bool) || t.count == 0 {
+            extras.append("dtype=\(t.dtype)")
+        }
+        if extras.isEmpty { return "array(\(body))" }
+        let head = "array(\(body),"
+        let extra = extras.joined(separator: ", ") + ")"
+        let lastLine = head.count - ((head.lastIndex(of: "\n").map { head.distance(from: head.startIndex, to: $0) + 1 }) ?? 0)
+        let spacer = lastLine + extra.count + 1 > lineWidth ? "\n" + String(repeating: " ", count: 6) : " "
+        return head + spacer + extra
+    }
+
+    static func layout(_ t: Tensor, separator: String, indent: String, lineWidth: Int) -> String {
         let summarize = t.count > threshold
         let dims = t.shape.dimensions
         // The elements that get printed decide the column widths.
@@ -26,7 +51,8 @@ struct NumPyFormatter {
             positions = positions.flatMap { p in shown[axis].map { p + $0 * strides[axis] } }
         }
         let format = elementFormatter(t, positions: positions)
-        return formatArray(dims: dims, strides: strides, summarize: summarize, format: format)
+        return formatArray(dims: dims, strides: strides, summarize: summarize, separator: separator,
+                           indent: indent, lineWidth: lineWidth, format: format)
     }
 
     static func scalarString(_ t: Tensor) -> String {
@@ -196,8 +222,9 @@ struct NumPyFormatter {
 
     // MARK: layout (NumPy's _formatArray)
 
-    static func formatArray(dims: [Int], strides: [Int], summarize: Bool, format: (Int) -> String) -> String {
-        let separator = " "
+    static func formatArray(dims: [Int], strides: [Int], summarize: Bool, separator: String, indent: String,
+                            lineWidth: Int, format: (Int) -> String) -> String {
+        let trimmedSeparator = separator == " " ? "" : ","
         func extendLine(_ s: inout String, _ line: inout String, _ word: String, _ width: Int, _ prefix: String) {
             var needsWrap = line.count + word.count > width
             if line.count <= prefix.count { needsWrap = false }
@@ -237,7 +264,7 @@ struct NumPyFormatter {
                 }
                 s += line
             } else {
-                let lineSep = String(repeating: "\n", count: dims.count - axis - 1)
+                let lineSep = trimmedSeparator + String(repeating: "\n", count: dims.count - axis - 1)
                 for i in 0..<leading {
                     s += hangingIndent + recurse(axis + 1, offset + i * strides[axis], nextIndent, nextWidth) + lineSep
                 }
@@ -251,7 +278,7 @@ struct NumPyFormatter {
             }
             return "[" + String(s.dropFirst(hangingIndent.count)) + "]"
         }
-        return recurse(0, 0, " ", lineWidth)
+        return recurse(0, 0, indent, lineWidth)
     }
 }
 
@@ -271,4 +298,7 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
 
     /// The values alone, as NumPy's `str(array)` prints them (`[[5 2]\n [1 3]]`).
     public var valuesDescription: String { NumPyFormatter.string(self) }
+
+    /// The values as NumPy's `repr(array)` prints them (`array([[5, 2],\n       [1, 3]], dtype=int32)`).
+    public var numpyDescription: String { NumPyFormatter.repr(self) }
 }

@@ -68,6 +68,11 @@ extension Tensor {
     /// x[.all, 1]       // [2 3]
     /// ```
     public subscript(_ indices: any TensorIndexConvertible...) -> Tensor {
+        self[indices: indices]
+    }
+
+    /// The subscript with its entries given as an array.
+    public subscript(indices indices: [any TensorIndexConvertible]) -> Tensor {
         let (outShape, strides, offset) = resolve(indices.map(\.tensorIndex.kind))
         return gathered(shape: outShape, strides: strides, offset: offset)
             .recorded(.stridedSlice(strides: strides, offset: offset), [self])

@@ -1,0 +1,121 @@
+@_spi(Autodiff) import TensorCore
+
+// The gradient rule of every differentiable op, one short case each, in the
+// manner of tinygrad's table. Every rule is written with the public
+// differentiable ops, so a tape that is recording while another tape computes
+// its gradients records this backward pass too: that is how nested tapes give
+// second and higher derivatives. Ops built from others (mean, softmax,
+// logSumExp, tile, stack, split, ...) need no rule of their own.
+
+/// The gradient of a broadcast operand: `g` summed over the axes that
+/// broadcasting added or stretched, back to `shape`. The one place where
+/// broadcasting is undone.
+func unbroadcast(_ g: Tensor, to shape: TensorShape) -> Tensor {
+    if g.shape == shape { return g }
+    let extra = g.rank - shape.rank
+    var axes = Array(0..<extra)
+    for i in 0..<shape.rank where shape[i] == 1 && g.shape[i + extra] != 1 { axes.append(i + extra) }
+    return g.sum(axes: axes).reshaped(to: shape)
+}
+
+/// The gradients of `op` with respect to each input (nil where `needs` is false),
+/// given the gradient `g` of its output `y`. (A free function rather than a method
+/// of `DifferentiableOp` so that `exp`, `matmul`, ... name the math, not the cases.)
+func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, upstream g: Tensor,
+               needs: [Bool]) -> [Tensor?] {
+    let zero = Tensor(0, dtype: g.dtype)
+    /// Both gradients of a broadcasting binary op, each computed only if needed.
+    func binary(_ ga: @autoclosure () -> Tensor, _ gb: @autoclosure () -> Tensor) -> [Tensor?] {
+        [needs[0] ? unbroadcast(ga(), to: x[0].shape) : nil, needs[1] ? unbroadcast(gb(), to: x[1].shape) : nil]
+    }
+    switch op {
+    case .add: return binary(g, g)
+    case .subtract: return binary(g, -g)
+    case .multiply: return binary(g * x[1], g * x[0])
+    case .divide: return binary(g / x[1], -g * x[0] / square(x[1]))
+    case .negate: return [-g]
+    case .pow:
+        return binary(g * x[1] * pow(x[0], x[1] - 1),
+                      g * y * `where`(x[0] .> 0, log(abs(x[0]) + `where`(x[0] .> 0, zero, Tensor(1, dtype: g.dtype))), zero))
+    case .maximum:
+        let mask = x[0] .>= x[1]
+        return binary(`where`(mask, g, zero), `where`(mask, zero, g))
+    case .minimum:
+        let mask = x[0] .<= x[1]
+        return binary(`where`(mask, g, zero), `where`(mask, zero, g))
+
+    case .exp: return [g * y]
+    case .log: return [g / x[0]]
+    case .log1p: return [g / (x[0] + 1)]
+    case .expm1: return [g * (y + 1)]
+    case .sqrt: return [g / (y * 2)]
+    case .rsqrt: return [g * y * y * y * -0.5]
+    case .reciprocal: return [-g * y * y]
+    case .tanh: return [g * (1 - y * y)]
+    case .sigmoid: return [g * y * (1 - y)]
+    case .softplus: return [g * sigmoid(x[0])]
+    case .sin: return [g * cos(x[0])]
+    case .cos: return [-g * sin(x[0])]
+    case .square: return [g * x[0] * 2]
+    case .abs: return [g * sign(x[0])]
+    case .relu: return [`where`(x[0] .> 0, g, zero)]
+    case .piecewiseConstant: return [Tensor.zeros(like: x[0])]
+
+    case .sum(let axes, let keepDims):
+        return [expandReduced(g, axes: axes, keepDims: keepDims, like: x[0]).broadcasted(to: x[0].shape)]
+    case .prod(let axes, let keepDims):
+        let gb = expandReduced(g, axes: axes, keepDims: keepDims, like: x[0])
+        let yb = expandReduced(y, axes: axes, keepDims: keepDims, like: x[0])
+        return [gb * yb / x[0]]
+    case .max(let axes, let keepDims), .min(let axes, let keepDims):
+        // Ties share the gradient equally, as in TensorFlow.
+        let yb = expandReduced(y, axes: axes, keepDims: keepDims, like: x[0])
+        let mask = (x[0] .== yb).cast(to: x[0].dtype)
+        let gb = expandReduced(g, axes: axes, keepDims: keepDims, like: x[0])
+        return [gb * mask / mask.sum(axes: axes, keepDims: true)]
+
+    case .matmul(let ta, let tb):
+        let (a, b) = (x[0], x[1])
+        let ga: Tensor, gb: Tensor
+        switch (ta, tb) {
+        case (false, false): ga = matmul(g, b, transposeB: true); gb = matmul(a, g, transposeA: true)
+        case (true, false): ga = matmul(b, g, transposeB: true); gb = matmul(a, g)
+        case (false, true): ga = matmul(g, b); gb = matmul(g, a, transposeA: true)
+        case (true, true): ga = matmul(b, g, transposeA: true, transposeB: true)
+            gb = matmul(g, a, transposeA: true, transposeB: true)
+        }
+        return binary(ga, gb)
+
+    case .reshape: return [g.reshaped(to: x[0].shape)]
+    case .transpose(let permutation):
+        var inverse = permutation
+        for (i, p) in permutation.enumerated() { inverse[p] = i }
+        return [g.transposed(permutation: inverse)]
+    case .broadcast: return [unbroadcast(g, to: x[0].shape)]
+    case .stridedSlice(let strides, let offset):
+        return [g.stridedEmbedded(into: x[0].shape, strides: strides, offset: offset)]
+    case .stridedEmbed(_, let strides, let offset):
+        return [g.stridedSliced(shape: x[0].shape, strides: strides, offset: offset)]
+    case .concatenate(let axis):
+        let parts = g.split(sizes: x.map { $0.shape[axis] }, alongAxis: axis)
+        return zip(parts, needs).map { $1 ? $0 : nil }
+    case .gather(let indices, let axis):
+        return [g.scatterAdded(atIndices: indices, alongAxis: axis, size: x[0].shape[axis])]
+    case .scatterAdd(let indices, let axis, _):
+        return [g.gathering(atIndices: indices, alongAxis: axis)]
+    case .select(let condition):
+        return binary(`where`(condition, g, zero), `where`(condition, zero, g))
+    case .cast: return [g.cast(to: x[0].dtype)]
+    case .clip(let lo, let hi):
+        return [`where`(logicalAnd(x[0] .>= lo, x[0] .<= hi), g, zero)]
+    }
+}
+
+/// A reduction's result (or its gradient) reshaped to keep the reduced axes as
+/// size 1, ready to broadcast against the reduction's input.
+private func expandReduced(_ t: Tensor, axes: [Int], keepDims: Bool, like input: Tensor) -> Tensor {
+    if keepDims { return t }
+    var dims = input.shape.dimensions
+    for a in axes { dims[a] = 1 }
+    return t.reshaped(to: TensorShape(dims))
+}

@@ -1,0 +1,76 @@
+@_spi(Autodiff) import TensorCore
+
+/// Mutable state, such as a layer's weights, as `tf.Variable`.
+///
+/// Reading ``value`` inside a ``GradientTape`` watches a trainable variable
+/// automatically. Math accepts variables directly: `matmul(x, w) + b`.
+///
+/// ```swift
+/// let a = Variable(Random.normal([2, 2]))
+/// a.assign(Random.normal([2, 2]))
+/// a.assignAdd(Tensor.ones([2, 2]))
+/// print(a)
+/// // <DeepSwift.Variable 'Variable:0' shape=(2, 2) dtype=float32, numpy=
+/// // array([[...]], dtype=float32)>
+/// ```
+public final class Variable: TensorConvertible, CustomStringConvertible {
+    private var current: Tensor
+    /// The variable's name, as in `Variable:0` of TensorFlow's printout.
+    public var name: String
+    /// Whether gradient tapes watch it automatically and optimizers train it.
+    public var trainable: Bool
+
+    /// A variable holding `initialValue`.
+    public init(_ initialValue: Tensor, name: String = "Variable", trainable: Bool = true) {
+        self.current = initialValue
+        self.name = name
+        self.trainable = trainable
+    }
+
+    /// The current value. Reading it inside a recording tape watches the variable
+    /// (when trainable).
+    public var value: Tensor {
+        if let tapes = TapeContext.current as? ThreadTapes { tapes.variableRead(self, current) }
+        return current
+    }
+
+    public var tensor: Tensor { value }
+    /// The element type.
+    public var dtype: DType { current.dtype }
+    /// The size of each axis.
+    public var shape: TensorShape { current.shape }
+
+    /// Replaces the value; the shape and dtype must stay the same.
+    public func assign(_ newValue: Tensor) {
+        checkCompatible(newValue, "assign")
+        current = newValue
+    }
+
+    /// Adds `delta` to the value in place.
+    public func assignAdd(_ delta: Tensor) {
+        checkCompatible(delta, "assignAdd")
+        current.addInPlace(delta)
+    }
+
+    /// Subtracts `delta` from the value in place.
+    public func assignSub(_ delta: Tensor) {
+        checkCompatible(delta, "assignSub")
+        current.addInPlace(delta, scale: -1)
+    }
+
+    private func checkCompatible(_ t: Tensor, _ op: String) {
+        precondition(t.shape == current.shape && t.dtype == current.dtype,
+                     "Variable.\(op): '\(name)' has shape \(current.shape) and dtype \(current.dtype), but the value has shape \(t.shape) and dtype \(t.dtype)")
+    }
+
+    /// Elements or slices of the value, as with ``Tensor``'s subscript.
+    public subscript(_ indices: any TensorIndexConvertible...) -> Tensor {
+        value[indices: indices]
+    }
+
+    public var description: String {
+        let values = current.numpyDescription
+        let separator = values.contains("\n") ? "\n" : ""
+        return "<DeepSwift.Variable '\(name):0' shape=\(shape) dtype=\(dtype), numpy=\(separator)\(values)>"
+    }
+}
