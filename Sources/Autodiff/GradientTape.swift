@@ -251,7 +251,8 @@ public final class GradientTape {
     /// the target. The tape pauses itself meanwhile, so its own backward pass is
     /// recorded only by the other tapes open on this thread (for higher orders).
     private func backward(target: Tensor, seed: Tensor, sources: Set<UInt64>) -> [UInt64: Tensor] {
-        var reachable = sources
+        // Only sources the tape follows count: an unwatched tensor gets no gradient.
+        var reachable = sources.intersection(tracked)
         var relevant = [Bool](repeating: false, count: records.count)
         for (i, r) in records.enumerated() where r.inputs.contains(where: { reachable.contains($0.id) }) {
             relevant[i] = true
