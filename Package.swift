@@ -30,7 +30,7 @@ let package = Package(
 
         .executableTarget(name: "Guide", dependencies: ["DeepSwift"], path: "Examples/Guide"),
         // Plain C reference loops that the benchmarks compare the library against.
-        .target(name: "CBaselines", path: "Benchmarks/CBaselines"),
+        .target(name: "CBaselines", dependencies: ["CBLAS"], path: "Benchmarks/CBaselines"),
         .executableTarget(
             name: "Benchmarks", dependencies: ["DeepSwift", "CBLAS", "CBaselines"],
             path: "Benchmarks/Runner"),

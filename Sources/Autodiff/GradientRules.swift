@@ -58,7 +58,8 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
     case .cos: return [-g * sin(x[0])]
     case .square: return [g * x[0] * 2]
     case .abs: return [g * sign(x[0])]
-    case .relu: return [`where`(x[0] .> 0, g, zero)]
+    case .relu: return [x[0].reluGradient(g)]
+    case .reluGradient: return [needs[0] ? x[1].reluGradient(g) : nil, nil]
     case .piecewiseConstant: return [Tensor.zeros(like: x[0])]
 
     case .sum(let axes, let keepDims):
@@ -76,15 +77,13 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
 
     case .matmul(let ta, let tb):
         let (a, b) = (x[0], x[1])
-        let ga: Tensor, gb: Tensor
         switch (ta, tb) {
-        case (false, false): ga = matmul(g, b, transposeB: true); gb = matmul(a, g, transposeA: true)
-        case (true, false): ga = matmul(b, g, transposeB: true); gb = matmul(a, g)
-        case (false, true): ga = matmul(g, b); gb = matmul(g, a, transposeA: true)
-        case (true, true): ga = matmul(b, g, transposeA: true, transposeB: true)
-            gb = matmul(g, a, transposeA: true, transposeB: true)
+        case (false, false): return binary(matmul(g, b, transposeB: true), matmul(a, g, transposeA: true))
+        case (true, false): return binary(matmul(b, g, transposeB: true), matmul(a, g))
+        case (false, true): return binary(matmul(g, b), matmul(g, a, transposeA: true))
+        case (true, true): return binary(matmul(b, g, transposeA: true, transposeB: true),
+                                         matmul(g, a, transposeA: true, transposeB: true))
         }
-        return binary(ga, gb)
 
     case .reshape: return [g.reshaped(to: x[0].shape)]
     case .transpose(let permutation):
@@ -106,6 +105,8 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
     case .select(let condition):
         return binary(`where`(condition, g, zero), `where`(condition, zero, g))
     case .cast: return [g.cast(to: x[0].dtype)]
+    case .softmax(let axis): return [y * (g - (g * y).sum(axis: axis, keepDims: true))]
+    case .logSoftmax(let axis): return [g - exp(y) * g.sum(axis: axis, keepDims: true)]
     case .clip(let lo, let hi):
         return [`where`(logicalAnd(x[0] .>= lo, x[0] .<= hi), g, zero)]
     }

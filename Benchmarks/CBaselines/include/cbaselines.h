@@ -1,7 +1,19 @@
-// Plain C loops the benchmarks measure the library against.
+// Plain C code the benchmarks measure the library against.
 #ifndef CBASELINES_H
 #define CBASELINES_H
 #include <stddef.h>
+#include <stdint.h>
+
 /// c[i] = a[i] + b[i], the loop a C programmer would write.
 void baseline_add_f32(const float *a, const float *b, float *c, ptrdiff_t n);
+
+/// The weights and scratch buffers of the benchmark MLP
+/// (in -> h1 -> h2 -> out, ReLU, softmax cross-entropy), written directly against
+/// OpenBLAS with no framework: the floor the library's training step is judged by.
+typedef struct baseline_mlp baseline_mlp;
+
+baseline_mlp *baseline_mlp_create(int batch, int in, int h1, int h2, int out, uint64_t seed);
+void baseline_mlp_destroy(baseline_mlp *m);
+/// One step of forward, backward and SGD update on (x: batch×in, labels); returns the loss.
+float baseline_mlp_step(baseline_mlp *m, const float *x, const int32_t *labels, float learning_rate);
 #endif

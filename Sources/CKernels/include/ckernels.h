@@ -63,6 +63,13 @@ void ck_cast(ck_dtype from, const void *x, ck_dtype to, void *out, ptrdiff_t n);
 void ck_reduce(ck_reduce_op op, ck_dtype dt, ptrdiff_t outer, ptrdiff_t r, ptrdiff_t inner,
                const void *x, void *out);
 
+/// Softmax (log_softmax when `log` is 1) of each contiguous row of length n, for
+/// float32 or float64: one pass for the maximum, one for the sum, one to write.
+void ck_softmax_rows(int log, ck_dtype dt, const void *x, void *out, ptrdiff_t rows, ptrdiff_t n);
+
+/// out[i] = x[i] > 0 ? g[i] : 0 (the gradient of relu), for float32 or float64.
+void ck_relu_grad(ck_dtype dt, const void *g, const void *x, void *out, ptrdiff_t n);
+
 /// Index of the max (is_max = 1) or min along the middle axis of [outer, r, inner],
 /// first occurrence wins, written as int64.
 void ck_argreduce(int is_max, ck_dtype dt, ptrdiff_t outer, ptrdiff_t r, ptrdiff_t inner,

@@ -30,6 +30,11 @@ public enum DifferentiableOp: Sendable {
     case select(condition: Tensor)
     case cast
     case clip(min: Double, max: Double)
+    /// Fused softmax / log-softmax along the last axis.
+    case softmax(axis: Int)
+    case logSoftmax(axis: Int)
+    /// relu's gradient as an op: inputs (g, x), output `x > 0 ? g : 0`.
+    case reluGradient
 }
 
 /// The per-thread receiver of recorded ops, implemented by the Autodiff module.

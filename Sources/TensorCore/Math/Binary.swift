@@ -25,6 +25,13 @@ extension Tensor {
         } else if a.count == 1 && a.rank <= b.rank {
             out = Tensor(uninitializedShape: b.shape, dtype: outType)
             err = ck_binary(op, a.dtype.ck, a.storage.data, 0, b.storage.data, 1, out.storage.data, b.count)
+        } else if let rows = Tensor.rowBroadcast(a.shape, b.shape) {
+            // b repeats along a's leading axes (a bias add): rows of b.count.
+            out = Tensor(uninitializedShape: a.shape, dtype: outType)
+            err = Tensor.rowsKernel(op, a, b, out, rows: rows, n: b.count, aIsRows: true)
+        } else if let rows = Tensor.rowBroadcast(b.shape, a.shape) {
+            out = Tensor(uninitializedShape: b.shape, dtype: outType)
+            err = Tensor.rowsKernel(op, b, a, out, rows: rows, n: a.count, aIsRows: false)
         } else {
             let shape = broadcastShape(a.shape, b.shape, op: "\(name)")
             out = Tensor(uninitializedShape: shape, dtype: outType)
@@ -39,6 +46,24 @@ extension Tensor {
         }
         precondition(err == 0, "\(name): integer division by zero\(currentScopeDescription)")
         return out
+    }
+
+    /// The number of rows when `small` equals the trailing axes of `big` (so it
+    /// repeats along big's leading axes), else nil.
+    static func rowBroadcast(_ big: TensorShape, _ small: TensorShape) -> Int? {
+        guard small.rank < big.rank, small.rank > 0,
+              big.dimensions[(big.rank - small.rank)...].elementsEqual(small.dimensions) else { return nil }
+        let n = small.elementCount
+        return n == 0 ? nil : big.elementCount / n
+    }
+
+    /// `rows` × `n` elementwise op between a full operand and one row repeated.
+    static func rowsKernel(_ op: ck_binary_op, _ full: Tensor, _ row: Tensor, _ out: Tensor,
+                           rows: Int, n: Int, aIsRows: Bool) -> Int32 {
+        let dims = [rows, n], fullStrides = [n, 1], rowStrides = [0, 1]
+        return aIsRows
+            ? ck_binary_nd(op, full.dtype.ck, 2, dims, full.storage.data, fullStrides, row.storage.data, rowStrides, out.storage.data)
+            : ck_binary_nd(op, full.dtype.ck, 2, dims, row.storage.data, rowStrides, full.storage.data, fullStrides, out.storage.data)
     }
 
     @usableFromInline static func requireArithmetic(_ t: Tensor, _ name: StaticString) {

@@ -38,10 +38,11 @@ extension Tensor {
     /// Sorted, unique, non-negative axes; nil means every axis.
     @usableFromInline func normalizedAxes(_ axes: [Int]?, _ name: StaticString) -> [Int] {
         guard let axes else { return Array(0..<rank) }
-        let normalized = axes.map { shape.normalizedAxis($0, op: "\(name)") }
-        let unique = Array(Set(normalized)).sorted()
-        precondition(unique.count == normalized.count, "\(name): repeated axis in \(axes)")
-        return unique
+        let sorted = axes.map { shape.normalizedAxis($0, op: "\(name)") }.sorted()
+        for i in sorted.indices.dropFirst() {
+            precondition(sorted[i] != sorted[i - 1], "\(name): repeated axis in \(axes)")
+        }
+        return sorted
     }
 
     @usableFromInline func requireNumeric(_ name: StaticString) {
@@ -149,6 +150,16 @@ extension Tensor {
     public func logSumExp(axis: Int, keepDims: Bool = false) -> Tensor { logSumExp(axes: [axis], keepDims: keepDims) }
 }
 
+/// Softmax or log-softmax in one fused kernel when `axis` is the last axis.
+private func softmaxLastAxis(_ x: Tensor, axis: Int, log: Bool) -> Tensor? {
+    guard x.rank >= 1, x.shape.normalizedAxis(axis, op: log ? "logSoftmax" : "softmax") == x.rank - 1,
+          x.count > 0 else { return nil }
+    let n = x.shape[x.rank - 1]
+    let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+    ck_softmax_rows(log ? 1 : 0, x.dtype.ck, x.storage.data, out.storage.data, x.count / n, n)
+    return out.recorded(log ? .logSoftmax(axis: x.rank - 1) : .softmax(axis: x.rank - 1), [x])
+}
+
 /// Whether each element is finite (neither infinite nor NaN).
 public func isFinite(_ x: some TensorConvertible) -> Tensor {
     let x = x.tensor
@@ -160,6 +171,7 @@ public func isFinite(_ x: some TensorConvertible) -> Tensor {
 public func softmax(_ x: some TensorConvertible, axis: Int = -1) -> Tensor {
     let x = x.tensor
     precondition(x.dtype.isFloatingPoint, "softmax: expected a float tensor, got \(x.dtype)")
+    if let fused = softmaxLastAxis(x, axis: axis, log: false) { return fused }
     let e = exp(x - x.max(axis: axis, keepDims: true))
     return e / e.sum(axis: axis, keepDims: true)
 }
@@ -168,6 +180,7 @@ public func softmax(_ x: some TensorConvertible, axis: Int = -1) -> Tensor {
 public func logSoftmax(_ x: some TensorConvertible, axis: Int = -1) -> Tensor {
     let x = x.tensor
     precondition(x.dtype.isFloatingPoint, "logSoftmax: expected a float tensor, got \(x.dtype)")
+    if let fused = softmaxLastAxis(x, axis: axis, log: true) { return fused }
     // Shifting first keeps large logits exact: (x - m) - log Σ exp(x - m).
     let shifted = x - x.max(axis: axis, keepDims: true)
     return shifted - log(exp(shifted).sum(axis: axis, keepDims: true))

@@ -48,6 +48,16 @@ extension Tensor {
         return out.recorded(.scatterAdd(indices: indices, axis: axis, size: size), [self])
     }
 
+    /// `self > 0 ? g : 0` elementwise: relu's gradient as one differentiable op
+    /// (its own gradient with respect to `g` is the same mask).
+    public func reluGradient(_ g: Tensor) -> Tensor {
+        precondition(g.shape == shape && g.dtype == dtype && dtype.isFloatingPoint,
+                     "reluGradient: gradient \(g.shape) \(g.dtype) does not match input \(shape) \(dtype)")
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        ck_relu_grad(dtype.ck, g.storage.data, storage.data, out.storage.data, count)
+        return out.recorded(.reluGradient, [g, self])
+    }
+
     /// Adds `other` (of the same shape and dtype) into this tensor's memory, without
     /// recording: variable updates are state changes, not differentiable ops.
     public mutating func addInPlace(_ other: Tensor, scale: Double = 1) {

@@ -1,0 +1,88 @@
+#include "cbaselines.h"
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct baseline_mlp {
+    int batch, in, h1, h2, out;
+    float *w1, *b1, *w2, *b2, *w3, *b3;        // weights
+    float *gw1, *gb1, *gw2, *gb2, *gw3, *gb3;  // gradients
+    float *a1, *a2, *logits;                   // activations (after ReLU for a1, a2)
+    float *d1, *d2, *dlogits;                  // gradients of pre-activations
+};
+
+static float *buffer(size_t n) { return calloc(n, sizeof(float)); }
+
+baseline_mlp *baseline_mlp_create(int batch, int in, int h1, int h2, int out, uint64_t seed) {
+    baseline_mlp *m = calloc(1, sizeof *m);
+    *m = (baseline_mlp){ .batch = batch, .in = in, .h1 = h1, .h2 = h2, .out = out };
+    m->w1 = buffer((size_t)in * h1); m->b1 = buffer(h1); m->gw1 = buffer((size_t)in * h1); m->gb1 = buffer(h1);
+    m->w2 = buffer((size_t)h1 * h2); m->b2 = buffer(h2); m->gw2 = buffer((size_t)h1 * h2); m->gb2 = buffer(h2);
+    m->w3 = buffer((size_t)h2 * out); m->b3 = buffer(out); m->gw3 = buffer((size_t)h2 * out); m->gb3 = buffer(out);
+    m->a1 = buffer((size_t)batch * h1); m->a2 = buffer((size_t)batch * h2); m->logits = buffer((size_t)batch * out);
+    m->d1 = buffer((size_t)batch * h1); m->d2 = buffer((size_t)batch * h2); m->dlogits = buffer((size_t)batch * out);
+    uint64_t s = seed * 2654435761u + 1;
+    float *ws[3] = { m->w1, m->w2, m->w3 };
+    size_t ns[3] = { (size_t)in * h1, (size_t)h1 * h2, (size_t)h2 * out };
+    float scales[3] = { sqrtf(6.0f / (in + h1)), sqrtf(6.0f / (h1 + h2)), sqrtf(6.0f / (h2 + out)) };
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 0; i < ns[k]; i++) {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            ws[k][i] = ((float)(s >> 40) / (float)(1 << 24) * 2 - 1) * scales[k];
+        }
+    return m;
+}
+
+void baseline_mlp_destroy(baseline_mlp *m) {
+    float *all[] = { m->w1, m->b1, m->w2, m->b2, m->w3, m->b3, m->gw1, m->gb1, m->gw2, m->gb2, m->gw3, m->gb3,
+                     m->a1, m->a2, m->logits, m->d1, m->d2, m->dlogits };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]);
+    free(m);
+}
+
+static void dense(const float *x, const float *w, const float *b, float *y, int n, int k, int units, int relu) {
+    for (int i = 0; i < n; i++) memcpy(y + (size_t)i * units, b, sizeof(float) * units);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, units, k, 1, x, k, w, units, 1, y, units);
+    if (relu) for (size_t i = 0; i < (size_t)n * units; i++) y[i] = y[i] > 0 ? y[i] : 0;
+}
+
+static void dense_backward(const float *x, const float *w, const float *dy, float *dw, float *db, float *dx,
+                           int n, int k, int units) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, units, n, 1, x, k, dy, units, 0, dw, units);
+    memset(db, 0, sizeof(float) * units);
+    for (int i = 0; i < n; i++) for (int j = 0; j < units; j++) db[j] += dy[(size_t)i * units + j];
+    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, k, units, 1, dy, units, w, units, 0, dx, k);
+}
+
+static void sgd(float *w, const float *g, size_t n, float lr) {
+    for (size_t i = 0; i < n; i++) w[i] -= lr * g[i];
+}
+
+float baseline_mlp_step(baseline_mlp *m, const float *x, const int32_t *labels, float lr) {
+    int n = m->batch;
+    dense(x, m->w1, m->b1, m->a1, n, m->in, m->h1, 1);
+    dense(m->a1, m->w2, m->b2, m->a2, n, m->h1, m->h2, 1);
+    dense(m->a2, m->w3, m->b3, m->logits, n, m->h2, m->out, 0);
+    // Softmax cross-entropy (mean over the batch) and its gradient.
+    float loss = 0;
+    for (int i = 0; i < n; i++) {
+        float *z = m->logits + (size_t)i * m->out, *d = m->dlogits + (size_t)i * m->out;
+        float mx = z[0];
+        for (int j = 1; j < m->out; j++) mx = z[j] > mx ? z[j] : mx;
+        float sum = 0;
+        for (int j = 0; j < m->out; j++) { d[j] = expf(z[j] - mx); sum += d[j]; }
+        loss += logf(sum) + mx - z[labels[i]];
+        for (int j = 0; j < m->out; j++) d[j] = d[j] / sum / n;
+        d[labels[i]] -= 1.0f / n;
+    }
+    dense_backward(m->a2, m->w3, m->dlogits, m->gw3, m->gb3, m->d2, n, m->h2, m->out);
+    for (size_t i = 0; i < (size_t)n * m->h2; i++) if (m->a2[i] <= 0) m->d2[i] = 0;
+    dense_backward(m->a1, m->w2, m->d2, m->gw2, m->gb2, m->d1, n, m->h1, m->h2);
+    for (size_t i = 0; i < (size_t)n * m->h1; i++) if (m->a1[i] <= 0) m->d1[i] = 0;
+    dense_backward(x, m->w1, m->d1, m->gw1, m->gb1, NULL, n, m->in, m->h1);
+    sgd(m->w1, m->gw1, (size_t)m->in * m->h1, lr); sgd(m->b1, m->gb1, m->h1, lr);
+    sgd(m->w2, m->gw2, (size_t)m->h1 * m->h2, lr); sgd(m->b2, m->gb2, m->h2, lr);
+    sgd(m->w3, m->gw3, (size_t)m->h2 * m->out, lr); sgd(m->b3, m->gb3, m->out, lr);
+    return loss / n;
+}
