@@ -27,7 +27,7 @@ run: deps
 	$(SWIFT) run -c release Guide
 
 test: deps
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 bench: deps
 	$(SWIFT) run -c release Benchmarks
