@@ -26,7 +26,7 @@ let package = Package(
 
         .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Autodiff", dependencies: ["TensorCore"]),
-        .target(name: "DeepSwift", dependencies: ["Autodiff"]),
+        .target(name: "DeepSwift", dependencies: ["Autodiff", "CZlib"]),
 
         .executableTarget(name: "Guide", dependencies: ["DeepSwift"], path: "Examples/Guide"),
         // Plain C reference loops that the benchmarks compare the library against.

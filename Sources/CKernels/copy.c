@@ -97,3 +97,30 @@ void ck_clip(ck_dtype dt, const void *px, double lo, double hi, void *out, ptrdi
     default: CK_CLIP(uint8_t) break;
     }
 }
+
+ptrdiff_t ck_gather_rows(const void *src, ptrdiff_t outer, ptrdiff_t rows, size_t row_bytes,
+                         const int64_t *indices, ptrdiff_t count, void *dst) {
+    for (ptrdiff_t j = 0; j < count; j++)
+        if (indices[j] < 0 || indices[j] >= rows) return j;
+    const char *s = src; char *d = dst;
+    for (ptrdiff_t o = 0; o < outer; o++) {
+        const char *block = s + (size_t)o * (size_t)rows * row_bytes;
+        char *out = d + (size_t)o * (size_t)count * row_bytes;
+        switch (row_bytes) {
+        case 1: for (ptrdiff_t j = 0; j < count; j++) out[j] = block[indices[j]]; break;
+        case 4: for (ptrdiff_t j = 0; j < count; j++) ((uint32_t *)out)[j] = ((const uint32_t *)block)[indices[j]]; break;
+        case 8: for (ptrdiff_t j = 0; j < count; j++) ((uint64_t *)out)[j] = ((const uint64_t *)block)[indices[j]]; break;
+        default:
+            for (ptrdiff_t j = 0; j < count; j++) {
+                // Rows come in random order (shuffled batches): start loading the
+                // next one while this one is copied.
+                if (j + 1 < count) {
+                    const char *next = block + (size_t)indices[j + 1] * row_bytes;
+                    for (size_t b = 0; b < row_bytes && b < 512; b += 64) __builtin_prefetch(next + b);
+                }
+                memcpy(out + (size_t)j * row_bytes, block + (size_t)indices[j] * row_bytes, row_bytes);
+            }
+        }
+    }
+    return -1;
+}

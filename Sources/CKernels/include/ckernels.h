@@ -81,6 +81,13 @@ void ck_select_nd(size_t elem_size, int rank, const ptrdiff_t *shape,
                   const void *a, const ptrdiff_t *astrides,
                   const void *b, const ptrdiff_t *bstrides, void *out);
 
+/// For each outer block o and each of `count` indices: copies row `indices[j]` of
+/// `src` (rows of `row_bytes`, `rows` per block) to row j of `dst`. Returns the
+/// position of the first index outside [0, rows), or -1 when all are valid (then
+/// everything was copied).
+ptrdiff_t ck_gather_rows(const void *src, ptrdiff_t outer, ptrdiff_t rows, size_t row_bytes,
+                         const int64_t *indices, ptrdiff_t count, void *dst);
+
 /// Strided N-d copy of elements of `elem_size` bytes; strides in elements.
 void ck_copy_nd(size_t elem_size, int rank, const ptrdiff_t *shape,
                 const void *src, const ptrdiff_t *sstrides,

@@ -141,22 +141,15 @@ extension Tensor {
         precondition(indices.dtype == .int32 || indices.dtype == .int64,
                      "gathering(atIndices:): indices must be int32 or int64, got \(indices.dtype)")
         let a = shape.normalizedAxis(axis, op: "gathering(atIndices:)")
-        let idx = indices.scalars(as: Int64.self)
+        let idx = indices.cast(to: .int64)
         let n = shape[a]
         let outer = shape.dimensions[..<a].reduce(1, *)
         let inner = shape.dimensions[(a + 1)...].reduce(1, *)
         let out = Tensor(uninitializedShape: TensorShape(Array(shape.dimensions[..<a]) + indices.shape.dimensions
                                                          + Array(shape.dimensions[(a + 1)...])), dtype: dtype)
-        let bytes = inner * dtype.byteSize
-        for i in idx {
-            precondition(i >= 0 && i < n, "gathering(atIndices:): index \(i) is out of range for axis \(a) of size \(n)")
-        }
-        for o in 0..<outer {
-            for (j, i) in idx.enumerated() {
-                (out.storage.data + (o * idx.count + j) * bytes)
-                    .copyMemory(from: storage.data + (o * n + Int(i)) * bytes, byteCount: bytes)
-            }
-        }
+        let bad = ck_gather_rows(storage.data, outer, n, inner * dtype.byteSize,
+                                 idx.storage.data.assumingMemoryBound(to: Int64.self), idx.count, out.storage.data)
+        precondition(bad < 0, "gathering(atIndices:): index \(bad < 0 ? 0 : idx.reshaped(to: [-1])[bad].scalar(as: Int64.self)) is out of range for axis \(a) of size \(n)\(currentScopeDescription)")
         return out.recorded(.gather(indices: indices, axis: a), [self])
     }
 }

@@ -1,0 +1,90 @@
+extension Dataset where Element == Tensor {
+    /// The rows of `x` (its slices along the first axis), as
+    /// `tf.data.Dataset.from_tensor_slices(x)`.
+    public static func fromTensorSlices(_ x: Tensor) -> Dataset<Tensor> {
+        precondition(x.rank >= 1, "Dataset.fromTensorSlices: needs a tensor of rank >= 1, got shape \(x.shape)")
+        let n = x.shape[0]
+        return Dataset(slices: Slices(indices: { rowIndices(n) },
+                                      element: { x[$0] },
+                                      batch: { x.gathering(atIndices: Tensor(shape: [$0.count], scalars: $0.map(Int64.init))) }))
+    }
+
+    /// Consecutive elements stacked along a new first axis, `batchSize` at a time,
+    /// as `dataset.batch`; the last, smaller batch is kept unless `dropRemainder`.
+    public func batch(_ batchSize: Int, dropRemainder: Bool = false) -> Dataset<Tensor> {
+        batched(batchSize, dropRemainder: dropRemainder) { Tensor(stacking: $0) }
+    }
+}
+
+extension Dataset where Element == (Tensor, Tensor) {
+    /// Pairs of rows of `x` and `y`, as `tf.data.Dataset.from_tensor_slices((x, y))`.
+    public static func fromTensorSlices(_ xy: (Tensor, Tensor)) -> Dataset<(Tensor, Tensor)> {
+        let (x, y) = xy
+        precondition(x.rank >= 1 && y.rank >= 1 && x.shape[0] == y.shape[0],
+                     "Dataset.fromTensorSlices: x \(x.shape) and y \(y.shape) need the same first dimension")
+        let n = x.shape[0]
+        return Dataset(slices: Slices(
+            indices: { rowIndices(n) },
+            element: { (x[$0], y[$0]) },
+            batch: { rows in
+                let indices = Tensor(shape: [rows.count], scalars: rows.map(Int64.init))
+                return (x.gathering(atIndices: indices), y.gathering(atIndices: indices))
+            }))
+    }
+
+    /// Consecutive pairs stacked into a pair of batches, as `dataset.batch`.
+    public func batch(_ batchSize: Int, dropRemainder: Bool = false) -> Dataset<(Tensor, Tensor)> {
+        batched(batchSize, dropRemainder: dropRemainder) {
+            (Tensor(stacking: $0.map(\.0)), Tensor(stacking: $0.map(\.1)))
+        }
+    }
+}
+
+extension Dataset {
+    /// Batches from row indices when the dataset still has them, else by `stack`ing elements.
+    func batched(_ batchSize: Int, dropRemainder: Bool, stack: @escaping ([Element]) -> Element) -> Dataset<Element> {
+        precondition(batchSize > 0, "Dataset.batch: batchSize must be positive, got \(batchSize)")
+        if let s = slices {
+            return Dataset(elements: {
+                let chunks = indexChunks(s.indices(), size: batchSize, dropRemainder: dropRemainder)
+                return AnyIterator { chunks.next().map(s.batch) }
+            })
+        }
+        let base = elements
+        return Dataset(elements: {
+            var chunks = ChunkIterator(base: base(), size: batchSize, dropRemainder: dropRemainder)
+            return AnyIterator { chunks.next().map(stack) }
+        })
+    }
+}
+
+/// Batches of row indices (non-generic, so compiled for `Int`).
+func indexChunks(_ base: AnyIterator<Int>, size: Int, dropRemainder: Bool) -> AnyIterator<[Int]> {
+    var it = ChunkIterator(base: base, size: size, dropRemainder: dropRemainder)
+    return AnyIterator { it.next() }
+}
+
+/// 0, 1, ..., n-1.
+func rowIndices(_ n: Int) -> AnyIterator<Int> {
+    var i = 0
+    return AnyIterator {
+        guard i < n else { return nil }
+        defer { i += 1 }
+        return i
+    }
+}
+
+/// Consecutive elements of another iterator in arrays of `size` (the last one
+/// shorter unless `dropRemainder`).
+struct ChunkIterator<Base: IteratorProtocol>: IteratorProtocol {
+    var base: Base
+    let size: Int
+    let dropRemainder: Bool
+
+    mutating func next() -> [Base.Element]? {
+        var chunk: [Base.Element] = []
+        chunk.reserveCapacity(size)
+        while chunk.count < size, let e = base.next() { chunk.append(e) }
+        return chunk.isEmpty || (dropRemainder && chunk.count < size) ? nil : chunk
+    }
+}

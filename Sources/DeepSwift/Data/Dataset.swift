@@ -1,0 +1,211 @@
+/// An input pipeline, as `tf.data.Dataset`: a sequence of elements (a tensor, or an
+/// `(x, y)` pair of tensors) built from in-memory tensors and transformed lazily.
+///
+/// ```swift
+/// let dataset = Dataset.fromTensorSlices((xTrain, yTrain)).shuffle(bufferSize: 1024).batch(64)
+/// for (step, (x, y)) in dataset.enumerated() { ... }
+/// ```
+///
+/// Until `map` or `filter` is applied, a dataset made by `fromTensorSlices` works on
+/// row indices: shuffling permutes indices and `batch` gathers each batch from the
+/// source tensors in one copy, without a tensor per example.
+public struct Dataset<Element>: Sequence {
+    let elements: () -> AnyIterator<Element>
+    let slices: Slices<Element>?
+
+    init(elements: @escaping () -> AnyIterator<Element>) {
+        self.elements = elements
+        self.slices = nil
+    }
+
+    init(slices: Slices<Element>) {
+        self.slices = slices
+        self.elements = {
+            let indices = slices.indices()
+            return AnyIterator { indices.next().map(slices.element) }
+        }
+    }
+
+    /// A new pass over the elements (each pass of a shuffled dataset reshuffles,
+    /// unless told not to).
+    public func makeIterator() -> AnyIterator<Element> { elements() }
+
+    /// Each element transformed by `transform`, as `dataset.map`.
+    public func map<T>(_ transform: @escaping (Element) -> T) -> Dataset<T> {
+        Dataset<T> {
+            let base = self.makeIterator()
+            return AnyIterator { base.next().map(transform) }
+        }
+    }
+
+    /// The elements for which `isIncluded` is true, as `dataset.filter`.
+    public func filter(_ isIncluded: @escaping (Element) -> Bool) -> Dataset<Element> {
+        Dataset {
+            let base = self.makeIterator()
+            return AnyIterator {
+                while let e = base.next() { if isIncluded(e) { return e } }
+                return nil
+            }
+        }
+    }
+
+    /// Applies an index-preserving transform to the row indices when the dataset
+    /// still has them, else to the elements. Both transforms are the same generic
+    /// iterator; the index one is used at `Int` and so compiled for it.
+    private func transformed(_ indices: @escaping (AnyIterator<Int>) -> AnyIterator<Int>,
+                             _ elements: @escaping (AnyIterator<Element>) -> AnyIterator<Element>)
+        -> Dataset<Element>
+    {
+        if let s = slices {
+            return Dataset(slices: Slices(indices: { indices(s.indices()) }, element: s.element, batch: s.batch))
+        }
+        let base = self.elements
+        return Dataset(elements: { elements(base()) })
+    }
+
+    /// At most the first `count` elements, as `dataset.take`.
+    public func take(_ count: Int) -> Dataset<Element> {
+        transformed({ indexIterator(TakeIterator(base: $0, count: count)) },
+                    { AnyIterator(TakeIterator(base: $0, count: count)) })
+    }
+
+    /// All but the first `count` elements, as `dataset.skip`.
+    public func skip(_ count: Int) -> Dataset<Element> {
+        transformed({ indexIterator(SkipIterator(base: $0, count: count)) },
+                    { AnyIterator(SkipIterator(base: $0, count: count)) })
+    }
+
+    /// The elements repeated `count` times, or forever when `count` is nil, as
+    /// `dataset.repeat` (each repetition is a new pass, so shuffles differ).
+    public func `repeat`(_ count: Int? = nil) -> Dataset<Element> {
+        if let s = slices {
+            return Dataset(slices: Slices(indices: { indexIterator(RepeatIterator(makeBase: s.indices, count: count)) },
+                                          element: s.element, batch: s.batch))
+        }
+        let base = self.elements
+        return Dataset(elements: { AnyIterator(RepeatIterator(makeBase: base, count: count)) })
+    }
+
+    /// The elements shuffled through a buffer of `bufferSize`, with TensorFlow's
+    /// semantics: the buffer is filled from the input, and each output is a random
+    /// buffer entry, replaced by the next input. A buffer as large as the dataset
+    /// gives a uniform permutation. Each pass reshuffles unless
+    /// `reshuffleEachIteration` is false. Without a seed, one is drawn from the
+    /// global generator, so ``setRandomSeed(_:)`` makes the order reproducible.
+    public func shuffle(bufferSize: Int, seed: UInt64? = nil, reshuffleEachIteration: Bool = true) -> Dataset<Element> {
+        precondition(bufferSize > 0, "Dataset.shuffle: bufferSize must be positive, got \(bufferSize)")
+        let base = seed ?? Random.uniform([1], min: 0, max: Double(1 << 52), dtype: .int64).scalar(as: Int64.self).magnitude
+        let passes = PassCounter()
+        let generator = { RandomGenerator(seed: base &+ (reshuffleEachIteration ? passes.next() : 0) &* 0x9E37_79B9_7F4A_7C15) }
+        return transformed({ indexIterator(ShuffleIterator(base: $0, bufferSize: bufferSize, generator: generator())) },
+                           { AnyIterator(ShuffleIterator(base: $0, bufferSize: bufferSize, generator: generator())) })
+    }
+}
+
+/// Row-index iterators are built by these non-generic functions, so that the
+/// compiler specializes them for `Int` (built inside `Dataset<Element>`'s generic
+/// methods they ran through generic metadata lookups, a third of an epoch).
+func indexIterator(_ it: ShuffleIterator<AnyIterator<Int>>) -> AnyIterator<Int> {
+    var it = it
+    return AnyIterator { it.next() }
+}
+func indexIterator(_ it: TakeIterator<AnyIterator<Int>>) -> AnyIterator<Int> {
+    var it = it
+    return AnyIterator { it.next() }
+}
+func indexIterator(_ it: SkipIterator<AnyIterator<Int>>) -> AnyIterator<Int> {
+    var it = it
+    return AnyIterator { it.next() }
+}
+func indexIterator(_ it: RepeatIterator<Int>) -> AnyIterator<Int> {
+    var it = it
+    return AnyIterator { it.next() }
+}
+
+/// TensorFlow's shuffle buffer over another iterator.
+struct ShuffleIterator<Base: IteratorProtocol>: IteratorProtocol {
+    var base: Base
+    let bufferSize: Int
+    var generator: RandomGenerator
+    var buffer: [Base.Element] = []
+
+    init(base: Base, bufferSize: Int, generator: RandomGenerator) {
+        self.base = base
+        self.bufferSize = bufferSize
+        self.generator = generator
+        buffer.reserveCapacity(bufferSize)
+    }
+
+    mutating func next() -> Base.Element? {
+        while buffer.count < bufferSize, let e = base.next() { buffer.append(e) }
+        guard !buffer.isEmpty else { return nil }
+        let i = Int.random(in: 0..<buffer.count, using: &generator)
+        buffer.swapAt(i, buffer.count - 1)
+        return buffer.removeLast()
+    }
+}
+
+struct TakeIterator<Base: IteratorProtocol>: IteratorProtocol {
+    var base: Base
+    var count: Int
+    mutating func next() -> Base.Element? {
+        guard count > 0 else { return nil }
+        count -= 1
+        return base.next()
+    }
+}
+
+struct SkipIterator<Base: IteratorProtocol>: IteratorProtocol {
+    var base: Base
+    var count: Int
+    mutating func next() -> Base.Element? {
+        while count > 0 { count -= 1; if base.next() == nil { return nil } }
+        return base.next()
+    }
+}
+
+/// Passes over `makeBase()` one after another, `count` times or forever; an empty
+/// pass ends the repetition (it would otherwise spin forever).
+struct RepeatIterator<Element>: IteratorProtocol {
+    let makeBase: () -> AnyIterator<Element>
+    let count: Int?
+    var pass = 0
+    var current: AnyIterator<Element>? = nil
+
+    init(makeBase: @escaping () -> AnyIterator<Element>, count: Int?) {
+        self.makeBase = makeBase
+        self.count = count
+    }
+
+    mutating func next() -> Element? {
+        while true {
+            if current == nil {
+                if let count, pass >= count { return nil }
+                pass += 1
+                current = makeBase()
+            }
+            if let e = current!.next() { return e }
+            current = nil
+            if pass > 0, makeBase().next() == nil { return nil }
+        }
+    }
+}
+
+/// A dataset that still reads rows of source tensors by index.
+struct Slices<Element> {
+    /// A new pass over the row indices, in order.
+    let indices: () -> AnyIterator<Int>
+    /// One row as an element.
+    let element: (Int) -> Element
+    /// Several rows stacked into one element (a batch).
+    let batch: ([Int]) -> Element
+}
+
+/// Counts the passes over a shuffled dataset, so that each one reshuffles.
+final class PassCounter {
+    private var count: UInt64 = 0
+    func next() -> UInt64 {
+        count += 1
+        return count
+    }
+}

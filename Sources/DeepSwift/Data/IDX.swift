@@ -1,0 +1,123 @@
+import Foundation
+
+/// Reader of the IDX format of MNIST and its relatives: two zero bytes, an element
+/// type code, the number of dimensions, each dimension as a big-endian UInt32, then
+/// the elements (big-endian). Plain and gzip-compressed files are both read.
+///
+/// ```swift
+/// let labels = try IDX.read(contentsOf: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
+/// labels.shape   // (10000,), dtype uint8
+/// ```
+public enum IDX {
+    /// The tensor stored in the file at `path` (`.gz` or not: the bytes decide).
+    public static func read(contentsOf path: String) throws -> Tensor {
+        try decode(readBytes(path), file: path)
+    }
+
+    /// The tensor stored in `bytes`, plain or gzip-compressed; `file` names the
+    /// source in errors.
+    public static func decode(_ bytes: [UInt8], file: String = "<memory>") throws -> Tensor {
+        let data = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, file: file) : bytes
+        guard data.count >= 4 else { throw DataError.truncatedHeader(file: file, length: data.count, needed: 4) }
+        let magic = UInt32(data[0]) << 24 | UInt32(data[1]) << 16 | UInt32(data[2]) << 8 | UInt32(data[3])
+        guard data[0] == 0, data[1] == 0, data[3] >= 1 else { throw DataError.badMagic(file: file, found: magic) }
+        let dtype: DType
+        switch data[2] {
+        case 0x08: dtype = .uint8
+        case 0x0C: dtype = .int32
+        case 0x0D: dtype = .float32
+        case 0x0E: dtype = .float64
+        default: throw DataError.unsupportedElementType(file: file, code: data[2])
+        }
+        let rank = Int(data[3])
+        let headerSize = 4 + 4 * rank
+        guard data.count >= headerSize else {
+            throw DataError.truncatedHeader(file: file, length: data.count, needed: headerSize)
+        }
+        var shape: [Int] = []
+        var elements = 1
+        var overflow = false
+        for i in 0..<rank {
+            let o = 4 + 4 * i
+            let d = Int(UInt32(data[o]) << 24 | UInt32(data[o + 1]) << 16 | UInt32(data[o + 2]) << 8 | UInt32(data[o + 3]))
+            shape.append(d)
+            let (product, over) = elements.multipliedReportingOverflow(by: d)
+            elements = product
+            overflow = overflow || over
+        }
+        let (expected, over) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+        let actual = data.count - headerSize
+        guard !overflow, !over, expected == actual else {
+            throw DataError.sizeMismatch(file: file, shape: shape, expectedBytes: overflow || over ? Int.max : expected,
+                                         actualBytes: actual)
+        }
+        return data.withUnsafeBufferPointer { buffer in
+            let body = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[headerSize...])
+            switch dtype {
+            case .uint8: return Tensor(shape: TensorShape(shape), scalars: Array(body))
+            case .int32: return Tensor(shape: TensorShape(shape), scalars: bigEndian(body, as: UInt32.self).map { Int32(bitPattern: $0) })
+            case .float32: return Tensor(shape: TensorShape(shape), scalars: bigEndian(body, as: UInt32.self).map(Float.init(bitPattern:)))
+            default: return Tensor(shape: TensorShape(shape), scalars: bigEndian(body, as: UInt64.self).map(Double.init(bitPattern:)))
+            }
+        }
+    }
+
+    /// Writes `tensor` (uint8, int32, float32 or float64) as an IDX file, gzip-compressed
+    /// when the path ends in `.gz`, atomically (a temporary file, then a rename).
+    public static func write(_ tensor: Tensor, to path: String) throws {
+        try writeAtomically(encode(tensor, compress: path.hasSuffix(".gz")), to: path)
+    }
+
+    /// The IDX bytes of `tensor`, optionally gzip-compressed.
+    public static func encode(_ tensor: Tensor, compress: Bool = false) throws -> [UInt8] {
+        let code: UInt8
+        switch tensor.dtype {
+        case .uint8: code = 0x08
+        case .int32: code = 0x0C
+        case .float32: code = 0x0D
+        case .float64: code = 0x0E
+        default: throw DataError.unsupportedElementType(file: "<tensor of \(tensor.dtype)>", code: 0)
+        }
+        var bytes: [UInt8] = [0, 0, code, UInt8(tensor.rank)]
+        for d in tensor.shape { bytes += withUnsafeBytes(of: UInt32(d).bigEndian, Array.init) }
+        switch tensor.dtype {
+        case .uint8: bytes += tensor.scalars(as: UInt8.self)
+        case .int32: for v in tensor.scalars(as: Int32.self) { bytes += withUnsafeBytes(of: v.bigEndian, Array.init) }
+        case .float32: for v in tensor.scalars(as: Float.self) { bytes += withUnsafeBytes(of: v.bitPattern.bigEndian, Array.init) }
+        default: for v in tensor.scalars(as: Double.self) { bytes += withUnsafeBytes(of: v.bitPattern.bigEndian, Array.init) }
+        }
+        return compress ? try Gzip.compress(bytes) : bytes
+    }
+
+    private static func bigEndian<T: FixedWidthInteger>(_ body: UnsafeRawBufferPointer, as: T.Type) -> [T] {
+        (0..<(body.count / MemoryLayout<T>.size)).map {
+            T(bigEndian: body.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self))
+        }
+    }
+}
+
+/// The whole file at `path`.
+func readBytes(_ path: String) throws -> [UInt8] {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw DataError.unreadable(file: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+    }
+    defer { try? handle.close() }
+    do {
+        return [UInt8](try handle.readToEnd() ?? Data())
+    } catch {
+        throw DataError.unreadable(file: path, reason: "\(error)")
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`,
+/// so that a crash never leaves a half-written file.
+func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0 ... .max))"
+    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+        throw DataError.unreadable(file: temporary, reason: "cannot create the file")
+    }
+    guard rename(temporary, path) == 0 else {
+        try? FileManager.default.removeItem(atPath: temporary)
+        throw DataError.unreadable(file: path, reason: "cannot rename the temporary file over it")
+    }
+}

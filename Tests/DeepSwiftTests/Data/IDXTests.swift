@@ -1,0 +1,101 @@
+import XCTest
+import Foundation
+@testable import DeepSwift
+
+final class IDXTests: XCTestCase {
+    var directory: String!
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "idx-tests-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func testRoundTripsPlainAndGzip() throws {
+        let tensors = [
+            Tensor(shape: [2, 3, 2], scalars: (0..<12).map { UInt8($0 * 20) }),
+            Tensor([[1, -2], [300_000, 4]]),
+            Tensor([1.5, -2.25, 3e-8]),
+            Tensor([[1.5, -2.25]], dtype: .float64),
+        ]
+        for (i, t) in tensors.enumerated() {
+            for suffix in ["", ".gz"] {
+                let path = "\(directory!)/t\(i)-idx\(suffix)"
+                try IDX.write(t, to: path)
+                let back = try IDX.read(contentsOf: path)
+                XCTAssertEqual(back, t, path)
+                let compressed = try readBytes(path).starts(with: [0x1f, 0x8b])
+                XCTAssertEqual(compressed, suffix == ".gz")
+            }
+        }
+    }
+
+    func testMNISTHeaderLayout() throws {
+        let labels = Tensor(shape: [3], scalars: [7, 2, 1] as [UInt8])
+        let bytes = try IDX.encode(labels)
+        XCTAssertEqual(Array(bytes[0..<8]), [0, 0, 8, 1, 0, 0, 0, 3])
+        XCTAssertEqual(Array(bytes[8...]), [7, 2, 1])
+    }
+
+    func testMalformedInputsThrowTypedErrors() throws {
+        let good = try IDX.encode(Tensor(shape: [2, 2, 2], scalars: [UInt8](repeating: 1, count: 8)))
+        func error(_ bytes: [UInt8]) -> DataError? {
+            do { _ = try IDX.decode(bytes, file: "f.idx"); return nil } catch { return error as? DataError }
+        }
+        XCTAssertEqual(error([0, 0]), .truncatedHeader(file: "f.idx", length: 2, needed: 4))
+        XCTAssertEqual(error([1, 2, 8, 1, 0, 0, 0, 0]), .badMagic(file: "f.idx", found: 0x0102_0801))
+        XCTAssertEqual(error([0, 0, 0x0B, 1, 0, 0, 0, 0]), .unsupportedElementType(file: "f.idx", code: 0x0B))
+        XCTAssertEqual(error(Array(good[0..<10])), .truncatedHeader(file: "f.idx", length: 10, needed: 16))
+        XCTAssertEqual(error(Array(good.dropLast())), .sizeMismatch(file: "f.idx", shape: [2, 2, 2], expectedBytes: 8, actualBytes: 7))
+        XCTAssertEqual(error(good + [0]), .sizeMismatch(file: "f.idx", shape: [2, 2, 2], expectedBytes: 8, actualBytes: 9))
+        let gz = try Gzip.compress(good)
+        guard case .corruptGzip = error(Array(gz.dropLast(12))) else { return XCTFail("truncated gzip") }
+        var flipped = gz
+        flipped[12] ^= 0xFF
+        guard case .corruptGzip = error(flipped) else { return XCTFail("corrupt gzip") }
+        // A header claiming 2^32-1 elements in each of 4 dimensions must not allocate or crash.
+        guard case .sizeMismatch = error([0, 0, 8, 4] + [UInt8](repeating: 0xFF, count: 16)) else { return XCTFail("huge header") }
+        XCTAssertEqual(DataError.badMagic(file: "x.gz", found: 0x1234).description,
+                       "x.gz: not an IDX file: magic number 0x1234 (expected 0x00000801 for labels, 0x00000803 for images, or another IDX type)")
+    }
+
+    func testMissingFileSaysSo() {
+        XCTAssertThrowsError(try IDX.read(contentsOf: "\(directory!)/nothing")) { error in
+            XCTAssertEqual(error as? DataError, .unreadable(file: "\(directory!)/nothing", reason: "no such file"))
+        }
+    }
+
+    /// Thousands of mutated and truncated files: every result is either a typed
+    /// error or a tensor whose size agrees with its header.
+    func testFuzzedInputsNeverCrash() throws {
+        var g = RandomGenerator(seed: 2024)
+        let plain = try IDX.encode(Tensor(shape: [3, 4, 5], scalars: (0..<60).map { UInt8($0) }))
+        let gz = try Gzip.compress(plain)
+        var outcomes = (errors: 0, tensors: 0)
+        for trial in 0..<3000 {
+            var bytes = trial % 2 == 0 ? plain : gz
+            switch Int.random(in: 0..<3, using: &g) {
+            case 0: bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &g)))
+            case 1:
+                for _ in 0..<Int.random(in: 1...4, using: &g) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &g)] = UInt8.random(in: 0...255, using: &g)
+                }
+            default:
+                bytes.insert(UInt8.random(in: 0...255, using: &g), at: Int.random(in: 0...bytes.count, using: &g))
+            }
+            do {
+                let t = try IDX.decode(bytes, file: "fuzz")
+                XCTAssertEqual(t.count, t.shape.elementCount)
+                outcomes.tensors += 1
+            } catch is DataError {
+                outcomes.errors += 1
+            }
+        }
+        XCTAssertEqual(outcomes.errors + outcomes.tensors, 3000)
+        XCTAssertGreaterThan(outcomes.errors, 1000)
+        XCTAssertGreaterThan(outcomes.tensors, 50)
+    }
+}
