@@ -56,6 +56,7 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
     case .softplus: return [g * sigmoid(x[0])]
     case .sin: return [g * cos(x[0])]
     case .cos: return [-g * sin(x[0])]
+    case .erf: return [g * exp(-square(x[0])) * (2 / Double.pi.squareRoot())]
     case .square: return [g * x[0] * 2]
     case .abs: return [g * sign(x[0])]
     case .relu: return [x[0].reluGradient(g)]

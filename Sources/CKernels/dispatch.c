@@ -58,3 +58,8 @@ static _Thread_local void *ck_tape CK_TLS = 0;
 
 void *ck_tape_context(void) { return ck_tape; }
 void ck_set_tape_context(void *context) { ck_tape = context; }
+
+static _Thread_local void *ck_call CK_TLS = 0;
+
+void *ck_call_context(void) { return ck_call; }
+void ck_set_call_context(void *context) { ck_call = context; }

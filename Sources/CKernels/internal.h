@@ -29,6 +29,8 @@ CK_AVX2 __m256d Sleef_tanhd4_u10avx2(__m256d);
 CK_AVX2 __m256d Sleef_sind4_u10avx2(__m256d);
 CK_AVX2 __m256d Sleef_cosd4_u10avx2(__m256d);
 CK_AVX2 __m256d Sleef_powd4_u10avx2(__m256d, __m256d);
+CK_AVX2 __m256 Sleef_erff8_u10avx2(__m256);
+CK_AVX2 __m256d Sleef_erfd4_u10avx2(__m256d);
 
 // Iterates an N-d index over all axes but the last one ("odometer"), running BODY
 // with `off_k` the element offset of operand k at the start of the inner row.

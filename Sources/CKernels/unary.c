@@ -77,6 +77,7 @@ F8(f32v_floor, _mm256_round_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
 F8(f32v_ceil, _mm256_round_ps(x, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC))
 F8(f32v_round, _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
 F8(f32v_reciprocal, _mm256_div_ps(S8(1), x))
+F8(f32v_erf, Sleef_erff8_u10avx2(x))
 
 // ---- float64, AVX2 ----
 #define D4(NAME, EXPR) CK_VMAP(NAME, double, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, EXPR)
@@ -104,6 +105,7 @@ D4(f64v_floor, _mm256_round_pd(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
 D4(f64v_ceil, _mm256_round_pd(x, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC))
 D4(f64v_round, _mm256_round_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
 D4(f64v_reciprocal, _mm256_div_pd(S4(1), x))
+D4(f64v_erf, Sleef_erfd4_u10avx2(x))
 
 // ---- baseline (scalar libm), generic over float and double ----
 #define CK_SCALAR_FLOAT_SET(P, T, SUF) \
@@ -126,7 +128,8 @@ D4(f64v_reciprocal, _mm256_div_pd(S4(1), x))
     CK_SMAP(P##_floor, T, floor##SUF(x)) \
     CK_SMAP(P##_ceil, T, ceil##SUF(x)) \
     CK_SMAP(P##_round, T, nearbyint##SUF(x)) \
-    CK_SMAP(P##_reciprocal, T, 1 / x)
+    CK_SMAP(P##_reciprocal, T, 1 / x) \
+    CK_SMAP(P##_erf, T, erf##SUF(x))
 CK_SCALAR_FLOAT_SET(f32s, float, f)
 CK_SCALAR_FLOAT_SET(f64s, double, )
 
@@ -151,6 +154,7 @@ CK_SCALAR_FLOAT_SET(f64s, double, )
     case CK_CEIL: P##_ceil(x, o, n); break; \
     case CK_ROUND: P##_round(x, o, n); break; \
     case CK_RECIPROCAL: P##_reciprocal(x, o, n); break; \
+    case CK_ERF: P##_erf(x, o, n); break; \
     default: break;
 
 // ---- integers: the ops that keep integers integers ----

@@ -39,7 +39,7 @@ final class GradientRuleTests: XCTestCase {
             ("exp", x, { exp($0) }), ("log", p, { log($0) }), ("log1p", p, { log1p($0) }),
             ("expm1", x, { expm1($0) }), ("sqrt", p, { sqrt($0) }), ("rsqrt", p, { rsqrt($0) }),
             ("reciprocal", p, { reciprocal($0) }), ("tanh", x, { tanh($0) }), ("sigmoid", x, { sigmoid($0) }),
-            ("softplus", x, { softplus($0) }), ("sin", x, { sin($0) }), ("cos", x, { cos($0) }),
+            ("softplus", x, { softplus($0) }), ("sin", x, { sin($0) }), ("erf", x, { erf($0) }), ("cos", x, { cos($0) }),
             ("square", x, { square($0) }), ("abs", nz, { abs($0) }), ("relu", nz, { relu($0) }),
             ("floor", nz, { floor($0) * $0 }), ("sign", nz, { sign($0) * $0 }),
         ]

@@ -24,8 +24,8 @@ final class ErrorMessageTests: XCTestCase {
     }
 
     func testScopeNameAppears() {
-        assertTraps("subtract", "in layer 'dense_1'") {
-            withNameScope("dense_1") { _ = Tensor.zeros([2]) - Tensor.zeros([3]) }
+        assertTraps("subtract", "in layer 'model/dense_1'") {
+            withNameScope("model") { withNameScope("dense_1") { _ = Tensor.zeros([2]) - Tensor.zeros([3]) } }
         }
     }
 

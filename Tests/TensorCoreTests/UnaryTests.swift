@@ -20,6 +20,7 @@ final class UnaryTests: XCTestCase {
             ("softplus", softplus, { Foundation.log1p(Foundation.exp(-Swift.abs($0))) + Swift.max($0, 0) }, -30...30),
             ("sin", sin, Foundation.sin, -10...10),
             ("cos", cos, Foundation.cos, -10...10),
+            ("erf", erf, Foundation.erf, -4...4),
             ("floor", floor, Foundation.floor, -10...10),
             ("ceil", ceil, Foundation.ceil, -10...10),
             ("square", square, { $0 * $0 }, -10...10),

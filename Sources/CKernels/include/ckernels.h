@@ -24,7 +24,7 @@ typedef enum {
 typedef enum {
     CK_NEG = 0, CK_ABS, CK_SIGN, CK_SQUARE, CK_SQRT, CK_RSQRT, CK_EXP, CK_LOG,
     CK_LOG1P, CK_EXPM1, CK_TANH, CK_SIGMOID, CK_RELU, CK_SOFTPLUS, CK_SIN, CK_COS,
-    CK_FLOOR, CK_CEIL, CK_ROUND, CK_RECIPROCAL, CK_NOT
+    CK_FLOOR, CK_CEIL, CK_ROUND, CK_RECIPROCAL, CK_NOT, CK_ERF
 } ck_unary_op;
 
 typedef enum { CK_SUM = 0, CK_PROD, CK_MAXR, CK_MINR, CK_ANY, CK_ALL } ck_reduce_op;
@@ -104,5 +104,10 @@ uint64_t ck_next_id(void);
 /// tape records on this thread. Owned by the Autodiff module.
 void *ck_tape_context(void);
 void ck_set_tape_context(void *context);
+
+/// The layer-call context of the calling thread (name scopes, training flag, call
+/// depth), owned by TensorCore's name scopes and the DeepSwift module.
+void *ck_call_context(void);
+void ck_set_call_context(void *context);
 
 #endif

@@ -5,7 +5,7 @@ import CKernels
 @_spi(Autodiff)
 public enum DifferentiableOp: Sendable {
     case add, subtract, multiply, divide, negate, pow, maximum, minimum
-    case exp, log, log1p, expm1, sqrt, rsqrt, reciprocal, tanh, sigmoid, softplus, sin, cos
+    case exp, log, log1p, expm1, sqrt, rsqrt, reciprocal, tanh, sigmoid, softplus, sin, cos, erf
     case square, abs, relu
     /// floor, ceil, round, sign: gradient zero almost everywhere.
     case piecewiseConstant

@@ -43,6 +43,8 @@ public func softplus(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnar
 public func sin(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_SIN, "sin", .sin) }
 /// The cosine of each element.
 public func cos(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_COS, "cos", .cos) }
+/// The Gauss error function of each element.
+public func erf(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_ERF, "erf", .erf) }
 /// The largest integer value not above each element.
 public func floor(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_FLOOR, "floor", .piecewiseConstant) }
 /// The smallest integer value not below each element.

@@ -1,0 +1,65 @@
+/// An activation function, as `keras.activations`, by value (`.relu`) or by Keras
+/// name (`"relu"`), or built from any function of a tensor.
+///
+/// ```swift
+/// Dense(32, activation: .relu)
+/// Dense(32, activation: "gelu")
+/// Dense(32, activation: ActivationFunction("swish2") { $0 * sigmoid($0 * 2) })
+/// ```
+public struct ActivationFunction: ExpressibleByStringLiteral, Sendable {
+    /// The Keras name.
+    public let name: String
+    let function: @Sendable (Tensor) -> Tensor
+
+    /// An activation named `name` computing `function`.
+    public init(_ name: String, _ function: @escaping @Sendable (Tensor) -> Tensor) {
+        self.name = name
+        self.function = function
+    }
+
+    /// An activation by Keras name: relu, sigmoid, tanh, softmax, softplus, gelu,
+    /// elu, leaky_relu, swish (silu), exponential, linear.
+    public init(stringLiteral name: String) {
+        switch name {
+        case "relu": self = .relu
+        case "sigmoid": self = .sigmoid
+        case "tanh": self = .tanh
+        case "softmax": self = .softmax
+        case "softplus": self = .softplus
+        case "gelu": self = .gelu
+        case "elu": self = .elu
+        case "leaky_relu": self = .leakyRelu
+        case "swish", "silu": self = .swish
+        case "exponential": self = .exponential
+        case "linear": self = .linear
+        default:
+            fatalError("ActivationFunction: unknown name '\(name)'; known: relu, sigmoid, tanh, softmax, softplus, gelu, elu, leaky_relu, swish, exponential, linear")
+        }
+    }
+
+    /// Applies the activation.
+    public func callAsFunction(_ x: Tensor) -> Tensor { function(x) }
+
+    public static let relu = ActivationFunction("relu") { TensorCore.relu($0) }
+    public static let sigmoid = ActivationFunction("sigmoid") { TensorCore.sigmoid($0) }
+    public static let tanh = ActivationFunction("tanh") { TensorCore.tanh($0) }
+    public static let softmax = ActivationFunction("softmax") { TensorCore.softmax($0, axis: -1) }
+    public static let softplus = ActivationFunction("softplus") { TensorCore.softplus($0) }
+    public static let linear = ActivationFunction("linear") { $0 }
+    public static let exponential = ActivationFunction("exponential") { TensorCore.exp($0) }
+    public static let swish = ActivationFunction("swish") { $0 * TensorCore.sigmoid($0) }
+    /// x·Φ(x) with the exact normal CDF (Keras's default, `approximate=False`).
+    public static let gelu = ActivationFunction("gelu") { x in x * (erf(x * (1 / 2.0.squareRoot())) + 1) * 0.5 }
+    /// x for x > 0, `alpha·(eˣ - 1)` otherwise (alpha 1).
+    public static let elu = ActivationFunction.elu(alpha: 1)
+    /// x for x > 0, `negativeSlope·x` otherwise (Keras 3's default slope 0.2).
+    public static let leakyRelu = ActivationFunction.leakyRelu(negativeSlope: 0.2)
+
+    public static func elu(alpha: Double) -> ActivationFunction {
+        ActivationFunction("elu") { x in `where`(x .> 0, x, expm1(x) * alpha) }
+    }
+
+    public static func leakyRelu(negativeSlope: Double) -> ActivationFunction {
+        ActivationFunction("leaky_relu") { x in `where`(x .> 0, x, x * negativeSlope) }
+    }
+}

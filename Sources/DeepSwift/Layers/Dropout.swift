@@ -1,0 +1,41 @@
+/// Sets a fraction `rate` of its inputs to zero during training and scales the
+/// rest by `1 / (1 - rate)` (inverted dropout), as `keras.layers.Dropout`; in
+/// inference it passes inputs through.
+///
+/// ```swift
+/// let dropout = Dropout(0.5)
+/// dropout(x, training: true)    // about half the elements zeroed, the others doubled
+/// dropout(x)                    // x itself
+/// ```
+public final class Dropout: Layer {
+    public let rate: Double
+    /// Axes of size 1 here share one mask value across that axis (Keras's noise_shape).
+    public let noiseShape: [Int?]?
+    private var generator: RandomGenerator?
+
+    public init(_ rate: Double, noiseShape: [Int?]? = nil, seed: UInt64? = nil, name: String? = nil) {
+        precondition(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
+        self.rate = rate
+        self.noiseShape = noiseShape
+        self.generator = seed.map(RandomGenerator.init(seed:))
+        super.init(name: name)
+        markBuilt()
+    }
+
+    public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
+        guard training, rate > 0 else { return inputs }
+        var shape = inputs.shape
+        if let noiseShape {
+            precondition(noiseShape.count == inputs.rank, "Dropout '\(name)': noiseShape \(noiseShape) does not match input rank \(inputs.rank)")
+            for (i, d) in noiseShape.enumerated() { if let d { shape[i] = d } }
+        }
+        let u: Tensor
+        if generator != nil {
+            u = Random.uniform(shape, dtype: inputs.dtype, using: &generator!)
+        } else {
+            u = Random.uniform(shape, dtype: inputs.dtype)
+        }
+        let mask = (u .>= Tensor(rate, dtype: inputs.dtype)).cast(to: inputs.dtype) * (1 / (1 - rate))
+        return inputs * mask
+    }
+}

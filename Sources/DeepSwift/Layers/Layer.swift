@@ -1,0 +1,297 @@
+import Foundation
+
+/// The base of every layer and model, as `keras.layers.Layer`: state (weights)
+/// plus a computation (``call(_:training:)-(Tensor,_)``).
+///
+/// Subclasses create weights in `init` (as `Variable` stored properties) or lazily
+/// in ``build(inputShape:)`` with ``addWeight(name:shape:initializer:trainable:regularizer:)``,
+/// and override `call`. Variables and sublayers in stored properties (also inside
+/// arrays, dictionaries and optionals) are tracked automatically.
+///
+/// ```swift
+/// final class Linear: Layer {
+///     let units: Int
+///     var w: Variable!, b: Variable!
+///     init(_ units: Int = 32) { self.units = units; super.init() }
+///     override func build(inputShape: TensorShape) {
+///         w = addWeight(name: "w", shape: [inputShape[-1], units], initializer: "random_normal")
+///         b = addWeight(name: "b", shape: [units], initializer: "random_normal")
+///     }
+///     override func call(_ inputs: Tensor, training: Bool) -> Tensor { matmul(inputs, w) + b }
+/// }
+/// let y = Linear(4)(Tensor.ones([2, 2]))   // builds, then calls
+/// ```
+open class Layer {
+    /// The layer's name, unique among layers of its kind (`dense`, `dense_1`, ...).
+    public var name: String
+    /// Whether the layer's weights are trained. `false` freezes all of them,
+    /// including its sublayers': they move to ``nonTrainableWeights``.
+    open var trainable = true
+    /// Whether ``build(inputShape:)`` has run.
+    public private(set) var isBuilt = false
+    /// The dtype of the weights ``addWeight(name:shape:dtype:initializer:trainable:regularizer:)``
+    /// creates (set before the first call; float64 is useful for gradient checks).
+    public var dtype: DType = .float32
+
+    var createdWeights: [Variable] = []
+    var weightRegularizers: [(Variable, Regularizer)] = []
+    var callLosses: [Tensor] = []
+    var trackedMetrics: [(name: String, metric: Mean)] = []
+    private var trackingCache: (variables: [Variable], layers: [Layer])?
+
+    /// A layer named `name`, or a unique name derived from its class (`MyBlock` → `my_block`).
+    public init(name: String? = nil) {
+        self.name = name ?? LayerNames.unique(for: type(of: self))
+    }
+
+    // MARK: to override
+
+    /// Creates the layer's weights once the shape of its first input is known.
+    /// Runs once, before the first call.
+    open func build(inputShape: TensorShape) {}
+
+    /// Creates the weights of a layer with several inputs; by default builds from
+    /// the first input's shape.
+    open func build(inputShapes: [TensorShape]) { build(inputShape: inputShapes[0]) }
+
+    /// The computation of a layer with one input and one output.
+    open func call(_ inputs: Tensor, training: Bool) -> Tensor {
+        fatalError("\(type(of: self)) '\(name)' must override call(_:training:) (one input) or call(_:training:) taking [Tensor]")
+    }
+
+    /// The computation of a layer with several inputs or outputs. By default it
+    /// forwards a single input to the one-input `call`.
+    open func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
+        precondition(inputs.count == 1,
+                     "\(type(of: self)) '\(name)' takes one input but was given \(inputs.count); override call(_:training:) taking [Tensor] to accept several")
+        return [call(inputs[0], training: training)]
+    }
+
+    // MARK: calling
+
+    /// Calls the layer on one input, building it first if needed. `training`
+    /// defaults to the value of the enclosing layer call, else `false`.
+    public func callAsFunction(_ inputs: Tensor, training: Bool? = nil) -> Tensor {
+        let outputs = invoke([inputs], training: training)
+        precondition(outputs.count == 1,
+                     "\(type(of: self)) '\(name)' returns \(outputs.count) outputs; call it with an array to get them all")
+        return outputs[0]
+    }
+
+    /// Calls the layer on several inputs (`sampling(zMean, zLogVar)`) for one output.
+    public func callAsFunction(_ first: Tensor, _ second: Tensor, _ more: Tensor..., training: Bool? = nil) -> Tensor {
+        let outputs = invoke([first, second] + more, training: training)
+        precondition(outputs.count == 1,
+                     "\(type(of: self)) '\(name)' returns \(outputs.count) outputs; call it with an array to get them all")
+        return outputs[0]
+    }
+
+    /// Calls the layer on any number of inputs and returns all its outputs.
+    public func callAsFunction(_ inputs: [Tensor], training: Bool? = nil) -> [Tensor] {
+        invoke(inputs, training: training)
+    }
+
+    func invoke(_ inputs: [Tensor], training: Bool?) -> [Tensor] {
+        precondition(!inputs.isEmpty, "\(type(of: self)) '\(name)' was called with no inputs")
+        let context = CallContext.current
+        if context.depth == 0 { clearCallLosses() }
+        let mode = training ?? context.training.last ?? false
+        context.depth += 1
+        context.names.append(name)
+        context.training.append(mode)
+        defer {
+            context.depth -= 1
+            context.names.removeLast()
+            context.training.removeLast()
+        }
+        if !isBuilt {
+            build(inputShapes: inputs.map(\.shape))
+            isBuilt = true
+            trackingCache = nil
+            let outputs = call(inputs, training: mode)
+            firstOutputShapes = outputs.map(\.shape)
+            return outputs
+        }
+        return call(inputs, training: mode)
+    }
+
+    /// The output shapes of the first call, for ``Model/summary(printTo:)``.
+    var firstOutputShapes: [TensorShape]?
+
+    /// Marks the layer built (for layers whose weights exist from `init`, or that a
+    /// container builds), so ``build(inputShape:)`` will not run.
+    public func markBuilt() {
+        isBuilt = true
+        trackingCache = nil
+    }
+
+    // MARK: weights
+
+    /// Creates a weight of this layer, as `add_weight`.
+    ///
+    /// ```swift
+    /// let w = addWeight(name: "kernel", shape: [784, 64], initializer: .glorotUniform())
+    /// ```
+    @discardableResult
+    public func addWeight(name: String? = nil, shape: TensorShape, dtype: DType? = nil,
+                          initializer: Initializer = .glorotUniform(), trainable: Bool = true,
+                          regularizer: Regularizer? = nil) -> Variable {
+        let variable = Variable(initializer(shape, dtype ?? self.dtype), name: name ?? "Variable", trainable: trainable)
+        createdWeights.append(variable)
+        if let regularizer { weightRegularizers.append((variable, regularizer)) }
+        trackingCache = nil
+        return variable
+    }
+
+    /// The trainable weights, then the non-trainable ones, own before sublayers'.
+    public var weights: [Variable] { trainableWeights + nonTrainableWeights }
+
+    /// The weights that training updates, as Keras orders them.
+    public var trainableWeights: [Variable] {
+        guard trainable else { return [] }
+        return unique(ownVariables.filter(\.trainable) + sublayers.flatMap(\.trainableWeights))
+    }
+
+    /// The weights that training does not update (statistics, frozen layers).
+    public var nonTrainableWeights: [Variable] {
+        guard trainable else { return unique(ownVariables + sublayers.flatMap(\.weights)) }
+        return unique(ownVariables.filter { !$0.trainable } + sublayers.flatMap(\.nonTrainableWeights))
+    }
+
+    /// Every weight under its hierarchical name (`sequential/dense_1/kernel`):
+    /// the keys of checkpoints.
+    public var namedWeights: [(name: String, variable: Variable)] {
+        var seen = Set<ObjectIdentifier>()
+        var result: [(String, Variable)] = []
+        func walk(_ layer: Layer, _ prefix: String) {
+            let path = prefix.isEmpty ? layer.name : "\(prefix)/\(layer.name)"
+            for v in layer.ownVariables where seen.insert(ObjectIdentifier(v)).inserted { result.append(("\(path)/\(v.name)", v)) }
+            for l in layer.sublayers { walk(l, path) }
+        }
+        walk(self, "")
+        return result
+    }
+
+    /// The number of scalars in all weights.
+    public func countParams() -> Int { weights.reduce(0) { $0 + $1.shape.elementCount } }
+
+    /// The layers held in stored properties (directly or in collections), in
+    /// declaration order.
+    public var sublayers: [Layer] { tracked.layers }
+
+    var ownVariables: [Variable] { tracked.variables }
+
+    private var tracked: (variables: [Variable], layers: [Layer]) {
+        if let cache = trackingCache { return cache }
+        var variables = createdWeights
+        var layers: [Layer] = []
+        var seenVariables = Set(variables.map(ObjectIdentifier.init))
+        var seenLayers = Set<ObjectIdentifier>()
+        func visit(_ value: Any) {
+            if let v = value as? Variable {
+                if seenVariables.insert(ObjectIdentifier(v)).inserted { variables.append(v) }
+            } else if let l = value as? Layer {
+                if l !== self, seenLayers.insert(ObjectIdentifier(l)).inserted { layers.append(l) }
+            } else {
+                let mirror = Mirror(reflecting: value)
+                switch mirror.displayStyle {
+                case .optional, .collection, .set:
+                    for child in mirror.children { visit(child.value) }
+                case .dictionary:
+                    for child in mirror.children { for part in Mirror(reflecting: child.value).children { visit(part.value) } }
+                default: break
+                }
+            }
+        }
+        var mirror: Mirror? = Mirror(reflecting: self)
+        var levels: [Mirror] = []
+        while let m = mirror, m.subjectType != Layer.self {
+            levels.append(m)
+            mirror = m.superclassMirror
+        }
+        // Base classes' properties first, as they were declared first.
+        for level in levels.reversed() {
+            for child in level.children { visit(child.value) }
+        }
+        let result = (variables, layers + extraSublayers)
+        if isBuilt { trackingCache = result }
+        return result
+    }
+
+    /// Sublayers that containers hold outside stored properties (overridden by models).
+    var extraSublayers: [Layer] { [] }
+
+    func invalidateTracking() { trackingCache = nil }
+
+    // MARK: losses and metrics
+
+    /// Adds a loss created during the forward pass, as `add_loss`. Losses are
+    /// cleared when an outermost layer call starts.
+    public func addLoss(_ loss: Tensor) {
+        callLosses.append(loss)
+    }
+
+    /// The losses of this layer and its sublayers: those added during the last
+    /// outermost call, then the weight regularization terms.
+    public var losses: [Tensor] {
+        callLosses + weightRegularizers.map { $1($0.value) } + sublayers.flatMap(\.losses)
+    }
+
+    private func clearCallLosses() {
+        callLosses.removeAll()
+        for l in sublayers { l.clearCallLosses() }
+    }
+
+    /// Tracks the mean of `value` under `name`, as `add_metric`.
+    public func addMetric(_ value: Tensor, name: String) {
+        if let entry = trackedMetrics.first(where: { $0.name == name }) {
+            entry.metric.updateState(value)
+        } else {
+            let metric = Mean(name: name)
+            metric.updateState(value)
+            trackedMetrics.append((name, metric))
+        }
+    }
+
+    /// The metrics added with ``addMetric(_:name:)`` by this layer and its sublayers.
+    public var metrics: [Mean] { trackedMetrics.map(\.metric) + sublayers.flatMap(\.metrics) }
+
+    /// Resets every tracked metric, as `reset_metrics`.
+    public func resetMetrics() {
+        for m in metrics { m.resetState() }
+    }
+}
+
+private func unique(_ variables: [Variable]) -> [Variable] {
+    var seen = Set<ObjectIdentifier>()
+    return variables.filter { seen.insert(ObjectIdentifier($0)).inserted }
+}
+
+/// Unique default layer names per kind, as Keras makes them (`dense`, `dense_1`, ...).
+enum LayerNames {
+    private static let counts = NSLock()
+    nonisolated(unsafe) private static var used: [String: Int] = [:]
+
+    static func unique(for type: Any.Type) -> String {
+        let base = snakeCase(String(describing: type))
+        counts.lock()
+        defer { counts.unlock() }
+        let n = used[base, default: 0]
+        used[base] = n + 1
+        return n == 0 ? base : "\(base)_\(n)"
+    }
+
+    /// `BatchNormalization` → `batch_normalization`, `MLP` → `mlp`.
+    static func snakeCase(_ s: String) -> String {
+        let chars = Array(s)
+        var out = ""
+        for (i, c) in chars.enumerated() {
+            if c.isUppercase, i > 0,
+               chars[i - 1].isLowercase || (i + 1 < chars.count && chars[i + 1].isLowercase && chars[i - 1].isUppercase) {
+                out.append("_")
+            }
+            out.append(contentsOf: c.lowercased())
+        }
+        return out
+    }
+}

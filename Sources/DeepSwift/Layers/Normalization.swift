@@ -1,0 +1,96 @@
+/// Normalizes each feature with the batch's mean and variance during training and
+/// with moving averages of them in inference, then scales by `gamma` and shifts by
+/// `beta`, as `keras.layers.BatchNormalization`. The moving statistics are
+/// non-trainable weights, updated as `moving = moving·momentum + batch·(1 - momentum)`.
+public final class BatchNormalization: Layer {
+    public let axis: Int
+    public let momentum: Double
+    public let epsilon: Double
+    public let center: Bool
+    public let scale: Bool
+    public private(set) var gamma: Variable?
+    public private(set) var beta: Variable?
+    public private(set) var movingMean: Variable!
+    public private(set) var movingVariance: Variable!
+
+    public init(axis: Int = -1, momentum: Double = 0.99, epsilon: Double = 1e-3,
+                center: Bool = true, scale: Bool = true, name: String? = nil) {
+        self.axis = axis
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        super.init(name: name)
+    }
+
+    public override func build(inputShape: TensorShape) {
+        let a = axis < 0 ? axis + inputShape.rank : axis
+        precondition(a >= 0 && a < inputShape.rank, "BatchNormalization '\(name)': axis \(axis) is out of range for input shape \(inputShape)")
+        let features: TensorShape = [inputShape[a]]
+        if scale { gamma = addWeight(name: "gamma", shape: features, initializer: .ones) }
+        if center { beta = addWeight(name: "beta", shape: features, initializer: .zeros) }
+        movingMean = addWeight(name: "moving_mean", shape: features, initializer: .zeros, trainable: false)
+        movingVariance = addWeight(name: "moving_variance", shape: features, initializer: .ones, trainable: false)
+    }
+
+    public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
+        let a = axis < 0 ? axis + inputs.rank : axis
+        let reduced = (0..<inputs.rank).filter { $0 != a }
+        var broadcastShape = [Int](repeating: 1, count: inputs.rank)
+        broadcastShape[a] = inputs.shape[a]
+        let target = TensorShape(broadcastShape)
+        let mean: Tensor, variance: Tensor
+        if training {
+            mean = inputs.mean(axes: reduced, keepDims: true)
+            variance = square(inputs - mean).mean(axes: reduced, keepDims: true)
+            let m = stopGradient(mean).reshaped(to: movingMean.shape).cast(to: movingMean.dtype)
+            let v = stopGradient(variance).reshaped(to: movingVariance.shape).cast(to: movingVariance.dtype)
+            movingMean.assign(movingMean.value * momentum + m * (1 - momentum))
+            movingVariance.assign(movingVariance.value * momentum + v * (1 - momentum))
+        } else {
+            mean = movingMean.value.reshaped(to: target)
+            variance = movingVariance.value.reshaped(to: target)
+        }
+        var y = (inputs - mean) * rsqrt(variance + epsilon)
+        if let gamma { y = y * gamma.value.reshaped(to: target) }
+        if let beta { y = y + beta.value.reshaped(to: target) }
+        return y
+    }
+}
+
+/// Normalizes each example over its last axis (or `axis`), then scales and
+/// shifts, as `keras.layers.LayerNormalization`.
+public final class LayerNormalization: Layer {
+    public let axis: Int
+    public let epsilon: Double
+    public let center: Bool
+    public let scale: Bool
+    public private(set) var gamma: Variable?
+    public private(set) var beta: Variable?
+
+    public init(axis: Int = -1, epsilon: Double = 1e-3, center: Bool = true, scale: Bool = true, name: String? = nil) {
+        self.axis = axis
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        super.init(name: name)
+    }
+
+    public override func build(inputShape: TensorShape) {
+        let a = axis < 0 ? axis + inputShape.rank : axis
+        if scale { gamma = addWeight(name: "gamma", shape: [inputShape[a]], initializer: .ones) }
+        if center { beta = addWeight(name: "beta", shape: [inputShape[a]], initializer: .zeros) }
+    }
+
+    public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
+        let a = axis < 0 ? axis + inputs.rank : axis
+        var shape = [Int](repeating: 1, count: inputs.rank)
+        shape[a] = inputs.shape[a]
+        let mean = inputs.mean(axis: a, keepDims: true)
+        let variance = square(inputs - mean).mean(axis: a, keepDims: true)
+        var y = (inputs - mean) * rsqrt(variance + epsilon)
+        if let gamma { y = y * gamma.value.reshaped(to: TensorShape(shape)) }
+        if let beta { y = y + beta.value.reshaped(to: TensorShape(shape)) }
+        return y
+    }
+}

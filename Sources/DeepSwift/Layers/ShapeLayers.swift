@@ -1,0 +1,79 @@
+/// Applies an activation function, as `keras.layers.Activation`.
+public final class Activation: Layer {
+    public let activation: ActivationFunction
+
+    public init(_ activation: ActivationFunction, name: String? = nil) {
+        self.activation = activation
+        super.init(name: name)
+        markBuilt()
+    }
+
+    public override func call(_ inputs: Tensor, training: Bool) -> Tensor { activation(inputs) }
+}
+
+/// Flattens every example to one axis: (batch, a, b, ...) → (batch, a·b·...).
+public final class Flatten: Layer {
+    public override init(name: String? = nil) {
+        super.init(name: name)
+        markBuilt()
+    }
+
+    public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
+        inputs.reshaped(to: [inputs.rank == 0 ? 1 : inputs.shape[0], -1])
+    }
+}
+
+/// Reshapes every example to `targetShape` (one entry may be -1), keeping the batch axis.
+public final class Reshape: Layer {
+    public let targetShape: [Int]
+
+    public init(_ targetShape: [Int], name: String? = nil) {
+        self.targetShape = targetShape
+        super.init(name: name)
+        markBuilt()
+    }
+
+    public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
+        inputs.reshaped(to: TensorShape([inputs.shape[0]] + targetShape))
+    }
+}
+
+/// Maps integer ids to learned vectors, as `keras.layers.Embedding`:
+/// (batch, ...) ids → (batch, ..., outputDim).
+public final class Embedding: Layer {
+    public let inputDim: Int
+    public let outputDim: Int
+    public private(set) var embeddings: Variable!
+
+    public init(inputDim: Int, outputDim: Int, embeddingsInitializer: Initializer = .randomUniform(), name: String? = nil) {
+        self.inputDim = inputDim
+        self.outputDim = outputDim
+        super.init(name: name)
+        embeddings = addWeight(name: "embeddings", shape: [inputDim, outputDim], initializer: embeddingsInitializer)
+        markBuilt()
+    }
+
+    public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
+        precondition(inputs.dtype.isInteger, "Embedding '\(name)': ids must be integers, got \(inputs.dtype)")
+        return embeddings.value.gathering(atIndices: inputs)
+    }
+}
+
+/// Passes its input through and adds `l1·Σ|x| + l2·Σx²` of it to the losses,
+/// as `keras.layers.ActivityRegularization`.
+public final class ActivityRegularization: Layer {
+    public let l1: Double
+    public let l2: Double
+
+    public init(l1: Double = 0, l2: Double = 0, name: String? = nil) {
+        self.l1 = l1
+        self.l2 = l2
+        super.init(name: name)
+        markBuilt()
+    }
+
+    public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
+        addLoss(abs(inputs).sum() * l1 + square(inputs).sum() * l2)
+        return inputs
+    }
+}

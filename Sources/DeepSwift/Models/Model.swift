@@ -1,0 +1,145 @@
+/// A layer with the conveniences of a whole model, as `keras.Model`: either a
+/// functional model (a graph of layers from ``Input(shape:dtype:name:)`` to outputs)
+/// or a subclass that overrides `call`.
+///
+/// ```swift
+/// let inputs = Input(shape: [16])
+/// let x = Dense(32, activation: .relu)(inputs)
+/// let model = Model(inputs: inputs, outputs: Dense(10)(x))
+/// model.weights.count        // 4, before any call
+/// model(Tensor.ones([2, 16])).shape   // (2, 10)
+/// ```
+open class Model: Layer {
+    private var graph: FunctionalGraph?
+
+    /// A model to subclass: override `call`.
+    public override init(name: String? = nil) {
+        super.init(name: name)
+    }
+
+    /// A functional model computing `outputs` from `inputs`. Its layers already
+    /// have their weights.
+    public init(inputs: [SymbolicTensor], outputs: [SymbolicTensor], name: String? = nil) {
+        graph = FunctionalGraph(inputs: inputs, outputs: outputs)
+        super.init(name: name)
+        markBuilt()
+        firstOutputShapes = outputs.map(\.example.shape)
+    }
+
+    /// A functional model with one input and one output.
+    public convenience init(inputs: SymbolicTensor, outputs: SymbolicTensor, name: String? = nil) {
+        self.init(inputs: [inputs], outputs: [outputs], name: name)
+    }
+
+    /// A functional model with one input and several outputs.
+    public convenience init(inputs: SymbolicTensor, outputs: [SymbolicTensor], name: String? = nil) {
+        self.init(inputs: [inputs], outputs: outputs, name: name)
+    }
+
+    open override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
+        guard let graph else { return super.call(inputs, training: training) }
+        let (outputs, losses) = graph.run(inputs, training: training, model: name)
+        for loss in losses { addLoss(loss) }
+        return outputs
+    }
+
+    /// Adds a loss computed from the model's symbolic tensors; it is recomputed on
+    /// every call (the guide's `vae.add_loss(kl_loss)`).
+    public func addLoss(_ loss: SymbolicTensor) {
+        precondition(graph != nil, "Model '\(name)': symbolic losses need a functional model")
+        graph!.addLoss(loss)
+    }
+
+    /// The model's layers: for a functional model its graph's layers (inputs
+    /// first), for a subclassed one the layers in its stored properties.
+    open var layers: [Layer] { graph?.layers ?? sublayers }
+
+    override var extraSublayers: [Layer] { graph?.layers.filter { !($0 is InputLayer) } ?? [] }
+}
+
+/// The graph of a functional model, in an order where every node follows its inputs.
+struct FunctionalGraph {
+    let inputs: [SymbolicTensor]
+    let outputs: [SymbolicTensor]
+    private(set) var losses: [SymbolicTensor] = []
+    private(set) var order: [GraphNode] = []
+
+    init(inputs: [SymbolicTensor], outputs: [SymbolicTensor]) {
+        for input in inputs {
+            guard case .input = input.node.operation else {
+                preconditionFailure("Model: inputs must come from Input(shape:), not from a layer's output")
+            }
+        }
+        self.inputs = inputs
+        self.outputs = outputs
+        order = FunctionalGraph.sort(outputs, inputs: inputs)
+    }
+
+    mutating func addLoss(_ loss: SymbolicTensor) {
+        losses.append(loss)
+        order = FunctionalGraph.sort(outputs + losses, inputs: inputs)
+    }
+
+    /// Depth-first post-order from the outputs; reaching an input placeholder that
+    /// is not one of the model's inputs is an error.
+    static func sort(_ targets: [SymbolicTensor], inputs: [SymbolicTensor]) -> [GraphNode] {
+        let inputNodes = Set(inputs.map { ObjectIdentifier($0.node) })
+        var visited = Set<ObjectIdentifier>()
+        var order: [GraphNode] = []
+        func visit(_ node: GraphNode) {
+            guard visited.insert(ObjectIdentifier(node)).inserted else { return }
+            if case .input(let layer) = node.operation {
+                precondition(inputNodes.contains(ObjectIdentifier(node)),
+                             "Model: the outputs depend on Input '\(layer.name)', which is not among the model's inputs")
+            }
+            for input in node.inputs { visit(input.node) }
+            order.append(node)
+        }
+        for t in targets { visit(t.node) }
+        return order
+    }
+
+    /// The layers in graph order, inputs first, each once.
+    var layers: [Layer] {
+        var seen = Set<ObjectIdentifier>()
+        var result: [Layer] = []
+        for node in order {
+            let layer: Layer
+            switch node.operation {
+            case .input(let l): layer = l
+            case .layer(let l): layer = l
+            case .function: continue
+            }
+            if seen.insert(ObjectIdentifier(layer)).inserted { result.append(layer) }
+        }
+        return result
+    }
+
+    /// The outputs and the symbolic losses for real inputs.
+    func run(_ values: [Tensor], training: Bool, model: String) -> ([Tensor], [Tensor]) {
+        precondition(values.count == inputs.count,
+                     "Model '\(model)' takes \(inputs.count) inputs but was given \(values.count)")
+        var computed: [ObjectIdentifier: [Tensor]] = [:]
+        for (input, value) in zip(inputs, values) {
+            let expected = Array(input.example.shape.dimensions.dropFirst())
+            precondition(Array(value.shape.dimensions.dropFirst()) == expected && value.rank == expected.count + 1,
+                         "Model '\(model)': input '\(inputName(input))' expects shape (None, \(expected.map(String.init).joined(separator: ", "))) but got \(value.shape)")
+            computed[ObjectIdentifier(input.node)] = [value]
+        }
+        for node in order where computed[ObjectIdentifier(node)] == nil {
+            let args = node.inputs.map { computed[ObjectIdentifier($0.node)]![$0.index] }
+            switch node.operation {
+            case .input: preconditionFailure("Model '\(model)': an input has no value")
+            case .layer(let layer): computed[ObjectIdentifier(node)] = layer(args, training: node.training ?? training)
+            case .function(let f): computed[ObjectIdentifier(node)] = f(args)
+            }
+        }
+        func value(_ t: SymbolicTensor) -> Tensor { computed[ObjectIdentifier(t.node)]![t.index] }
+        return (outputs.map(value), losses.map(value))
+    }
+
+    private func inputName(_ t: SymbolicTensor) -> String {
+        if case .input(let layer) = t.node.operation { return layer.name }
+        return "?"
+    }
+}

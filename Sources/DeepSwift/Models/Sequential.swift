@@ -1,0 +1,61 @@
+/// A plain stack of layers, each feeding the next, as `keras.Sequential`.
+///
+/// ```swift
+/// let mlp = Sequential {
+///     Dense(32, activation: .relu)
+///     Dense(32, activation: .relu)
+///     Dense(10)
+/// }
+/// let logits = mlp(Tensor.ones([64, 784]))
+/// ```
+///
+/// Given an `inputShape` (one example's shape), the model builds its weights at once.
+open class Sequential: Model {
+    private var stack: [Layer] = []
+    private let exampleShape: TensorShape?
+
+    /// A model of `layers`, built now when `inputShape` is given.
+    public init(_ layers: [Layer] = [], inputShape: TensorShape? = nil, name: String? = nil) {
+        exampleShape = inputShape
+        super.init(name: name)
+        for layer in layers { add(layer) }
+    }
+
+    /// A model of the layers listed in `content`.
+    public convenience init(inputShape: TensorShape? = nil, name: String? = nil, @LayerBuilder _ content: () -> [Layer]) {
+        self.init(content(), inputShape: inputShape, name: name)
+    }
+
+    /// Appends a layer, building it now if the model's input shape is known.
+    public func add(_ layer: Layer) {
+        stack.append(layer)
+        invalidateTracking()
+        if let exampleShape {
+            var example = Tensor.zeros(TensorShape([1] + exampleShape.dimensions))
+            for l in stack { example = l(example, training: false) }
+            firstOutputShapes = [example.shape]
+            markBuilt()
+        }
+    }
+
+    open override var layers: [Layer] { stack }
+    override var extraSublayers: [Layer] { stack }
+
+    open override func call(_ inputs: Tensor, training: Bool) -> Tensor {
+        var x = inputs
+        for layer in stack { x = layer(x, training: training) }
+        return x
+    }
+}
+
+/// Lists layers in a ``Sequential`` builder block.
+@resultBuilder
+public enum LayerBuilder {
+    public static func buildExpression(_ layer: Layer) -> [Layer] { [layer] }
+    public static func buildExpression(_ layers: [Layer]) -> [Layer] { layers }
+    public static func buildBlock(_ parts: [Layer]...) -> [Layer] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [Layer]?) -> [Layer] { part ?? [] }
+    public static func buildEither(first: [Layer]) -> [Layer] { first }
+    public static func buildEither(second: [Layer]) -> [Layer] { second }
+    public static func buildArray(_ parts: [[Layer]]) -> [Layer] { parts.flatMap { $0 } }
+}
