@@ -27,6 +27,25 @@ func autodiffWorkloads() -> [Workload] {
             openblas_set_num_threads(1)
             return { consume(baseline_mlp_step(model, x, labels, 1e-3)) }
         },
+        Workload("mlp_step") {
+            // Sequential + tape + plain SGD until the optimizers exist.
+            let model = Sequential {
+                Dense(32, activation: .relu)
+                Dense(32, activation: .relu)
+                Dense(10)
+            }
+            let x = Random.uniform([64, 784])
+            let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32)
+            let onehot = oneHot(labels, depth: 10)
+            _ = model(x)
+            let weights = model.trainableWeights
+            return {
+                let tape = GradientTape()
+                let loss = tape.record { -(logSoftmax(model(x)) * onehot).sum() / 64.0 }
+                for (w, g) in zip(weights, tape.gradient(of: loss, wrt: weights)) { w.assignSub(g! * 1e-3) }
+                consume(loss)
+            }
+        },
         Workload("mlp_step_tape_sgd") {
             let mlp = TapeMLP(sizes: [784, 32, 32, 10])
             let x = Random.uniform([64, 784])

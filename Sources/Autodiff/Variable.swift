@@ -58,6 +58,12 @@ public final class Variable: TensorConvertible, CustomStringConvertible {
         current.addInPlace(delta, scale: -1)
     }
 
+    /// Changes the value in place without recording it (optimizers' fused updates).
+    @_spi(Autodiff)
+    public func updateInPlace<R>(_ body: (inout Tensor) throws -> R) rethrows -> R {
+        try body(&current)
+    }
+
     private func checkCompatible(_ t: Tensor, _ op: String) {
         precondition(t.shape == current.shape && t.dtype == current.dtype,
                      "Variable.\(op): '\(name)' has shape \(current.shape) and dtype \(current.dtype), but the value has shape \(t.shape) and dtype \(t.dtype)")

@@ -11,6 +11,13 @@
 /// ```
 open class Model: Layer {
     private var graph: FunctionalGraph?
+    /// The optimizer, loss and metrics given to ``compile(optimizer:loss:metrics:)``.
+    public internal(set) var optimizer: Optimizer?
+    public internal(set) var compiledLoss: Loss?
+    public internal(set) var compiledMetrics: [any Metric] = []
+    let lossTracker = Mean(name: "loss")
+    /// Set by callbacks to end `fit` after the current epoch.
+    public var stopTraining = false
 
     /// A model to subclass: override `call`.
     public override init(name: String? = nil) {
@@ -41,6 +48,29 @@ open class Model: Layer {
         let (outputs, losses) = graph.run(inputs, training: training, model: name)
         for loss in losses { addLoss(loss) }
         return outputs
+    }
+
+    /// One training step on a batch (forward under a tape, gradients, optimizer
+    /// update, metric updates), returning the running logs. Override for custom
+    /// training logic, as Keras's `train_step`.
+    @discardableResult
+    open func trainStep(_ x: Tensor, _ y: Tensor?, sampleWeight: Tensor? = nil) -> Logs {
+        guard let optimizer else { preconditionFailure("Model '\(name)': call compile(optimizer:loss:metrics:) before training") }
+        let weights = trainableWeights
+        let tape = GradientTape()
+        let (loss, yPred) = tape.record { () -> (Tensor, Tensor) in
+            let yPred = self(x, training: true)
+            return (computeLoss(y, yPred, sampleWeight: sampleWeight), yPred)
+        }
+        optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
+        return updateMetrics(loss: loss, y, yPred, sampleWeight: sampleWeight)
+    }
+
+    /// One evaluation step on a batch (inference mode), returning the running logs.
+    @discardableResult
+    open func testStep(_ x: Tensor, _ y: Tensor?, sampleWeight: Tensor? = nil) -> Logs {
+        let yPred = self(x, training: false)
+        return updateMetrics(loss: computeLoss(y, yPred, sampleWeight: sampleWeight), y, yPred, sampleWeight: sampleWeight)
     }
 
     /// Adds a loss computed from the model's symbolic tensors; it is recomputed on

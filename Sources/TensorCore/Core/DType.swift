@@ -37,3 +37,9 @@ public enum DType: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 }
+
+@_spi(Autodiff)
+extension DType {
+    /// The kernels' code for this dtype, for modules that call CKernels directly.
+    public var kernelType: ck_dtype { ck }
+}

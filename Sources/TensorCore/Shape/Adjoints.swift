@@ -67,4 +67,16 @@ extension Tensor {
         let addend = scale == 1 ? other : Tensor.binary(CK_MUL, other, Tensor(scale, dtype: dtype), "assignAdd")
         _ = ck_binary(CK_ADD, dtype.ck, storage.data, 1, addend.storage.data, 1, storage.data, count)
     }
+
+    /// The memory, for a kernel to read.
+    public func withUnsafeData<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawPointer(storage.data))
+    }
+
+    /// The memory, made unique first, for a kernel to update in place (the tensor
+    /// takes a new identity, as its value changes).
+    public mutating func withUnsafeMutableData<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+        makeUnique()
+        return try body(storage.data)
+    }
 }

@@ -1,0 +1,183 @@
+/// How a loss combines per-example values, as Keras's `reduction`.
+public enum LossReduction: Sendable {
+    /// The sum of the weighted values divided by their number (Keras's default).
+    case sumOverBatchSize
+    /// The sum of the weighted values.
+    case sum
+    /// The weighted values themselves.
+    case none
+}
+
+/// The base of the losses, as `keras.losses.Loss`: a per-example value, weighted
+/// and reduced.
+///
+/// ```swift
+/// let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
+/// let loss = lossFn(labels, logits)   // a scalar: the mean over the batch
+/// ```
+open class Loss {
+    /// The name used in training logs (`loss` for the compiled loss).
+    public let name: String
+    public let reduction: LossReduction
+
+    public init(name: String, reduction: LossReduction = .sumOverBatchSize) {
+        self.name = name
+        self.reduction = reduction
+    }
+
+    /// The loss of each example (the last axis reduced), before weighting.
+    open func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        fatalError("\(type(of: self)) must override perExample(_:_:)")
+    }
+
+    /// The weighted, reduced loss of predictions `yPred` against targets `yTrue`.
+    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor? = nil) -> Tensor {
+        precondition(yPred.dtype.isFloatingPoint, "\(type(of: self)): predictions must be float, got \(yPred.dtype)")
+        var values = perExample(yTrue, yPred)
+        if let sampleWeight {
+            let w = sampleWeight.cast(to: values.dtype)
+            values = values * (w.rank > values.rank ? w.reshaped(to: values.shape) : w)
+        }
+        switch reduction {
+        case .none: return values
+        case .sum: return values.sum()
+        case .sumOverBatchSize: return values.count == 0 ? values.sum() : values.sum() / Double(values.count)
+        }
+    }
+}
+
+/// Probabilities are clipped to [ε, 1 - ε] before logarithms, with Keras's ε.
+let lossEpsilon = 1e-7
+
+/// Integer class labels as a one-hot tensor of the predictions' dtype.
+func oneHotLabels(_ labels: Tensor, classes: Int, like yPred: Tensor, loss: String) -> Tensor {
+    var ids = labels.dtype.isInteger ? labels : labels.cast(to: .int64)
+    if ids.rank == yPred.rank && ids.rank > 0 && ids.shape[ids.rank - 1] == 1 { ids = ids.squeezingShape(at: -1) }
+    precondition(ids.rank == yPred.rank - 1 && Array(ids.shape.dimensions) == Array(yPred.shape.dimensions.dropLast()),
+                 "\(loss): labels of shape \(labels.shape) do not match predictions of shape \(yPred.shape)")
+    return oneHot(ids, depth: classes, dtype: yPred.dtype)
+}
+
+/// Cross-entropy between integer labels and predicted class scores, as
+/// `keras.losses.SparseCategoricalCrossentropy`.
+public final class SparseCategoricalCrossentropy: Loss {
+    public let fromLogits: Bool
+
+    public init(fromLogits: Bool = false, reduction: LossReduction = .sumOverBatchSize,
+                name: String = "sparse_categorical_crossentropy") {
+        self.fromLogits = fromLogits
+        super.init(name: name, reduction: reduction)
+    }
+
+    public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        let onehot = oneHotLabels(yTrue, classes: yPred.shape[yPred.rank - 1], like: yPred, loss: "SparseCategoricalCrossentropy")
+        let logp = fromLogits ? logSoftmax(yPred) : logSoftmax(log(yPred.clipped(min: lossEpsilon, max: 1 - lossEpsilon)))
+        return -(logp * onehot).sum(axis: -1)
+    }
+}
+
+/// Cross-entropy between one-hot (or soft) targets and predicted class scores,
+/// as `keras.losses.CategoricalCrossentropy`.
+public final class CategoricalCrossentropy: Loss {
+    public let fromLogits: Bool
+    public let labelSmoothing: Double
+
+    public init(fromLogits: Bool = false, labelSmoothing: Double = 0, reduction: LossReduction = .sumOverBatchSize,
+                name: String = "categorical_crossentropy") {
+        self.fromLogits = fromLogits
+        self.labelSmoothing = labelSmoothing
+        super.init(name: name, reduction: reduction)
+    }
+
+    public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        precondition(yTrue.shape == yPred.shape, "CategoricalCrossentropy: targets \(yTrue.shape) and predictions \(yPred.shape) differ")
+        var y = yTrue.cast(to: yPred.dtype)
+        if labelSmoothing > 0 {
+            y = y * (1 - labelSmoothing) + labelSmoothing / Double(yPred.shape[yPred.rank - 1])
+        }
+        if fromLogits { return -(y * logSoftmax(yPred)).sum(axis: -1) }
+        let p = (yPred / yPred.sum(axis: -1, keepDims: true)).clipped(min: lossEpsilon, max: 1 - lossEpsilon)
+        return -(y * log(p)).sum(axis: -1)
+    }
+}
+
+/// Cross-entropy of independent binary targets, averaged over the last axis, as
+/// `keras.losses.BinaryCrossentropy`.
+public final class BinaryCrossentropy: Loss {
+    public let fromLogits: Bool
+    public let labelSmoothing: Double
+
+    public init(fromLogits: Bool = false, labelSmoothing: Double = 0, reduction: LossReduction = .sumOverBatchSize,
+                name: String = "binary_crossentropy") {
+        self.fromLogits = fromLogits
+        self.labelSmoothing = labelSmoothing
+        super.init(name: name, reduction: reduction)
+    }
+
+    public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        var y = yTrue.cast(to: yPred.dtype)
+        if labelSmoothing > 0 { y = y * (1 - labelSmoothing) + 0.5 * labelSmoothing }
+        let elementwise: Tensor
+        if fromLogits {
+            // max(x, 0) - x·y + log(1 + e^-|x|): exact for large |x|.
+            elementwise = relu(yPred) - yPred * y + softplus(-abs(yPred))
+        } else {
+            let p = yPred.clipped(min: lossEpsilon, max: 1 - lossEpsilon)
+            elementwise = -(y * log(p) + (1 - y) * log(1 - p))
+        }
+        return elementwise.rank == 0 ? elementwise : elementwise.mean(axis: -1)
+    }
+}
+
+/// The mean of squared differences over the last axis, as `keras.losses.MeanSquaredError`.
+public final class MeanSquaredError: Loss {
+    public init(reduction: LossReduction = .sumOverBatchSize, name: String = "mean_squared_error") {
+        super.init(name: name, reduction: reduction)
+    }
+
+    public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        let d = square(yPred - yTrue.cast(to: yPred.dtype))
+        return d.rank == 0 ? d : d.mean(axis: -1)
+    }
+}
+
+/// The mean of absolute differences over the last axis, as `keras.losses.MeanAbsoluteError`.
+public final class MeanAbsoluteError: Loss {
+    public init(reduction: LossReduction = .sumOverBatchSize, name: String = "mean_absolute_error") {
+        super.init(name: name, reduction: reduction)
+    }
+
+    public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        let d = abs(yPred - yTrue.cast(to: yPred.dtype))
+        return d.rank == 0 ? d : d.mean(axis: -1)
+    }
+}
+
+/// Quadratic for errors up to `delta`, linear beyond, as `keras.losses.Huber`.
+public final class Huber: Loss {
+    public let delta: Double
+
+    public init(delta: Double = 1, reduction: LossReduction = .sumOverBatchSize, name: String = "huber_loss") {
+        self.delta = delta
+        super.init(name: name, reduction: reduction)
+    }
+
+    public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        let e = abs(yPred - yTrue.cast(to: yPred.dtype))
+        let v = `where`(e .<= delta, square(e) * 0.5, (e - 0.5 * delta) * delta)
+        return v.rank == 0 ? v : v.mean(axis: -1)
+    }
+}
+
+/// `Σ y·log(y / ŷ)` over the last axis (both clipped to [ε, 1]), as `keras.losses.KLDivergence`.
+public final class KLDivergence: Loss {
+    public init(reduction: LossReduction = .sumOverBatchSize, name: String = "kl_divergence") {
+        super.init(name: name, reduction: reduction)
+    }
+
+    public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        let y = yTrue.cast(to: yPred.dtype).clipped(min: lossEpsilon, max: 1)
+        let p = yPred.clipped(min: lossEpsilon, max: 1)
+        return (y * log(y / p)).sum(axis: -1)
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+
+/// True/false positive/negative counts at a list of thresholds, accumulated over
+/// batches: the state behind Precision, Recall and AUC.
+final class ConfusionCounts {
+    let thresholds: [Double]
+    var tp: [Double], fp: [Double], tn: [Double], fn: [Double]
+
+    init(thresholds: [Double]) {
+        self.thresholds = thresholds
+        tp = Array(repeating: 0, count: thresholds.count)
+        fp = tp; tn = tp; fn = tp
+    }
+
+    func update(_ yTrue: Tensor, _ yPred: Tensor, _ sampleWeight: Tensor?) {
+        let labels = yTrue.cast(to: .float64).scalars(as: Double.self)
+        let scores = yPred.cast(to: .float64).scalars(as: Double.self)
+        precondition(labels.count == scores.count, "confusion metrics: targets \(yTrue.shape) and predictions \(yPred.shape) differ in size")
+        let weights = sampleWeight.map { $0.cast(to: .float64).broadcasted(to: yPred.shape).scalars(as: Double.self) }
+        for i in scores.indices {
+            let w = weights?[i] ?? 1
+            let positive = labels[i] > 0.5
+            for (t, threshold) in thresholds.enumerated() {
+                let predicted = scores[i] > threshold
+                switch (predicted, positive) {
+                case (true, true): tp[t] += w
+                case (true, false): fp[t] += w
+                case (false, false): tn[t] += w
+                case (false, true): fn[t] += w
+                }
+            }
+        }
+    }
+
+    func reset() {
+        for i in thresholds.indices { tp[i] = 0; fp[i] = 0; tn[i] = 0; fn[i] = 0 }
+    }
+
+    static func ratio(_ a: Double, _ b: Double) -> Double { b == 0 ? 0 : a / b }
+}
+
+/// Keras's default thresholds for `numThresholds`: evenly spaced in (0, 1), with
+/// the end points nudged by ε so that 0 and 1 predictions fall inside.
+func defaultThresholds(_ count: Int) -> [Double] {
+    let inner = (1..<(count - 1)).map { Double($0) / Double(count - 1) }
+    return [-1e-7] + inner + [1 + 1e-7]
+}
+
+/// The fraction of predicted positives (score > threshold) that are positive, as
+/// `keras.metrics.Precision`.
+public final class Precision: Metric {
+    public let name: String
+    let counts: ConfusionCounts
+
+    public init(threshold: Double = 0.5, name: String = "precision") {
+        self.name = name
+        counts = ConfusionCounts(thresholds: [threshold])
+    }
+    public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
+    public func result() -> Tensor { Tensor(Float(ConfusionCounts.ratio(counts.tp[0], counts.tp[0] + counts.fp[0]))) }
+    public func resetState() { counts.reset() }
+}
+
+/// The fraction of positives predicted positive, as `keras.metrics.Recall`.
+public final class Recall: Metric {
+    public let name: String
+    let counts: ConfusionCounts
+
+    public init(threshold: Double = 0.5, name: String = "recall") {
+        self.name = name
+        counts = ConfusionCounts(thresholds: [threshold])
+    }
+    public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
+    public func result() -> Tensor { Tensor(Float(ConfusionCounts.ratio(counts.tp[0], counts.tp[0] + counts.fn[0]))) }
+    public func resetState() { counts.reset() }
+}
+
+/// The best precision among thresholds whose recall is at least `recall`, as
+/// `keras.metrics.PrecisionAtRecall`.
+public final class PrecisionAtRecall: Metric {
+    public let name: String
+    public let recall: Double
+    let counts: ConfusionCounts
+
+    public init(recall: Double, numThresholds: Int = 200, name: String = "precision_at_recall") {
+        self.name = name
+        self.recall = recall
+        counts = ConfusionCounts(thresholds: defaultThresholds(numThresholds))
+    }
+    public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
+    public func result() -> Tensor {
+        let values = counts.thresholds.indices.compactMap { i -> Double? in
+            ConfusionCounts.ratio(counts.tp[i], counts.tp[i] + counts.fn[i]) >= recall
+                ? ConfusionCounts.ratio(counts.tp[i], counts.tp[i] + counts.fp[i]) : nil
+        }
+        return Tensor(Float(values.max() ?? 0))
+    }
+    public func resetState() { counts.reset() }
+}
+
+/// The best recall among thresholds whose precision is at least `precision`, as
+/// `keras.metrics.RecallAtPrecision`.
+public final class RecallAtPrecision: Metric {
+    public let name: String
+    public let precision: Double
+    let counts: ConfusionCounts
+
+    public init(precision: Double, numThresholds: Int = 200, name: String = "recall_at_precision") {
+        self.name = name
+        self.precision = precision
+        counts = ConfusionCounts(thresholds: defaultThresholds(numThresholds))
+    }
+    public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
+    public func result() -> Tensor {
+        let values = counts.thresholds.indices.compactMap { i -> Double? in
+            ConfusionCounts.ratio(counts.tp[i], counts.tp[i] + counts.fp[i]) >= precision
+                ? ConfusionCounts.ratio(counts.tp[i], counts.tp[i] + counts.fn[i]) : nil
+        }
+        return Tensor(Float(values.max() ?? 0))
+    }
+    public func resetState() { counts.reset() }
+}
+
+/// The area under the ROC or precision–recall curve over `numThresholds`
+/// thresholds (200, as Keras), as `keras.metrics.AUC` with its default
+/// interpolating Riemann sum.
+public final class AUC: Metric {
+    public enum Curve: Sendable { case roc, pr }
+    public let name: String
+    public let curve: Curve
+    let counts: ConfusionCounts
+
+    public init(numThresholds: Int = 200, curve: Curve = .roc, name: String = "auc") {
+        precondition(numThresholds > 1, "AUC: numThresholds must be above 1")
+        self.name = name
+        self.curve = curve
+        counts = ConfusionCounts(thresholds: defaultThresholds(numThresholds))
+    }
+
+    public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
+
+    public func result() -> Tensor {
+        let c = counts
+        let n = c.thresholds.count
+        var area = 0.0
+        switch curve {
+        case .roc:
+            // Trapezoids between consecutive thresholds of (FPR, TPR).
+            let tpr = (0..<n).map { ConfusionCounts.ratio(c.tp[$0], c.tp[$0] + c.fn[$0]) }
+            let fpr = (0..<n).map { ConfusionCounts.ratio(c.fp[$0], c.fp[$0] + c.tn[$0]) }
+            for i in 0..<(n - 1) { area += (fpr[i] - fpr[i + 1]) * (tpr[i] + tpr[i + 1]) / 2 }
+        case .pr:
+            // Davis & Goadrich interpolation between thresholds, as Keras computes it.
+            for i in 0..<(n - 1) {
+                let dtp = c.tp[i] - c.tp[i + 1]
+                let p = c.tp[i] + c.fp[i], dp = p - (c.tp[i + 1] + c.fp[i + 1])
+                let precisionSlope = ConfusionCounts.ratio(dtp, Swift.max(dp, 0))
+                let intercept = c.tp[i + 1] - precisionSlope * (c.tp[i + 1] + c.fp[i + 1])
+                let pNext = c.tp[i + 1] + c.fp[i + 1]
+                let safeRatio = (p > 0 && pNext > 0) ? p / pNext : 1
+                let denominator = c.tp[i + 1] + c.fn[i + 1]
+                guard denominator > 0 else { continue }
+                let logRatio: Double = Foundation.log(Swift.max(safeRatio, 1e-300))
+                let increment: Double = precisionSlope * (dtp + intercept * logRatio)
+                area += increment / denominator
+            }
+        }
+        return Tensor(Float(area))
+    }
+
+    public func resetState() { counts.reset() }
+}

@@ -1,0 +1,121 @@
+@_spi(Autodiff) import Autodiff
+@_spi(Autodiff) import TensorCore
+import CKernels
+import Foundation
+
+/// Stochastic gradient descent with optional (Nesterov) momentum, as
+/// `keras.optimizers.SGD`: `m = momentum·m - lr·g`, `w += m`.
+public final class SGD: Optimizer {
+    public let momentum: Double
+    public let nesterov: Bool
+
+    public init(learningRate: LearningRate = 0.01, momentum: Double = 0, nesterov: Bool = false,
+                clipNorm: Double? = nil, clipValue: Double? = nil, globalClipNorm: Double? = nil) {
+        precondition(momentum >= 0 && momentum <= 1, "SGD: momentum must be in [0, 1], got \(momentum)")
+        self.momentum = momentum
+        self.nesterov = nesterov
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
+    }
+
+    override func makeState(for v: Variable) -> [Tensor] { momentum > 0 ? [Tensor.zeros(v.shape, dtype: v.dtype)] : [] }
+
+    override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], learningRate: Double) {
+        let (dtype, count) = (value.dtype.kernelType, value.count)
+        withBuffers(&value, gradient, &state) { w, g, s in
+            ck_sgd_update(dtype, w, g, s.first, count, learningRate, momentum, nesterov ? 1 : 0)
+        }
+    }
+}
+
+/// Adam, as `keras.optimizers.Adam` (ε = 1e-7, bias correction folded into the
+/// step size), with optional AMSGrad and decoupled weight decay.
+public class Adam: Optimizer {
+    public let beta1: Double, beta2: Double, epsilon: Double, amsgrad: Bool
+    /// Decoupled weight decay: `w -= w·weightDecay·lr` before each update.
+    public let weightDecay: Double
+
+    public init(learningRate: LearningRate = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7,
+                amsgrad: Bool = false, weightDecay: Double = 0,
+                clipNorm: Double? = nil, clipValue: Double? = nil, globalClipNorm: Double? = nil) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.weightDecay = weightDecay
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
+    }
+
+    override func makeState(for v: Variable) -> [Tensor] {
+        Array(repeating: Tensor.zeros(v.shape, dtype: v.dtype), count: amsgrad ? 3 : 2)
+    }
+
+    override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], learningRate: Double) {
+        let t = Double(iterations + 1)
+        let stepSize = learningRate * (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t))
+        let (dtype, count) = (value.dtype.kernelType, value.count)
+        withBuffers(&value, gradient, &state) { w, g, s in
+            ck_adam_update(dtype, w, g, s[0], s[1], amsgrad ? s[2] : nil, count,
+                           stepSize, beta1, beta2, epsilon, weightDecay * learningRate)
+        }
+    }
+}
+
+/// Adam with decoupled weight decay (Keras's default 0.004), as `keras.optimizers.AdamW`.
+public final class AdamW: Adam {
+    public init(learningRate: LearningRate = 0.001, weightDecay: Double = 0.004, beta1: Double = 0.9,
+                beta2: Double = 0.999, epsilon: Double = 1e-7, amsgrad: Bool = false,
+                clipNorm: Double? = nil, clipValue: Double? = nil, globalClipNorm: Double? = nil) {
+        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: amsgrad,
+                   weightDecay: weightDecay, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
+    }
+}
+
+/// RMSprop, as `keras.optimizers.RMSprop`: divides by a moving average of squared
+/// gradients (centered: of their variance), with optional momentum.
+public final class RMSprop: Optimizer {
+    public let rho: Double, momentum: Double, epsilon: Double, centered: Bool
+
+    public init(learningRate: LearningRate = 0.001, rho: Double = 0.9, momentum: Double = 0, epsilon: Double = 1e-7,
+                centered: Bool = false, clipNorm: Double? = nil, clipValue: Double? = nil, globalClipNorm: Double? = nil) {
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
+    }
+
+    override func makeState(for v: Variable) -> [Tensor] {
+        Array(repeating: Tensor.zeros(v.shape, dtype: v.dtype), count: 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0))
+    }
+
+    override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], learningRate: Double) {
+        let (dtype, count) = (value.dtype.kernelType, value.count)
+        withBuffers(&value, gradient, &state) { w, g, s in
+            let avg = centered ? s[1] : nil
+            let mom = momentum > 0 ? s[centered ? 2 : 1] : nil
+            ck_rmsprop_update(dtype, w, g, s[0], avg, mom, count, learningRate, rho, momentum, epsilon)
+        }
+    }
+}
+
+/// Adagrad, as `keras.optimizers.Adagrad`: per-element rates from accumulated
+/// squared gradients (starting at 0.1).
+public final class Adagrad: Optimizer {
+    public let initialAccumulatorValue: Double, epsilon: Double
+
+    public init(learningRate: LearningRate = 0.001, initialAccumulatorValue: Double = 0.1, epsilon: Double = 1e-7,
+                clipNorm: Double? = nil, clipValue: Double? = nil, globalClipNorm: Double? = nil) {
+        self.initialAccumulatorValue = initialAccumulatorValue
+        self.epsilon = epsilon
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
+    }
+
+    override func makeState(for v: Variable) -> [Tensor] { [Tensor.full(v.shape, value: initialAccumulatorValue, dtype: v.dtype)] }
+
+    override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], learningRate: Double) {
+        let (dtype, count) = (value.dtype.kernelType, value.count)
+        withBuffers(&value, gradient, &state) { w, g, s in
+            ck_adagrad_update(dtype, w, g, s[0], count, learningRate, epsilon)
+        }
+    }
+}

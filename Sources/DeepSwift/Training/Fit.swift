@@ -1,0 +1,208 @@
+import Foundation
+
+extension Model {
+    /// Configures training, as `model.compile`.
+    ///
+    /// ```swift
+    /// model.compile(optimizer: Adam(learningRate: 1e-3),
+    ///               loss: SparseCategoricalCrossentropy(fromLogits: true),
+    ///               metrics: [SparseCategoricalAccuracy()])
+    /// ```
+    public func compile(optimizer: Optimizer, loss: Loss? = nil, metrics: [any Metric] = []) {
+        self.optimizer = optimizer
+        self.compiledLoss = loss
+        self.compiledMetrics = metrics
+    }
+
+    /// The loss to minimize for a batch: the compiled loss (when there is a target)
+    /// plus every loss the model's layers added during the forward pass.
+    public func computeLoss(_ y: Tensor?, _ yPred: Tensor, sampleWeight: Tensor? = nil) -> Tensor {
+        var total: Tensor? = nil
+        if let compiledLoss, let y { total = compiledLoss(y, yPred, sampleWeight: sampleWeight) }
+        for extra in losses { total = total.map { $0 + extra.cast(to: $0.dtype) } ?? extra }
+        precondition(total != nil, "Model '\(name)': nothing to minimize: compile with a loss, or add losses in the model")
+        return total!
+    }
+
+    func updateMetrics(loss: Tensor, _ y: Tensor?, _ yPred: Tensor, sampleWeight: Tensor?) -> Logs {
+        lossTracker.updateState(stopGradient(loss))
+        if let y { for m in compiledMetrics { m.updateState(y, stopGradient(yPred), sampleWeight: sampleWeight) } }
+        return currentLogs()
+    }
+
+    func currentLogs() -> Logs {
+        Logs([("loss", Double(lossTracker.result().scalar(as: Float.self)))]
+             + compiledMetrics.map { ($0.name, Double($0.result().scalar(as: Float.self))) })
+    }
+
+    func resetTrainingMetrics() {
+        lossTracker.resetState()
+        for m in compiledMetrics { m.resetState() }
+    }
+
+    /// Trains on one batch and returns its logs, as `train_on_batch` (metrics are
+    /// reset first, so the logs describe this batch alone).
+    @discardableResult
+    public func trainOnBatch(_ x: Tensor, _ y: Tensor? = nil, sampleWeight: Tensor? = nil) -> Logs {
+        resetTrainingMetrics()
+        return trainStep(x, y, sampleWeight: sampleWeight)
+    }
+
+    /// Evaluates one batch, as `test_on_batch`.
+    @discardableResult
+    public func testOnBatch(_ x: Tensor, _ y: Tensor? = nil, sampleWeight: Tensor? = nil) -> Logs {
+        resetTrainingMetrics()
+        return testStep(x, y, sampleWeight: sampleWeight)
+    }
+
+    /// Trains on in-memory tensors, as `model.fit(x, y, ...)`: `epochs` passes over
+    /// the data in batches, shuffled each epoch, holding out the last
+    /// `validationSplit` of the examples (or using `validationData`) for `val_`
+    /// logs. Returns the per-epoch logs.
+    @discardableResult
+    public func fit(x: Tensor, y: Tensor? = nil, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
+                    shuffle: Bool = true, validationSplit: Double = 0, validationData: (Tensor, Tensor?)? = nil,
+                    callbacks: [Callback] = []) -> History {
+        precondition(validationSplit >= 0 && validationSplit < 1, "fit: validationSplit must be in [0, 1), got \(validationSplit)")
+        if let y { precondition(y.shape[0] == x.shape[0], "fit: x has \(x.shape[0]) examples but y has \(y.shape[0])") }
+        let n = x.shape[0]
+        let trainCount = n - Int(Double(n) * validationSplit)
+        let trainX = validationSplit > 0 ? x[..<trainCount] : x
+        let trainY = validationSplit > 0 ? y?[..<trainCount] : y
+        var validation = validationData
+        if validationSplit > 0 { validation = (x[trainCount...], y?[trainCount...]) }
+        let train = TensorBatches(x: trainX, y: trainY, batchSize: batchSize, shuffle: shuffle)
+        let val = validation.map { TensorBatches(x: $0.0, y: $0.1, batchSize: batchSize, shuffle: false) }
+        return runFit(epochs: epochs, verbose: verbose, callbacks: callbacks,
+                      steps: train.count, batches: { train.epoch() }, validation: val.map { v in { v.epoch() } })
+    }
+
+    /// Trains on a dataset of `(x, y)` batches, as `model.fit(dataset, ...)`. For an
+    /// autoencoder the pairs can be `(x, x)`; the model's own losses are added to
+    /// the compiled loss.
+    @discardableResult
+    public func fit(_ dataset: Dataset<(Tensor, Tensor)>, epochs: Int = 1, verbose: Int = 1,
+                    validationData: Dataset<(Tensor, Tensor)>? = nil, callbacks: [Callback] = []) -> History {
+        runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: nil,
+               batches: { AnyIterator(dataset.map { ($0.0, Optional($0.1)) }.makeIterator()) },
+               validation: validationData.map { v in { AnyIterator(v.map { ($0.0, Optional($0.1)) }.makeIterator()) } })
+    }
+
+    /// Trains on a dataset of input batches alone: the loss is what the model's
+    /// layers add (`addLoss`).
+    @discardableResult
+    public func fit(_ dataset: Dataset<Tensor>, epochs: Int = 1, verbose: Int = 1, callbacks: [Callback] = []) -> History {
+        runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: nil,
+               batches: { AnyIterator(dataset.map { ($0, Tensor?.none) }.makeIterator()) }, validation: nil)
+    }
+
+    private func runFit(epochs: Int, verbose: Int, callbacks: [Callback], steps: Int?,
+                        batches: () -> AnyIterator<(Tensor, Tensor?)>,
+                        validation: (() -> AnyIterator<(Tensor, Tensor?)>)?) -> History {
+        precondition(optimizer != nil, "Model '\(name)': call compile(optimizer:loss:metrics:) before fit")
+        let history = History()
+        for c in callbacks { c.model = self }
+        stopTraining = false
+        var knownSteps = steps
+        var logs = Logs()
+        for c in callbacks { c.onTrainBegin(logs: logs) }
+        for epoch in 0..<epochs {
+            if verbose > 0 { print("Epoch \(epoch + 1)/\(epochs)") }
+            for c in callbacks { c.onEpochBegin(epoch, logs: logs) }
+            resetTrainingMetrics()
+            let bar = ProgressBar(target: knownSteps, verbose: verbose)
+            var step = 0
+            let iterator = batches()
+            while let (x, y) = iterator.next() {
+                for c in callbacks { c.onBatchBegin(step, logs: logs) }
+                logs = trainStep(x, y)
+                step += 1
+                for c in callbacks { c.onBatchEnd(step - 1, logs: logs) }
+                if knownSteps == nil || step < knownSteps! { bar.update(step, values: logs.entries) }
+                if stopTraining { break }
+            }
+            knownSteps = knownSteps ?? step
+            if let validation {
+                resetTrainingMetrics()
+                var valLogs = Logs()
+                let it = validation()
+                while let (x, y) = it.next() { valLogs = testStep(x, y) }
+                for (k, v) in valLogs.entries { logs["val_" + k] = v }
+            }
+            bar.update(step, values: logs.entries, finalize: true)
+            history.record(epoch: epoch, logs: logs)
+            for c in callbacks { c.onEpochEnd(epoch, logs: logs) }
+            if stopTraining { break }
+        }
+        for c in callbacks { c.onTrainEnd(logs: logs) }
+        return history
+    }
+
+    /// The loss and metrics over data in batches, in inference mode, as `model.evaluate`.
+    @discardableResult
+    public func evaluate(x: Tensor, y: Tensor? = nil, batchSize: Int = 32, verbose: Int = 0) -> Logs {
+        resetTrainingMetrics()
+        let batches = TensorBatches(x: x, y: y, batchSize: batchSize, shuffle: false)
+        let bar = ProgressBar(target: batches.count, verbose: verbose)
+        var logs = Logs()
+        var step = 0
+        let it = batches.epoch()
+        while let (bx, by) = it.next() {
+            logs = testStep(bx, by)
+            step += 1
+            bar.update(step, values: logs.entries)
+        }
+        return logs
+    }
+
+    /// The model's outputs for `x`, computed in batches in inference mode, as `model.predict`.
+    public func predict(_ x: Tensor, batchSize: Int = 32) -> Tensor {
+        precondition(batchSize > 0, "predict: batchSize must be positive")
+        let n = x.shape[0]
+        guard n > batchSize else { return self(x, training: false) }
+        let outputs = stride(from: 0, to: n, by: batchSize).map { self(x[$0..<Swift.min($0 + batchSize, n)], training: false) }
+        return Tensor(concatenating: outputs)
+    }
+}
+
+/// In-memory tensors in batches, optionally reshuffled each epoch.
+struct TensorBatches {
+    let x: Tensor
+    let y: Tensor?
+    let batchSize: Int
+    let shuffle: Bool
+
+    init(x: Tensor, y: Tensor?, batchSize: Int, shuffle: Bool) {
+        precondition(batchSize > 0, "fit: batchSize must be positive, got \(batchSize)")
+        self.x = x
+        self.y = y
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+    }
+
+    var count: Int { (x.shape[0] + batchSize - 1) / batchSize }
+
+    func epoch() -> AnyIterator<(Tensor, Tensor?)> {
+        let n = x.shape[0]
+        let order: Tensor? = shuffle
+            ? Tensor(shape: [n], scalars: withGlobalShuffle(n)) : nil
+        var start = 0
+        return AnyIterator {
+            guard start < n else { return nil }
+            let end = Swift.min(start + batchSize, n)
+            defer { start = end }
+            if let order {
+                let idx = order[start..<end]
+                return (x.gathering(atIndices: idx), y?.gathering(atIndices: idx))
+            }
+            return (x[start..<end], y?[start..<end])
+        }
+    }
+
+    /// A random permutation of 0..<n from the global generator (reproducible
+    /// under `setRandomSeed`).
+    private func withGlobalShuffle(_ n: Int) -> [Int64] {
+        var g = RandomGenerator(seed: UInt64(Random.uniform([1], min: 0, max: 0x1p52, dtype: .int64).scalar(as: Int64.self)))
+        return (0..<Int64(n)).shuffled(using: &g)
+    }
+}
