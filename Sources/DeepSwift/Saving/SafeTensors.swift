@@ -1,4 +1,5 @@
 import Foundation
+@_spi(Autodiff) import TensorCore
 
 /// Why a checkpoint could not be read or does not fit the model. Nothing is
 /// changed when loading fails.
@@ -137,8 +138,9 @@ extension Layer {
         if let optimizer, let steps = byName["optimizer/iterations"] {
             optimizer.iterations = Int(steps.scalar(as: Int64.self))
             for (name, v) in named {
-                let state = (0...).lazy.map { byName["optimizer/\(name)/\($0)"] }.prefix { $0 != nil }.map { $0! }
-                if !state.isEmpty { optimizer.setState(Array(state), of: v) }
+                var state: [Tensor] = []
+                while let s = byName["optimizer/\(name)/\(state.count)"] { state.append(s) }
+                if !state.isEmpty { optimizer.setState(state, of: v) }
             }
         }
     }
