@@ -54,13 +54,13 @@ public final class EarlyStopping: Callback {
     public override func onEpochEnd(_ epoch: Int, logs: Logs) {
         guard let value = logs[monitor] else { return }
         let score = lowerIsBetter ? value : -value
+        wait += 1
         if score < best - minDelta {
             best = score
             wait = 0
             if restoreBestWeights { bestWeights = model?.weights.map(\.value) }
         } else {
-            wait += 1
-            if wait > patience {
+            if wait >= patience && epoch > 0 {
                 stoppedEpoch = epoch
                 stopTraining = true
                 if restoreBestWeights, let bestWeights, let model {

@@ -56,12 +56,13 @@ open class Model: Layer {
     @discardableResult
     open func trainStep(_ x: Tensor, _ y: Tensor?, sampleWeight: Tensor? = nil) -> Logs {
         guard let optimizer else { preconditionFailure("Model '\(name)': call compile(optimizer:loss:metrics:) before training") }
-        let weights = trainableWeights
         let tape = GradientTape()
         let (loss, yPred) = tape.record { () -> (Tensor, Tensor) in
             let yPred = self(x, training: true)
             return (computeLoss(y, yPred, sampleWeight: sampleWeight), yPred)
         }
+        // Read after the forward pass: the first call builds the weights.
+        let weights = trainableWeights
         optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
         return updateMetrics(loss: loss, y, yPred, sampleWeight: sampleWeight)
     }

@@ -1,0 +1,134 @@
+import XCTest
+import Foundation
+@testable import DeepSwift
+import TestSupport
+
+/// Records callback events in order.
+final class Recorder: Callback {
+    var events: [String] = []
+    override func onTrainBegin(logs: Logs) { events.append("trainBegin") }
+    override func onTrainEnd(logs: Logs) { events.append("trainEnd") }
+    override func onEpochBegin(_ epoch: Int, logs: Logs) { events.append("epochBegin \(epoch)") }
+    override func onEpochEnd(_ epoch: Int, logs: Logs) { events.append("epochEnd \(epoch)") }
+    override func onBatchBegin(_ batch: Int, logs: Logs) { events.append("batchBegin \(batch)") }
+    override func onBatchEnd(_ batch: Int, logs: Logs) { events.append("batchEnd \(batch)") }
+}
+
+final class FitTests: XCTestCase {
+    /// Three well-separated blobs: a learnable classification problem.
+    func blobs(_ n: Int, seed: UInt64) -> (Tensor, Tensor) {
+        var g = RandomGenerator(seed: seed)
+        let labels = Random.uniform([n], min: 0, max: 3, dtype: .int32, using: &g)
+        let centers = Tensor([[2.0, 0], [-2, 2], [0, -2]])
+        let x = centers.gathering(atIndices: labels) + Random.normal([n, 2], stddev: 0.5, using: &g)
+        return (x, labels)
+    }
+
+    func testFitLearnsAndRecordsHistory() {
+        setRandomSeed(11)
+        let (x, y) = blobs(300, seed: 1)
+        let model = Sequential([Dense(16, activation: .relu), Dense(3)])
+        model.compile(optimizer: Adam(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true),
+                      metrics: [SparseCategoricalAccuracy()])
+        let history = model.fit(x: x, y: y, batchSize: 32, epochs: 5, verbose: 0, validationSplit: 0.2)
+        let loss = history.history["loss"]!
+        XCTAssertEqual(loss.count, 5)
+        XCTAssertLessThan(loss.last!, loss.first!)
+        XCTAssertGreaterThan(history.history["sparse_categorical_accuracy"]!.last!, 0.9)
+        XCTAssertEqual(history.history["val_loss"]!.count, 5)
+        XCTAssertGreaterThan(history.history["val_sparse_categorical_accuracy"]!.last!, 0.9)
+        XCTAssertEqual(model.optimizer!.iterations, 5 * 8)
+        let logs = model.evaluate(x: x, y: y)
+        XCTAssertGreaterThan(logs["sparse_categorical_accuracy"]!, 0.9)
+        XCTAssertEqual(model.predict(x, batchSize: 64).shape, [300, 3])
+        let batchLogs = model.trainOnBatch(x[..<10], y[..<10])
+        XCTAssertNotNil(batchLogs["loss"])
+        XCTAssertEqual(model.testOnBatch(x[..<10], y[..<10]).entries.map(\.0), ["loss", "sparse_categorical_accuracy"])
+    }
+
+    func testFitOnDatasetOfPairsAddsModelLosses() {
+        setRandomSeed(12)
+        // An autoencoder trained on (x, x) pairs with an activity penalty added by a layer.
+        let x = Random.uniform([128, 8])
+        let model = Sequential([Dense(4, activation: .relu, activityRegularizer: .l2(1e-3)), Dense(8)])
+        model.compile(optimizer: Adam(learningRate: 0.02), loss: MeanSquaredError())
+        let dataset = Dataset.fromTensorSlices((x, x)).shuffle(bufferSize: 128).batch(32)
+        let history = model.fit(dataset, epochs: 8, verbose: 0)
+        let loss = history.history["loss"]!
+        XCTAssertLessThan(loss.last!, loss.first! * 0.8)
+        // The compiled loss alone is below the logged loss: the penalty was added.
+        _ = model(x)
+        let penalty = model.losses.map { $0.scalar(as: Float.self) }.reduce(0, +)
+        XCTAssertGreaterThan(penalty, 0)
+    }
+
+    func testCallbacksFireInOrder() {
+        let (x, y) = blobs(8, seed: 2)
+        let model = Sequential([Dense(3)])
+        model.compile(optimizer: SGD(), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        let recorder = Recorder()
+        model.fit(x: x, y: y, batchSize: 4, epochs: 2, verbose: 0, callbacks: [recorder])
+        XCTAssertEqual(recorder.events, ["trainBegin", "epochBegin 0", "batchBegin 0", "batchEnd 0", "batchBegin 1", "batchEnd 1",
+                                         "epochEnd 0", "epochBegin 1", "batchBegin 0", "batchEnd 0", "batchBegin 1", "batchEnd 1",
+                                         "epochEnd 1", "trainEnd"])
+    }
+
+    func testEarlyStoppingAndSchedulerAndCSV() throws {
+        let (x, y) = blobs(64, seed: 3)
+        let model = Sequential([Dense(3)])
+        model.compile(optimizer: SGD(learningRate: 0), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        let stopper = EarlyStopping(monitor: "loss", patience: 1)
+        let path = NSTemporaryDirectory() + "log-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let history = model.fit(x: x, y: y, epochs: 10, verbose: 0, shuffle: false, callbacks: [stopper, CSVLogger(path)])
+        XCTAssertEqual(history.epochs, [0, 1])  // no improvement with a zero learning rate
+        XCTAssertEqual(stopper.stoppedEpoch, 1)
+        let csv = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "epoch,loss")
+        XCTAssertEqual(csv.count, 3)
+        var rates: [Double] = []
+        final class Probe: Callback {
+            var seen: [Double] = []
+            override func onEpochBegin(_ epoch: Int, logs: Logs) { seen.append(model!.optimizer!.currentLearningRate) }
+        }
+        let probe = Probe()
+        model.fit(x: x, y: y, epochs: 3, verbose: 0, callbacks: [LearningRateScheduler { epoch, _ in 0.1 / Double(epoch + 1) }, probe])
+        rates = probe.seen
+        XCTAssertEqual(rates, [0.1, 0.05, 0.1 / 3], accuracy: 1e-12)
+        let nan = Sequential([Dense(3)])
+        nan.compile(optimizer: SGD(learningRate: 1e30), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        let h = nan.fit(x: x * 1e30, y: y, batchSize: 8, epochs: 3, verbose: 0, callbacks: [TerminateOnNaN()])
+        XCTAssertEqual(h.epochs, [0])
+    }
+
+    func testProgressBarText() {
+        var time = 0.0
+        var out = ""
+        let bar = ProgressBar(target: 1875, interactive: true, clock: { time }, write: { out += $0 })
+        time = 0.5
+        bar.update(32, values: [("loss", 0.51234)])
+        XCTAssertEqual(out, "\r  32/1875 [..............................] - ETA: 28s - loss: 0.5123")
+        out = ""
+        time = 1.873
+        bar.update(1875, values: [("loss", 0.0838)])
+        XCTAssertEqual(out, "\r1875/1875 [==============================] - 1s 999us/step - loss: 0.0838\n")
+        var log = ""
+        time = 0
+        let quiet = ProgressBar(target: 10, interactive: false, clock: { time }, write: { log += $0 })
+        time = 2.0
+        quiet.update(5, values: [("loss", 1)])
+        XCTAssertEqual(log, "")
+        time = 3.0
+        quiet.update(10, values: [("loss", 0.00012)])
+        XCTAssertEqual(log, "10/10 [==============================] - 3s 300ms/step - loss: 1.2000e-04\n")
+        var half = ""
+        let mid = ProgressBar(target: 10, interactive: true, clock: { 0 }, write: { half += $0 })
+        mid.update(5)
+        XCTAssertEqual(half, "\r 5/10 [==============>...............] - ETA: 0s")
+    }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
+}

@@ -1,0 +1,121 @@
+import XCTest
+import Foundation
+@testable import DeepSwift
+import TestSupport
+
+/// First steps of each optimizer against the formulas worked by hand (Keras's).
+final class OptimizerTests: XCTestCase {
+    let g = Tensor([0.5, -1.0], dtype: .float64)
+
+    func run(_ optimizer: Optimizer, steps: Int = 2) -> [Double] {
+        let w = Variable(Tensor([1.0, 2.0], dtype: .float64))
+        for _ in 0..<steps { optimizer.apply([g], to: [w]) }
+        return w.value.scalars(as: Double.self)
+    }
+
+    func assertEqual(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-12, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, file: file, line: line)
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: tolerance, file: file, line: line) }
+    }
+
+    func testSGD() {
+        assertEqual(run(SGD(learningRate: 0.1)), [1 - 0.1, 2 + 0.2])
+        // Momentum 0.9: m1 = -lr·g, m2 = 0.9·m1 - lr·g; w = w0 + m1 + m2.
+        let m1 = [-0.05, 0.1], m2 = [0.9 * -0.05 - 0.05, 0.9 * 0.1 + 0.1]
+        assertEqual(run(SGD(learningRate: 0.1, momentum: 0.9)), [1 + m1[0] + m2[0], 2 + m1[1] + m2[1]])
+        // Nesterov: w += momentum·m - lr·g.
+        let n1 = [0.9 * m1[0] - 0.05, 0.9 * m1[1] + 0.1], n2 = [0.9 * m2[0] - 0.05, 0.9 * m2[1] + 0.1]
+        assertEqual(run(SGD(learningRate: 0.1, momentum: 0.9, nesterov: true)), [1 + n1[0] + n2[0], 2 + n1[1] + n2[1]])
+        XCTAssertEqual(SGD().currentLearningRate, 0.01)
+    }
+
+    func adamReference(steps: Int, lr: Double, amsgrad: Bool = false, decay: Double = 0) -> [Double] {
+        var w = [1.0, 2.0], m = [0.0, 0.0], v = [0.0, 0.0], vhat = [0.0, 0.0]
+        let grads = g.scalars(as: Double.self)
+        for t in 1...steps {
+            let alpha = lr * (1 - pow(0.999, Double(t))).squareRoot() / (1 - pow(0.9, Double(t)))
+            for i in 0..<2 {
+                w[i] -= w[i] * decay * lr
+                m[i] += (grads[i] - m[i]) * 0.1
+                v[i] += (grads[i] * grads[i] - v[i]) * 0.001
+                vhat[i] = max(vhat[i], v[i])
+                w[i] -= alpha * m[i] / ((amsgrad ? vhat[i] : v[i]).squareRoot() + 1e-7)
+            }
+        }
+        return w
+    }
+
+    func testAdamFamily() {
+        assertEqual(run(Adam(learningRate: 0.01), steps: 3), adamReference(steps: 3, lr: 0.01))
+        assertEqual(run(Adam(learningRate: 0.01, amsgrad: true), steps: 3), adamReference(steps: 3, lr: 0.01, amsgrad: true))
+        assertEqual(run(AdamW(learningRate: 0.01), steps: 3), adamReference(steps: 3, lr: 0.01, decay: 0.004))
+        // After the first step Adam moves each weight by ~lr against its gradient's sign.
+        assertEqual(run(Adam(learningRate: 0.001), steps: 1), [1 - 0.001, 2 + 0.001], 1e-8)
+    }
+
+    func testRMSpropAndAdagrad() {
+        var v = [0.0, 0.0], w = [1.0, 2.0]
+        let grads = g.scalars(as: Double.self)
+        for _ in 0..<2 { for i in 0..<2 { v[i] = 0.9 * v[i] + 0.1 * grads[i] * grads[i]; w[i] -= 0.01 * grads[i] / (v[i] + 1e-7).squareRoot() } }
+        assertEqual(run(RMSprop(learningRate: 0.01)), w)
+        // Centered with momentum.
+        var v2 = [0.0, 0.0], a = [0.0, 0.0], mom = [0.0, 0.0], w2 = [1.0, 2.0]
+        for _ in 0..<2 {
+            for i in 0..<2 {
+                v2[i] = 0.9 * v2[i] + 0.1 * grads[i] * grads[i]
+                a[i] = 0.9 * a[i] + 0.1 * grads[i]
+                mom[i] = 0.5 * mom[i] + 0.01 * grads[i] / (v2[i] - a[i] * a[i] + 1e-7).squareRoot()
+                w2[i] -= mom[i]
+            }
+        }
+        assertEqual(run(RMSprop(learningRate: 0.01, momentum: 0.5, centered: true)), w2, 1e-10)
+        var acc = [0.1, 0.1], w3 = [1.0, 2.0]
+        for _ in 0..<2 { for i in 0..<2 { acc[i] += grads[i] * grads[i]; w3[i] -= 0.01 * grads[i] / (acc[i] + 1e-7).squareRoot() } }
+        assertEqual(run(Adagrad(learningRate: 0.01)), w3)
+    }
+
+    func testFloat32MatchesFloat64() {
+        let w32 = Variable(Tensor([1.0, 2.0])), w64 = Variable(Tensor([1.0, 2.0], dtype: .float64))
+        let a = Adam(learningRate: 0.01), b = Adam(learningRate: 0.01)
+        for _ in 0..<5 {
+            a.apply([g.cast(to: .float32)], to: [w32])
+            b.apply([g], to: [w64])
+        }
+        assertClose(w32.value, w64.value, tolerance: 1e-6)
+    }
+
+    func testClippingNilGradientsAndIterations() {
+        let w = Variable(Tensor([0.0, 0.0], dtype: .float64)), unused = Variable(Tensor([5.0], dtype: .float64))
+        let sgd = SGD(learningRate: 1, clipNorm: 1)
+        sgd.apply([Tensor([3.0, 4.0], dtype: .float64), nil], to: [w, unused])
+        assertEqual(w.value.scalars(as: Double.self), [-0.6, -0.8])
+        XCTAssertEqual(unused.value.scalars(as: Double.self), [5])
+        XCTAssertEqual(sgd.iterations, 1)
+        let byValue = SGD(learningRate: 1, clipValue: 0.5)
+        byValue.apply([Tensor([3.0, -0.25], dtype: .float64)], to: [w])
+        assertEqual(w.value.scalars(as: Double.self), [-1.1, -0.55])
+        let global = SGD(learningRate: 1, globalClipNorm: 5)
+        let a = Variable(Tensor([0.0], dtype: .float64)), b = Variable(Tensor([0.0], dtype: .float64))
+        global.apply([Tensor([6.0], dtype: .float64), Tensor([8.0], dtype: .float64)], to: [a, b])
+        assertEqual(a.value.scalars(as: Double.self) + b.value.scalars(as: Double.self), [-3, -4])
+        global.apply(zip([Tensor([1.0], dtype: .float64)] as [Tensor?], [a]))
+        XCTAssertEqual(global.iterations, 2)
+    }
+
+    func testSchedules() {
+        let decay = ExponentialDecay(initialLearningRate: 1, decaySteps: 10, decayRate: 0.5)
+        XCTAssertEqual(decay(10), 0.5, accuracy: 1e-12)
+        XCTAssertEqual(decay(5), pow(0.5, 0.5), accuracy: 1e-12)
+        XCTAssertEqual(ExponentialDecay(initialLearningRate: 1, decaySteps: 10, decayRate: 0.5, staircase: true)(15), 0.5)
+        let cosine = CosineDecay(initialLearningRate: 2, decaySteps: 100, alpha: 0.1)
+        XCTAssertEqual(cosine(0), 2, accuracy: 1e-12)
+        XCTAssertEqual(cosine(100), 0.2, accuracy: 1e-12)
+        XCTAssertEqual(cosine(50), 2 * (0.9 * 0.5 + 0.1), accuracy: 1e-12)
+        let sgd = SGD(learningRate: .schedule(decay))
+        let w = Variable(Tensor([0.0], dtype: .float64))
+        for _ in 0..<11 { sgd.apply([Tensor([1.0], dtype: .float64)], to: [w]) }
+        let expected = (0..<11).map { decay($0) }.reduce(0, +)
+        XCTAssertEqual(w.value.scalar(as: Double.self), -expected, accuracy: 1e-12)
+        XCTAssertEqual(SGD(learningRate: .schedule { $0 < 5 ? 1 : 0.5 }).currentLearningRate, 1)
+    }
+}
