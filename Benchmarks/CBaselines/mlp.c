@@ -10,6 +10,8 @@ struct baseline_mlp {
     float *gw1, *gb1, *gw2, *gb2, *gw3, *gb3;  // gradients
     float *a1, *a2, *logits;                   // activations (after ReLU for a1, a2)
     float *d1, *d2, *dlogits;                  // gradients of pre-activations
+    float *adam_m[6], *adam_v[6];              // Adam moments per parameter
+    long step;
 };
 
 static float *buffer(size_t n) { return calloc(n, sizeof(float)); }
@@ -22,6 +24,8 @@ baseline_mlp *baseline_mlp_create(int batch, int in, int h1, int h2, int out, ui
     m->w3 = buffer((size_t)h2 * out); m->b3 = buffer(out); m->gw3 = buffer((size_t)h2 * out); m->gb3 = buffer(out);
     m->a1 = buffer((size_t)batch * h1); m->a2 = buffer((size_t)batch * h2); m->logits = buffer((size_t)batch * out);
     m->d1 = buffer((size_t)batch * h1); m->d2 = buffer((size_t)batch * h2); m->dlogits = buffer((size_t)batch * out);
+    size_t sizes[6] = { (size_t)in * h1, h1, (size_t)h1 * h2, h2, (size_t)h2 * out, out };
+    for (int i = 0; i < 6; i++) { m->adam_m[i] = buffer(sizes[i]); m->adam_v[i] = buffer(sizes[i]); }
     uint64_t s = seed * 2654435761u + 1;
     float *ws[3] = { m->w1, m->w2, m->w3 };
     size_t ns[3] = { (size_t)in * h1, (size_t)h1 * h2, (size_t)h2 * out };
@@ -38,6 +42,7 @@ void baseline_mlp_destroy(baseline_mlp *m) {
     float *all[] = { m->w1, m->b1, m->w2, m->b2, m->w3, m->b3, m->gw1, m->gb1, m->gw2, m->gb2, m->gw3, m->gb3,
                      m->a1, m->a2, m->logits, m->d1, m->d2, m->dlogits };
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]);
+    for (int i = 0; i < 6; i++) { free(m->adam_m[i]); free(m->adam_v[i]); }
     free(m);
 }
 
@@ -59,7 +64,16 @@ static void sgd(float *w, const float *g, size_t n, float lr) {
     for (size_t i = 0; i < n; i++) w[i] -= lr * g[i];
 }
 
-float baseline_mlp_step(baseline_mlp *m, const float *x, const int32_t *labels, float lr) {
+__attribute__((target("avx2,fma")))
+static void adam(float *restrict w, const float *restrict g, float *restrict mo, float *restrict v, size_t n, float lr_t) {
+    for (size_t i = 0; i < n; i++) {
+        mo[i] += (g[i] - mo[i]) * 0.1f;
+        v[i] += (g[i] * g[i] - v[i]) * 0.001f;
+        w[i] -= lr_t * mo[i] / (__builtin_elementwise_sqrt(v[i]) + 1e-7f);
+    }
+}
+
+float baseline_mlp_step(baseline_mlp *m, const float *x, const int32_t *labels, float lr, int use_adam) {
     int n = m->batch;
     dense(x, m->w1, m->b1, m->a1, n, m->in, m->h1, 1);
     dense(m->a1, m->w2, m->b2, m->a2, n, m->h1, m->h2, 1);
@@ -81,8 +95,15 @@ float baseline_mlp_step(baseline_mlp *m, const float *x, const int32_t *labels, 
     dense_backward(m->a1, m->w2, m->d2, m->gw2, m->gb2, m->d1, n, m->h1, m->h2);
     for (size_t i = 0; i < (size_t)n * m->h1; i++) if (m->a1[i] <= 0) m->d1[i] = 0;
     dense_backward(x, m->w1, m->d1, m->gw1, m->gb1, NULL, n, m->in, m->h1);
-    sgd(m->w1, m->gw1, (size_t)m->in * m->h1, lr); sgd(m->b1, m->gb1, m->h1, lr);
-    sgd(m->w2, m->gw2, (size_t)m->h1 * m->h2, lr); sgd(m->b2, m->gb2, m->h2, lr);
-    sgd(m->w3, m->gw3, (size_t)m->h2 * m->out, lr); sgd(m->b3, m->gb3, m->out, lr);
+    float *ws[6] = { m->w1, m->b1, m->w2, m->b2, m->w3, m->b3 };
+    float *gs[6] = { m->gw1, m->gb1, m->gw2, m->gb2, m->gw3, m->gb3 };
+    size_t sizes[6] = { (size_t)m->in * m->h1, m->h1, (size_t)m->h1 * m->h2, m->h2, (size_t)m->h2 * m->out, m->out };
+    if (use_adam) {
+        m->step++;
+        float lr_t = lr * sqrtf(1 - powf(0.999f, (float)m->step)) / (1 - powf(0.9f, (float)m->step));
+        for (int i = 0; i < 6; i++) adam(ws[i], gs[i], m->adam_m[i], m->adam_v[i], sizes[i], lr_t);
+    } else {
+        for (int i = 0; i < 6; i++) sgd(ws[i], gs[i], sizes[i], lr);
+    }
     return loss / n;
 }

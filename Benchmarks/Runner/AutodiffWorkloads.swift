@@ -3,8 +3,9 @@ import CBLAS
 import DeepSwift
 
 /// The autodiff workloads: tape overhead on a tiny op, and the benchmark MLP's
-/// forward + backward + SGD update written by hand through the tape, against
-/// the same step written directly on OpenBLAS in C (`mlp_step_eager_floor`).
+/// step against the same step written directly on OpenBLAS in C: `mlp_step`
+/// (layers, loss, Adam) against `mlp_step_eager_floor` (Adam), and the step
+/// written by hand through the tape with SGD against `mlp_step_eager_floor_sgd`.
 func autodiffWorkloads() -> [Workload] {
     [
         Workload("op_add_2x2_tape") {
@@ -25,26 +26,34 @@ func autodiffWorkloads() -> [Workload] {
             let x = [Float](Random.uniform([64, 784]).scalars(as: Float.self))
             let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32).scalars(as: Int32.self)
             openblas_set_num_threads(1)
-            return { consume(baseline_mlp_step(model, x, labels, 1e-3)) }
+            return { consume(baseline_mlp_step(model, x, labels, 1e-3, 1)) }
         },
         Workload("mlp_step") {
-            // Sequential + tape + plain SGD until the optimizers exist.
+            // BENCHMARKS.md: Sequential MLP, SparseCategoricalCrossentropy(fromLogits), Adam(1e-3).
             let model = Sequential {
                 Dense(32, activation: .relu)
                 Dense(32, activation: .relu)
                 Dense(10)
             }
+            let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
+            let optimizer = Adam(learningRate: 1e-3)
             let x = Random.uniform([64, 784])
             let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32)
-            let onehot = oneHot(labels, depth: 10)
             _ = model(x)
             let weights = model.trainableWeights
             return {
                 let tape = GradientTape()
-                let loss = tape.record { -(logSoftmax(model(x)) * onehot).sum() / 64.0 }
-                for (w, g) in zip(weights, tape.gradient(of: loss, wrt: weights)) { w.assignSub(g! * 1e-3) }
+                let loss = tape.record { lossFn(labels, model(x)) }
+                optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
                 consume(loss)
             }
+        },
+        Workload("mlp_step_eager_floor_sgd") {
+            let model = baseline_mlp_create(64, 784, 32, 32, 10, 1)!
+            let x = [Float](Random.uniform([64, 784]).scalars(as: Float.self))
+            let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32).scalars(as: Int32.self)
+            openblas_set_num_threads(1)
+            return { consume(baseline_mlp_step(model, x, labels, 1e-3, 0)) }
         },
         Workload("mlp_step_tape_sgd") {
             let mlp = TapeMLP(sizes: [784, 32, 32, 10])

@@ -1,14 +1,14 @@
 // Optimizer updates: one fused pass over each variable's memory, in place. The
-// square roots go through __builtin_sqrt in functions compiled for AVX2, where
-// clang emits vsqrtps: a libm sqrtf call in the loop would keep it scalar
+// square roots use __builtin_elementwise_sqrt, which has no errno to set, so in
+// the AVX2 variants clang emits vsqrtps: a libm sqrtf call would keep the loop scalar
 // (BENCHMARKS.md: 2.1 ms instead of 0.4 ms for the hypernetwork's Adam).
 #include "internal.h"
 
 #define CK_OPT_VARIANTS(NAME, BODY) \
-    CK_AVX2 static void NAME##_f32_avx2 BODY(float, __builtin_sqrtf) \
-    static void NAME##_f32_base BODY(float, __builtin_sqrtf) \
-    CK_AVX2 static void NAME##_f64_avx2 BODY(double, __builtin_sqrt) \
-    static void NAME##_f64_base BODY(double, __builtin_sqrt)
+    CK_AVX2 static void NAME##_f32_avx2 BODY(float, __builtin_elementwise_sqrt) \
+    static void NAME##_f32_base BODY(float, __builtin_elementwise_sqrt) \
+    CK_AVX2 static void NAME##_f64_avx2 BODY(double, __builtin_elementwise_sqrt) \
+    static void NAME##_f64_base BODY(double, __builtin_elementwise_sqrt)
 
 #define SGD_BODY(T, SQRT) (T *restrict w, const T *restrict g, T *restrict m, ptrdiff_t n, \
                            T lr, T momentum, int nesterov) { \

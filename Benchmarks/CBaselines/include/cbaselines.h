@@ -14,6 +14,7 @@ typedef struct baseline_mlp baseline_mlp;
 
 baseline_mlp *baseline_mlp_create(int batch, int in, int h1, int h2, int out, uint64_t seed);
 void baseline_mlp_destroy(baseline_mlp *m);
-/// One step of forward, backward and SGD update on (x: batch×in, labels); returns the loss.
-float baseline_mlp_step(baseline_mlp *m, const float *x, const int32_t *labels, float learning_rate);
+/// One step of forward, backward and update on (x: batch×in, labels): SGD, or Adam
+/// with Keras's formulas (β1 0.9, β2 0.999, ε 1e-7) when `adam` is nonzero. Returns the loss.
+float baseline_mlp_step(baseline_mlp *m, const float *x, const int32_t *labels, float learning_rate, int adam);
 #endif
