@@ -1,6 +1,9 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// One executable per part of the guide (Examples/Parts/<name>/main.swift).
+let guideParts = ["Tensors", "Variables", "Math", "Gradients", "LinearLayer", "LayerGradients", "TrainableWeights", "LayersOwningLayers", "AddLoss", "Metrics", "CompiledFunctions", "TrainingMode", "FunctionalAPI", "VAE", "Hypernetwork"]
+
 let package = Package(
     name: "DeepSwift",
     products: [
@@ -28,11 +31,17 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["TensorCore"]),
         .target(name: "DeepSwift", dependencies: ["Autodiff", "CZlib"]),
 
-        .executableTarget(name: "Guide", dependencies: ["DeepSwift"], path: "Examples/Guide"),
+        // The guide in Swift: every part in one library, an executable per part, and
+        // `Guide` running them all in the guide's order.
+        .target(name: "GuideExamples", dependencies: ["DeepSwift"], path: "Examples/GuideExamples"),
+        .executableTarget(name: "Guide", dependencies: ["GuideExamples"], path: "Examples/Guide"),
+    ] + guideParts.map { part in
+        .executableTarget(name: part, dependencies: ["GuideExamples"], path: "Examples/Parts/\(part)")
+    } + [
         // Plain C reference loops that the benchmarks compare the library against.
         .target(name: "CBaselines", dependencies: ["CBLAS"], path: "Benchmarks/CBaselines"),
         .executableTarget(
-            name: "Benchmarks", dependencies: ["DeepSwift", "CBLAS", "CBaselines"],
+            name: "Benchmarks", dependencies: ["DeepSwift", "GuideExamples", "CBLAS", "CBaselines"],
             path: "Benchmarks/Runner"),
 
         // Assertions shared by the test targets (trap messages, closeness, gradient checks).
@@ -40,5 +49,6 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
         .testTarget(name: "DeepSwiftTests", dependencies: ["DeepSwift", "TestSupport"]),
+        .testTarget(name: "GuideExamplesTests", dependencies: ["GuideExamples", "TestSupport", "CZlib"]),
     ]
 )

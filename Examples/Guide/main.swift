@@ -1,76 +1,22 @@
-// The guide, in Swift: each section below is the counterpart of a section of
-// "Introduction to Keras for Researchers", printing what the guide prints
-// (the numbers differ: other random draws). Later parts arrive with the
-// layers, training and data issues.
-import DeepSwift
+// The whole guide, "Introduction to Keras for Researchers", in Swift and in its
+// order: `make run` (or `swift run -c release Guide [--dataset mnist] [--steps N]`).
+import GuideExamples
 
-func section(_ title: String) { print("\n## \(title)\n") }
-
-section("Tensors")
-var x = Tensor([[5, 2], [1, 3]])
-print(x)
-print(x.array(as: [[Int32]].self))
-print("dtype:", x.dtype)
-print("shape:", x.shape)
-print(Tensor.ones([2, 1]))
-print(Tensor.zeros([2, 1]))
-x = Random.normal([2, 2], mean: 0, stddev: 1)
-x = Random.uniform([2, 2], min: 0, max: 10, dtype: .int32)
-
-section("Variables")
-let initialValue = Random.normal([2, 2])
-let a = Variable(initialValue)
-print(a)
-let newValue = Random.normal([2, 2])
-a.assign(newValue)
-for i in 0..<2 { for j in 0..<2 { precondition(a[i, j] == newValue[i, j]) } }
-let addedValue = Random.normal([2, 2])
-a.assignAdd(addedValue)
-for i in 0..<2 { for j in 0..<2 { precondition(a[i, j] == newValue[i, j] + addedValue[i, j]) } }
-
-section("Doing math")
-do {
-    let a = Random.normal([2, 2])
-    let b = Random.normal([2, 2])
-    let c = a + b
-    let d = square(c)
-    let e = exp(d)
-    print(e)
-}
-
-section("Gradients")
-do {
-    let a = Random.normal([2, 2])
-    let b = Random.normal([2, 2])
-    do {
-        let tape = GradientTape()
-        tape.record {
-            tape.watch(a)   // Start recording the history of operations applied to `a`
-            let c = sqrt(square(a) + square(b))   // Do some math using `a`
-            // What's the gradient of `c` with respect to `a`?
-            let dcda = tape.gradient(of: c, wrt: a)!
-            print(dcda)
-        }
-    }
-    // Variables are watched automatically.
-    let av = Variable(a)
-    do {
-        let tape = GradientTape()
-        tape.record {
-            let c = sqrt(square(av) + square(b))
-            let dcda = tape.gradient(of: c, wrt: av)!
-            print(dcda)
-        }
-    }
-    // Higher-order derivatives by nesting tapes.
-    let outerTape = GradientTape()
-    outerTape.record {
-        let tape = GradientTape()
-        let dcda = tape.record {
-            let c = sqrt(square(av) + square(b))
-            return tape.gradient(of: c, wrt: av)!
-        }
-        let d2cda2 = outerTape.gradient(of: dcda, wrt: av)!
-        print(d2cda2)
-    }
+runExample { options in
+    func section(_ title: String) { options.log("\n## \(title)\n") }
+    section("Tensors"); Basics.tensors(options)
+    section("Variables"); Basics.variables(options)
+    section("Doing math"); Basics.math(options)
+    section("Gradients"); Basics.gradients(options)
+    section("Keras layers and layer weight creation"); LayerParts.linearLayer(options)
+    section("Layer gradients"); try TrainingLoops.layerGradients(options)
+    section("Trainable and non-trainable weights"); LayerParts.trainableWeights(options)
+    section("Layers that own layers"); LayerParts.layersThatOwnLayers(options)
+    section("Tracking losses created by layers"); LayerParts.addLoss(options); try TrainingLoops.addLossTraining(options)
+    section("Keeping track of training metrics"); try TrainingLoops.metrics(options)
+    section("Compiled functions"); try TrainingLoops.compiledStep(options)
+    section("Training mode & inference mode"); LayerParts.trainingMode(options)
+    section("The Functional API"); LayerParts.functionalAPI(options)
+    section("End-to-end example 1: variational autoencoders"); try VAEExample.run(options)
+    section("End-to-end example 2: hypernetworks"); try Hypernetwork.run(options)
 }

@@ -4,7 +4,7 @@ extension Dataset where Element == Tensor {
     public static func fromTensorSlices(_ x: Tensor) -> Dataset<Tensor> {
         precondition(x.rank >= 1, "Dataset.fromTensorSlices: needs a tensor of rank >= 1, got shape \(x.shape)")
         let n = x.shape[0]
-        return Dataset(slices: Slices(indices: { rowIndices(n) },
+        return Dataset(cardinality: n, slices: Slices(indices: { rowIndices(n) },
                                       element: { x[$0] },
                                       batch: { x.gathering(atIndices: Tensor(shape: [$0.count], scalars: $0.map(Int64.init))) }))
     }
@@ -23,7 +23,7 @@ extension Dataset where Element == (Tensor, Tensor) {
         precondition(x.rank >= 1 && y.rank >= 1 && x.shape[0] == y.shape[0],
                      "Dataset.fromTensorSlices: x \(x.shape) and y \(y.shape) need the same first dimension")
         let n = x.shape[0]
-        return Dataset(slices: Slices(
+        return Dataset(cardinality: n, slices: Slices(
             indices: { rowIndices(n) },
             element: { (x[$0], y[$0]) },
             batch: { rows in
@@ -44,14 +44,15 @@ extension Dataset {
     /// Batches from row indices when the dataset still has them, else by `stack`ing elements.
     func batched(_ batchSize: Int, dropRemainder: Bool, stack: @escaping ([Element]) -> Element) -> Dataset<Element> {
         precondition(batchSize > 0, "Dataset.batch: batchSize must be positive, got \(batchSize)")
+        let batches = cardinality.map { dropRemainder ? $0 / batchSize : ($0 + batchSize - 1) / batchSize }
         if let s = slices {
-            return Dataset(elements: {
+            return Dataset(cardinality: batches, elements: {
                 let chunks = indexChunks(s.indices(), size: batchSize, dropRemainder: dropRemainder)
                 return AnyIterator { chunks.next().map(s.batch) }
             })
         }
         let base = elements
-        return Dataset(elements: {
+        return Dataset(cardinality: batches, elements: {
             var chunks = ChunkIterator(base: base(), size: batchSize, dropRemainder: dropRemainder)
             return AnyIterator { chunks.next().map(stack) }
         })

@@ -12,13 +12,18 @@
 public struct Dataset<Element>: Sequence {
     let elements: () -> AnyIterator<Element>
     let slices: Slices<Element>?
+    /// The number of elements of a pass, when it is known without iterating
+    /// (as `dataset.cardinality()`): nil after `filter` or an endless `repeat`.
+    public let cardinality: Int?
 
-    init(elements: @escaping () -> AnyIterator<Element>) {
+    init(cardinality: Int?, elements: @escaping () -> AnyIterator<Element>) {
         self.elements = elements
         self.slices = nil
+        self.cardinality = cardinality
     }
 
-    init(slices: Slices<Element>) {
+    init(cardinality: Int?, slices: Slices<Element>) {
+        self.cardinality = cardinality
         self.slices = slices
         self.elements = {
             let indices = slices.indices()
@@ -32,7 +37,7 @@ public struct Dataset<Element>: Sequence {
 
     /// Each element transformed by `transform`, as `dataset.map`.
     public func map<T>(_ transform: @escaping (Element) -> T) -> Dataset<T> {
-        Dataset<T> {
+        Dataset<T>(cardinality: cardinality) {
             let base = self.makeIterator()
             return AnyIterator { base.next().map(transform) }
         }
@@ -40,7 +45,7 @@ public struct Dataset<Element>: Sequence {
 
     /// The elements for which `isIncluded` is true, as `dataset.filter`.
     public func filter(_ isIncluded: @escaping (Element) -> Bool) -> Dataset<Element> {
-        Dataset {
+        Dataset(cardinality: nil) {
             let base = self.makeIterator()
             return AnyIterator {
                 while let e = base.next() { if isIncluded(e) { return e } }
@@ -52,38 +57,43 @@ public struct Dataset<Element>: Sequence {
     /// Applies an index-preserving transform to the row indices when the dataset
     /// still has them, else to the elements. Both transforms are the same generic
     /// iterator; the index one is used at `Int` and so compiled for it.
-    private func transformed(_ indices: @escaping (AnyIterator<Int>) -> AnyIterator<Int>,
+    private func transformed(cardinality: Int?, _ indices: @escaping (AnyIterator<Int>) -> AnyIterator<Int>,
                              _ elements: @escaping (AnyIterator<Element>) -> AnyIterator<Element>)
         -> Dataset<Element>
     {
         if let s = slices {
-            return Dataset(slices: Slices(indices: { indices(s.indices()) }, element: s.element, batch: s.batch))
+            return Dataset(cardinality: cardinality,
+                           slices: Slices(indices: { indices(s.indices()) }, element: s.element, batch: s.batch))
         }
         let base = self.elements
-        return Dataset(elements: { elements(base()) })
+        return Dataset(cardinality: cardinality, elements: { elements(base()) })
     }
 
     /// At most the first `count` elements, as `dataset.take`.
     public func take(_ count: Int) -> Dataset<Element> {
-        transformed({ indexIterator(TakeIterator(base: $0, count: count)) },
+        transformed(cardinality: cardinality.map { Swift.min($0, count) },
+                    { indexIterator(TakeIterator(base: $0, count: count)) },
                     { AnyIterator(TakeIterator(base: $0, count: count)) })
     }
 
     /// All but the first `count` elements, as `dataset.skip`.
     public func skip(_ count: Int) -> Dataset<Element> {
-        transformed({ indexIterator(SkipIterator(base: $0, count: count)) },
+        transformed(cardinality: cardinality.map { Swift.max(0, $0 - count) },
+                    { indexIterator(SkipIterator(base: $0, count: count)) },
                     { AnyIterator(SkipIterator(base: $0, count: count)) })
     }
 
     /// The elements repeated `count` times, or forever when `count` is nil, as
     /// `dataset.repeat` (each repetition is a new pass, so shuffles differ).
     public func `repeat`(_ count: Int? = nil) -> Dataset<Element> {
+        let total = count.flatMap { n in cardinality.map { $0 * n } } ?? (cardinality == 0 ? 0 : nil)
         if let s = slices {
-            return Dataset(slices: Slices(indices: { indexIterator(RepeatIterator(makeBase: s.indices, count: count)) },
+            return Dataset(cardinality: total,
+                           slices: Slices(indices: { indexIterator(RepeatIterator(makeBase: s.indices, count: count)) },
                                           element: s.element, batch: s.batch))
         }
         let base = self.elements
-        return Dataset(elements: { AnyIterator(RepeatIterator(makeBase: base, count: count)) })
+        return Dataset(cardinality: total, elements: { AnyIterator(RepeatIterator(makeBase: base, count: count)) })
     }
 
     /// The elements shuffled through a buffer of `bufferSize`, with TensorFlow's
@@ -97,7 +107,8 @@ public struct Dataset<Element>: Sequence {
         let base = seed ?? Random.uniform([1], min: 0, max: Double(1 << 52), dtype: .int64).scalar(as: Int64.self).magnitude
         let passes = PassCounter()
         let generator = { RandomGenerator(seed: base &+ (reshuffleEachIteration ? passes.next() : 0) &* 0x9E37_79B9_7F4A_7C15) }
-        return transformed({ indexIterator(ShuffleIterator(base: $0, bufferSize: bufferSize, generator: generator())) },
+        return transformed(cardinality: cardinality,
+                           { indexIterator(ShuffleIterator(base: $0, bufferSize: bufferSize, generator: generator())) },
                            { AnyIterator(ShuffleIterator(base: $0, bufferSize: bufferSize, generator: generator())) })
     }
 }

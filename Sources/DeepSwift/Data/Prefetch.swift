@@ -5,7 +5,7 @@ extension Dataset {
     /// consumer works, as `dataset.prefetch`.
     public func prefetch(_ bufferSize: Int = 2) -> Dataset<Element> {
         precondition(bufferSize > 0, "Dataset.prefetch: bufferSize must be positive, got \(bufferSize)")
-        return Dataset(elements: {
+        return Dataset(cardinality: cardinality, elements: {
             let queue = PrefetchQueue<Element>(capacity: bufferSize)
             let source = UncheckedBox(self.makeIterator())
             let thread = Thread {

@@ -13,28 +13,35 @@ extension Model {
     public func summary(printTo output: (String) -> Void = { print($0) }) {
         let width = 65
         let positions = [29, 55, 65]
-        func row(_ fields: [String]) -> String {
-            var line = ""
-            for (i, field) in fields.enumerated() {
-                let start = i == 0 ? 0 : positions[i - 1]
-                let space = i == positions.count - 1 ? 0 : 2
-                if i == 0 { line += " " }
-                line += String(field.prefix(positions[i] - start - space))
-                line += String(repeating: " ", count: space)
-                line += String(repeating: " ", count: max(0, positions[i] - line.count))
-            }
-            return line
+        /// Keras's print_row: each field cut to its column, the rest carried to
+        /// following lines.
+        func row(_ fields: [String]) {
+            var left = fields
+            repeat {
+                var line = ""
+                for i in left.indices {
+                    let start = i == 0 ? 0 : positions[i - 1]
+                    let space = i == positions.count - 1 ? 0 : 2
+                    let cut = positions[i] - start - space
+                    if i == 0 { line += " " }
+                    line += String(left[i].prefix(cut))
+                    left[i] = String(left[i].dropFirst(cut))
+                    line += String(repeating: " ", count: space)
+                    line += String(repeating: " ", count: max(0, positions[i] - line.count))
+                }
+                output(line)
+            } while left.contains { !$0.isEmpty }
         }
         output("Model: \"\(name)\"")
         output(String(repeating: "_", count: width))
-        output(row(["Layer (type)", "Output Shape", "Param #"]))
+        row(["Layer (type)", "Output Shape", "Param #"])
         output(String(repeating: "=", count: width))
         let rows = layers
         for (i, layer) in rows.enumerated() {
             let shape = layer.firstOutputShapes.map { shapes in
                 shapes.count == 1 ? Model.describe(shapes[0]) : "[" + shapes.map(Model.describe).joined(separator: ", ") + "]"
             } ?? "multiple"
-            output(row(["\(layer.name) (\(type(of: layer)))", shape, String(layer.countParams())]))
+            row(["\(layer.name) (\(type(of: layer)))", shape, String(layer.countParams())])
             output(i == rows.count - 1 ? String(repeating: "=", count: width) : String(repeating: " ", count: width))
         }
         if rows.isEmpty { output(String(repeating: "=", count: width)) }

@@ -83,7 +83,7 @@ extension Model {
     @discardableResult
     public func fit(_ dataset: Dataset<(Tensor, Tensor)>, epochs: Int = 1, verbose: Int = 1,
                     validationData: Dataset<(Tensor, Tensor)>? = nil, callbacks: [Callback] = []) -> History {
-        runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: nil,
+        runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
                batches: { AnyIterator(dataset.map { ($0.0, Optional($0.1)) }.makeIterator()) },
                validation: validationData.map { v in { AnyIterator(v.map { ($0.0, Optional($0.1)) }.makeIterator()) } })
     }
@@ -92,7 +92,7 @@ extension Model {
     /// layers add (`addLoss`).
     @discardableResult
     public func fit(_ dataset: Dataset<Tensor>, epochs: Int = 1, verbose: Int = 1, callbacks: [Callback] = []) -> History {
-        runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: nil,
+        runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
                batches: { AnyIterator(dataset.map { ($0, Tensor?.none) }.makeIterator()) }, validation: nil)
     }
 

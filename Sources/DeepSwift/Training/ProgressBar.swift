@@ -28,7 +28,7 @@ public final class ProgressBar {
     /// is a terminal; `clock` (seconds) and `write` are there for tests and logs.
     public init(target: Int?, verbose: Int = 1, interactive: Bool? = nil,
                 clock: @escaping () -> Double = { ProcessInfo.processInfo.systemUptime },
-                write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+                write: @escaping (String) -> Void = { print($0, terminator: ""); fflush(nil) }) {
         self.target = target
         self.verbose = verbose
         self.interactive = interactive ?? (isatty(STDOUT_FILENO) == 1)

@@ -294,7 +294,13 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
         return "DeepSwift.Tensor(\(values), shape=\(shape), dtype=\(dtype))"
     }
 
-    public var debugDescription: String { description }
+    /// TensorFlow's `repr`: `<DeepSwift.Tensor: shape=(), dtype=float32, numpy=0.16569461>`
+    /// (what an array of tensors prints).
+    public var debugDescription: String {
+        var values = rank == 0 ? NumPyFormatter.scalarString(self) : NumPyFormatter.repr(self)
+        if values.contains("\n") { values = "\n" + values }
+        return "<DeepSwift.Tensor: shape=\(shape), dtype=\(dtype), numpy=\(values)>"
+    }
 
     /// The values alone, as NumPy's `str(array)` prints them (`[[5 2]\n [1 3]]`).
     public var valuesDescription: String { NumPyFormatter.string(self) }

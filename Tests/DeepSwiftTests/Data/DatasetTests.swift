@@ -68,6 +68,18 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(rows(d.map { $0 + 1 }.take(1)), [[1]])
     }
 
+    func testCardinality() {
+        let d = Dataset.fromTensorSlices((x, y))
+        XCTAssertEqual(d.cardinality, 10)
+        XCTAssertEqual(d.shuffle(bufferSize: 4).batch(4).cardinality, 3)
+        XCTAssertEqual(d.batch(4, dropRemainder: true).cardinality, 2)
+        XCTAssertEqual(d.take(3).repeat(2).cardinality, 6)
+        XCTAssertEqual(d.skip(12).cardinality, 0)
+        XCTAssertNil(d.repeat().cardinality)
+        XCTAssertNil(d.filter { _ in true }.cardinality)
+        XCTAssertEqual(d.map { $0.0 }.prefetch().cardinality, 10)
+    }
+
     func testEnumeratedLoopsLikeTheGuide() {
         var steps: [Int] = []
         for (step, (bx, by)) in Dataset.fromTensorSlices((x, y)).batch(4).enumerated() {

@@ -1,0 +1,138 @@
+import XCTest
+import Foundation
+import CZlib
+@testable import GuideExamples
+import DeepSwift
+import TestSupport
+
+/// Each part of the guide on a small slice of Fashion-MNIST, asserting what the
+/// example claims.
+final class GuideExamplesTests: XCTestCase {
+    final class Lines: @unchecked Sendable {
+        var all: [String] = []
+    }
+
+    func options(steps: Int? = nil, epochs: Int? = nil, samples: Int = 512) -> (GuideOptions, Lines) {
+        let lines = Lines()
+        var o = GuideOptions()
+        o.steps = steps
+        o.epochs = epochs
+        o.samples = samples
+        o.outputDirectory = NSTemporaryDirectory()
+        o.log = { lines.all.append($0) }
+        return (o, lines)
+    }
+
+    func testBasics() {
+        let (o, lines) = options()
+        Basics.tensors(o)
+        XCTAssertEqual(lines.all[0], "DeepSwift.Tensor(\n[[5 2]\n [1 3]], shape=(2, 2), dtype=int32)")
+        XCTAssertEqual(lines.all[2...3], ["dtype: int32", "shape: (2, 2)"])
+        Basics.variables(o)
+        Basics.math(o)
+        let (a, b, dcda, d2cda2) = Basics.gradients(o)
+        assertClose(dcda, a / sqrt(square(a) + square(b)), tolerance: 1e-5)
+        assertClose(d2cda2, square(b) / pow(square(a) + square(b), 1.5), tolerance: 1e-4)
+    }
+
+    func testLayerParts() {
+        let (o, lines) = options()
+        LayerParts.linearLayer(o)
+        LayerParts.trainableWeights(o)
+        XCTAssertEqual(lines.all.suffix(2), ["[2. 2.]", "[4. 4.]"])
+        LayerParts.layersThatOwnLayers(o)
+        LayerParts.addLoss(o)
+        XCTAssertTrue(lines.all.last!.hasPrefix("[<DeepSwift.Tensor: shape=(), dtype=float32, numpy="), lines.all.last!)
+        let (yTrain, yTest) = LayerParts.trainingMode(o)
+        XCTAssertEqual(yTrain.shape, [2, 10])
+        XCTAssertNotEqual(yTrain, yTest)
+        let model = LayerParts.functionalAPI(o)
+        XCTAssertEqual(model.weights.count, 4)
+        XCTAssertTrue(lines.all.contains { $0.hasPrefix("Total params: 874") })
+    }
+
+    func testTrainingLoopsLearn() throws {
+        // 160 batches of 64: losses are logged at steps 0 and 100.
+        let (o, lines) = options(epochs: 2, samples: 10240)
+        let linear = try TrainingLoops.layerGradients(o)
+        XCTAssertEqual(linear.count, 2)
+        XCTAssertLessThan(linear.last!, linear.first!)
+        XCTAssertTrue(lines.all.contains { $0.hasPrefix("Step: 100 Loss: ") })
+        let sparse = try TrainingLoops.addLossTraining(o)
+        XCTAssertLessThan(sparse.last!, sparse.first!)
+        let compiled = try TrainingLoops.compiledStep(o)
+        XCTAssertLessThan(compiled.last!, compiled.first!)
+        let accuracy = try TrainingLoops.metrics(o)
+        XCTAssertEqual(accuracy.count, 2)
+        XCTAssertGreaterThan(accuracy[1], 0.6)
+        XCTAssertGreaterThan(accuracy[1], accuracy[0])
+    }
+
+    func testVAELearnsAndWritesItsImage() throws {
+        let (o, _) = options(steps: 300, samples: 2048)
+        let result = try VAEExample.run(o)
+        XCTAssertLessThan(result.runningLosses.last!, result.runningLosses.first!)
+        XCTAssertLessThan(result.runningLosses.last!, 0.15)
+        XCTAssertLessThan(result.fitLoss, 0.2)
+        let png = try Data(contentsOf: URL(fileURLWithPath: result.image))
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        try? FileManager.default.removeItem(atPath: result.image)
+    }
+
+    func testHypernetworkLossFalls() throws {
+        setRandomSeed(3)
+        let (o, _) = options(steps: 400, samples: 2048)
+        let losses = try Hypernetwork.run(o)
+        XCTAssertEqual(losses.count, 5)
+        XCTAssertLessThan(losses.last!, losses[1])
+    }
+
+    func testOptionsParsing() throws {
+        let o = try GuideOptions(arguments: ["--dataset", "mnist", "--steps", "5", "--epochs", "2", "--output", "/tmp"])
+        XCTAssertEqual(o.dataset, "mnist")
+        XCTAssertEqual(o.steps, 5)
+        XCTAssertEqual(o.epochs, 2)
+        XCTAssertThrowsError(try GuideOptions(arguments: ["--dataset", "cifar"])) { error in
+            XCTAssertTrue("\(error)".contains("--dataset takes fashion-mnist or mnist"))
+        }
+        XCTAssertThrowsError(try GuideOptions(arguments: ["--fast"]))
+    }
+}
+
+/// The PNG writer's output: signature, IHDR, CRCs, and pixels that decode back.
+final class PNGTests: XCTestCase {
+    func testPNGStructureAndPixels() throws {
+        let pixels: [UInt8] = (0..<(5 * 3)).map { UInt8($0 * 17) }
+        let png = try PNG.encode(gray: pixels, width: 5, height: 3)
+        XCTAssertEqual(Array(png[0..<8]), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        var offset = 8
+        var chunks: [(String, [UInt8])] = []
+        while offset < png.count {
+            let length = Int(UInt32(png[offset]) << 24 | UInt32(png[offset + 1]) << 16 | UInt32(png[offset + 2]) << 8 | UInt32(png[offset + 3]))
+            let typeAndData = Array(png[(offset + 4)..<(offset + 8 + length)])
+            let stored = png[(offset + 8 + length)..<(offset + 12 + length)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let computed = typeAndData.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
+            XCTAssertEqual(stored, computed, "CRC of \(String(decoding: typeAndData.prefix(4), as: UTF8.self))")
+            chunks.append((String(decoding: typeAndData.prefix(4), as: UTF8.self), Array(typeAndData.dropFirst(4))))
+            offset += 12 + length
+        }
+        XCTAssertEqual(chunks.map(\.0), ["IHDR", "IDAT", "IEND"])
+        XCTAssertEqual(chunks[0].1, [0, 0, 0, 5, 0, 0, 0, 3, 8, 0, 0, 0, 0])
+        var raw = [UInt8](repeating: 0, count: 6 * 3)
+        var rawSize = UInt(raw.count)
+        XCTAssertEqual(uncompress(&raw, &rawSize, chunks[1].1, UInt(chunks[1].1.count)), Z_OK)
+        XCTAssertEqual(rawSize, 18)
+        for row in 0..<3 {
+            XCTAssertEqual(raw[row * 6], 0)
+            XCTAssertEqual(Array(raw[(row * 6 + 1)..<(row * 6 + 6)]), Array(pixels[(row * 5)..<(row * 5 + 5)]))
+        }
+    }
+
+    func testImageGridLayout() throws {
+        let path = NSTemporaryDirectory() + "grid-\(UUID().uuidString).png"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ImageGrid.write([Tensor.ones([3, 4]), Tensor.zeros([2, 4])], imageSize: 2, to: path)
+        let png = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertEqual(Array(png[16..<24]), [0, 0, 0, 6, 0, 0, 0, 4])   // 3 columns × 2 px, 2 rows × 2 px
+    }
+}
