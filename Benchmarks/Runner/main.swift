@@ -9,7 +9,7 @@ if let i = arguments.firstIndex(of: "--filter"), arguments.index(after: i) < arg
 }
 let json = arguments.contains("--json")
 
-var workloads = tensorWorkloads() + autodiffWorkloads() + dataWorkloads()
+var workloads = tensorWorkloads() + autodiffWorkloads() + dataWorkloads() + modelWorkloads()
 if arguments.contains("--crossover") { workloads = crossoverWorkloads() }
 if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
 

@@ -1,0 +1,46 @@
+import DeepSwift
+import GuideExamples
+
+/// The model-level workloads of BENCHMARKS.md: the guide's VAE and hypernetwork
+/// steps, a large MLP step, and an epoch of the functional VAE's `fit`.
+func modelWorkloads() -> [Workload] {
+    [
+        Workload("vae_step") {
+            let vae = VariationalAutoEncoder(originalDim: 784, intermediateDim: 64, latentDim: 32)
+            let lossFn = MeanSquaredError(), optimizer = Adam(learningRate: 1e-3)
+            let x = Random.uniform([32, 784])
+            return { consume(vaeTrainingStep(vae, x, lossFn, optimizer)) }
+        },
+        Workload("hyper_step") {
+            let net = Hypernetwork()
+            let x = Random.uniform([1, 784])
+            let y = Tensor([3])
+            return { consume(net.trainStep(x, y)) }
+        },
+        Workload("big_mlp_step", extra: { us in 6 * 256 * Double(784 * 2048 + 2048 * 2048 + 2048 * 10) / (us * 1e3) }) {
+            let model = Sequential {
+                Dense(2048, activation: .relu)
+                Dense(2048, activation: .relu)
+                Dense(10)
+            }
+            let lossFn = SparseCategoricalCrossentropy(fromLogits: true), optimizer = Adam()
+            let x = Random.uniform([256, 784])
+            let y = Random.uniform([256], min: 0, max: 10, dtype: .int32)
+            _ = model(x)
+            let weights = model.trainableWeights
+            return {
+                let tape = GradientTape()
+                let loss = tape.record { lossFn(y, model(x)) }
+                optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
+                consume(loss)
+            }
+        },
+        Workload("fit_epoch_vae", extra: { us in us / 1875 }) {
+            let (vae, _, _) = functionalVAE()
+            vae.compile(optimizer: Adam(learningRate: 1e-3), loss: MeanSquaredError())
+            let x = Random.uniform([60000, 784])
+            let dataset = Dataset.fromTensorSlices((x, x)).shuffle(bufferSize: 1024).batch(32)
+            return { consume(vae.fit(dataset, epochs: 1, verbose: 0)) }
+        },
+    ]
+}
