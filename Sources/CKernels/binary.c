@@ -130,3 +130,21 @@ int ck_binary_nd(ck_binary_op op, ck_dtype dt, int rank, const ptrdiff_t *shape,
     CK_ODOMETER_END(rank, shape)
     return err;
 }
+
+#define CK_OUTER(NAME, ATTR, T) \
+    ATTR static void NAME(const T *restrict a, const T *restrict b, T *restrict out, ptrdiff_t m, ptrdiff_t n) { \
+        for (ptrdiff_t i = 0; i < m; i++) { \
+            T ai = a[i]; T *row = out + i * n; \
+            for (ptrdiff_t j = 0; j < n; j++) row[j] = ai * b[j]; \
+        } \
+    }
+CK_OUTER(outer_f32_avx2, CK_AVX2, float)
+CK_OUTER(outer_f32_base, , float)
+CK_OUTER(outer_f64_avx2, CK_AVX2, double)
+CK_OUTER(outer_f64_base, , double)
+
+void ck_outer(ck_dtype dt, const void *a, const void *b, void *out, ptrdiff_t m, ptrdiff_t n) {
+    ck_enter();
+    if (dt == CK_F32) (ck_isa == 2 ? outer_f32_avx2 : outer_f32_base)(a, b, out, m, n);
+    else (ck_isa == 2 ? outer_f64_avx2 : outer_f64_base)(a, b, out, m, n);
+}

@@ -50,3 +50,15 @@ final class CreationTests: XCTestCase {
         XCTAssertNotEqual(Tensor([Float.nan]), Tensor([Float.nan]))
     }
 }
+
+final class StorageAlignmentTests: XCTestCase {
+    func testDataIsAligned() {
+        for count in [1, 3, 7, 100, 1023, 1024, 5000] {
+            for dtype in [DType.float32, .float64, .uint8] {
+                let t = Tensor.zeros([count], dtype: dtype)
+                let address = Int(bitPattern: t.storage.data)
+                XCTAssertEqual(address % (count * dtype.byteSize >= 4096 ? 64 : 16), 0, "\(count) \(dtype)")
+            }
+        }
+    }
+}

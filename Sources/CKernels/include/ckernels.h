@@ -88,6 +88,10 @@ void ck_select_nd(size_t elem_size, int rank, const ptrdiff_t *shape,
 ptrdiff_t ck_gather_rows(const void *src, ptrdiff_t outer, ptrdiff_t rows, size_t row_bytes,
                          const int64_t *indices, ptrdiff_t count, void *dst);
 
+/// out[i, j] = a[i] * b[j] for an m×n result (a matrix product with inner size 1,
+/// which BLAS would first zero and pack), float32 or float64.
+void ck_outer(ck_dtype dt, const void *a, const void *b, void *out, ptrdiff_t m, ptrdiff_t n);
+
 /// Fused, in-place optimizer updates over one variable (float32 or float64), with
 /// Keras's formulas. `m`, `v`, `vhat` are the optimizer's state buffers.
 /// SGD: with momentum, m = momentum·m - lr·g; w += nesterov ? momentum·m - lr·g : m.

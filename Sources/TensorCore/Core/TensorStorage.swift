@@ -16,15 +16,20 @@ struct StorageHeader {
 @usableFromInline
 final class TensorStorage: ManagedBuffer<StorageHeader, UInt8> {
     /// Buffers of this many bytes and more start on a 64-byte boundary so vector
-    /// loads never straddle cache lines; smaller ones take the allocator's 16 bytes.
+    /// loads never straddle cache lines; smaller ones on a 16-byte boundary. (The
+    /// elements after the header would otherwise start at an odd address, which
+    /// breaks BLAS kernels that use aligned SSE stores.)
     @usableFromInline static let alignedSize = 4096
+
+    @inlinable static func alignmentMask(bytes: Int) -> Int { bytes >= alignedSize ? 63 : 15 }
 
     /// Uninitialized memory for `count` elements of `dtype`.
     @usableFromInline
     static func allocate(count: Int, dtype: DType) -> TensorStorage {
         let bytes = count * dtype.byteSize
-        let padding = bytes >= alignedSize ? 63 : 0
-        let buffer = create(minimumCapacity: bytes + padding) { _ in StorageHeader(count: count, dtype: dtype) }
+        let buffer = create(minimumCapacity: bytes + alignmentMask(bytes: bytes)) { _ in
+            StorageHeader(count: count, dtype: dtype)
+        }
         return unsafeDowncast(buffer, to: TensorStorage.self)
     }
 
@@ -35,8 +40,8 @@ final class TensorStorage: ManagedBuffer<StorageHeader, UInt8> {
     @inlinable var data: UnsafeMutableRawPointer {
         let base = withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
         let h = withUnsafeMutablePointerToHeader { $0.pointee }
-        if h.count * h.dtype.byteSize < TensorStorage.alignedSize { return base }
-        return UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: base) + 63) & ~63)!
+        let mask = TensorStorage.alignmentMask(bytes: h.count * h.dtype.byteSize)
+        return UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: base) + mask) & ~mask)!
     }
 
     @usableFromInline func copy() -> TensorStorage {
