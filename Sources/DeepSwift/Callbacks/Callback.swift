@@ -121,3 +121,47 @@ public final class CSVLogger: Callback {
         try? writeAtomically(Array((rows.joined(separator: "\n") + "\n").utf8), to: path)
     }
 }
+
+/// Saves the model's weights after each epoch (or only when `monitor` improves),
+/// as `keras.callbacks.ModelCheckpoint` with `save_weights_only`. The path may
+/// contain `{epoch}` (1-based), as Keras's does.
+public final class ModelCheckpoint: Callback {
+    public let path: String, monitor: String, saveBestOnly: Bool
+    public let includeOptimizer: Bool
+    let lowerIsBetter: Bool
+    private var best = Double.infinity
+    /// The error of the last save that failed (training goes on).
+    public private(set) var lastError: Error?
+
+    public init(_ path: String, monitor: String = "val_loss", saveBestOnly: Bool = false, mode: String = "auto",
+                includeOptimizer: Bool = false) {
+        self.path = path
+        self.monitor = monitor
+        self.saveBestOnly = saveBestOnly
+        self.includeOptimizer = includeOptimizer
+        switch mode {
+        case "min": lowerIsBetter = true
+        case "max": lowerIsBetter = false
+        default: lowerIsBetter = !(monitor.contains("acc") || monitor.contains("auc"))
+        }
+    }
+
+    public override func onTrainBegin(logs: Logs) { best = .infinity }
+
+    public override func onEpochEnd(_ epoch: Int, logs: Logs) {
+        guard let model else { return }
+        if saveBestOnly {
+            guard let value = logs[monitor] else { return }
+            let score = lowerIsBetter ? value : -value
+            guard score < best else { return }
+            best = score
+        }
+        do {
+            try model.saveWeights(to: path.replacingOccurrences(of: "{epoch}", with: String(epoch + 1)),
+                                  optimizer: includeOptimizer ? model.optimizer : nil)
+        } catch {
+            lastError = error
+            print("ModelCheckpoint: could not save: \(error)")
+        }
+    }
+}

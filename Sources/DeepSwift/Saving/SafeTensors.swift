@@ -115,8 +115,9 @@ extension Layer {
     }
 
     /// Reads weights saved by ``saveWeights(to:optimizer:)`` (or any safetensors file
-    /// with the same names, shapes and dtypes). Throws, changing nothing, when the
-    /// file is corrupt or does not match; the error lists every mismatch.
+    /// with the same names, shapes and dtypes), matching by hierarchical name, or,
+    /// when only the automatic names differ, by order. Throws, changing nothing,
+    /// when the file is corrupt or does not match; the error lists every mismatch.
     public func loadWeights(from path: String, optimizer: Optimizer? = nil) throws {
         let entries = try SafeTensors.decode(readBytes(path), file: path)
         var byName: [String: Tensor] = [:]
@@ -133,8 +134,26 @@ extension Layer {
         for (name, _) in entries where !known.contains(name) && !name.hasPrefix("optimizer/") {
             problems.append("unexpected weight '\(name)'")
         }
-        guard problems.isEmpty else { throw CheckpointError.mismatch(file: path, problems: problems) }
-        for (name, v) in named { v.assign(byName[name]!) }
+        let weightEntries = entries.filter { !$0.name.hasPrefix("optimizer/") }
+        if problems.isEmpty {
+            for (name, v) in named { v.assign(byName[name]!) }
+        } else if weightEntries.count == named.count,
+                  zip(weightEntries, named).allSatisfy({ $0.tensor.shape == $1.variable.shape && $0.tensor.dtype == $1.variable.dtype }) {
+            // Same architecture under other automatic names (a second `Dense()` is
+            // `dense_1`): match by order, as Keras's load_weights does by default.
+            for (entry, (name, v)) in zip(weightEntries, named) {
+                v.assign(entry.tensor)
+                byName[name] = entry.tensor
+                if let i = entries.firstIndex(where: { $0.name == entry.name }) {
+                    for suffix in 0... {
+                        guard let s = byName["optimizer/\(entries[i].name)/\(suffix)"] else { break }
+                        byName["optimizer/\(name)/\(suffix)"] = s
+                    }
+                }
+            }
+        } else {
+            throw CheckpointError.mismatch(file: path, problems: problems)
+        }
         if let optimizer, let steps = byName["optimizer/iterations"] {
             optimizer.iterations = Int(steps.scalar(as: Int64.self))
             for (name, v) in named {

@@ -64,8 +64,13 @@ extension Tensor {
         precondition(shape == other.shape && dtype == other.dtype,
                      "assignAdd: value of shape \(other.shape) and dtype \(other.dtype) does not match \(shape), \(dtype)")
         makeUnique()
-        let addend = scale == 1 ? other : Tensor.binary(CK_MUL, other, Tensor(scale, dtype: dtype), "assignAdd")
-        _ = ck_binary(CK_ADD, dtype.ck, storage.data, 1, addend.storage.data, 1, storage.data, count)
+        // ±1 is one pass (SGD's assignSub is the common case); other scales need the product first.
+        if scale == 1 || scale == -1 {
+            _ = ck_binary(scale == 1 ? CK_ADD : CK_SUB, dtype.ck, storage.data, 1, other.storage.data, 1, storage.data, count)
+        } else {
+            let addend = Tensor.binary(CK_MUL, other, Tensor(scale, dtype: dtype), "assignAdd")
+            _ = ck_binary(CK_ADD, dtype.ck, storage.data, 1, addend.storage.data, 1, storage.data, count)
+        }
     }
 
     /// The memory, for a kernel to read.

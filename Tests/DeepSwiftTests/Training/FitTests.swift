@@ -101,6 +101,22 @@ final class FitTests: XCTestCase {
         XCTAssertEqual(h.epochs, [0])
     }
 
+    func testModelCheckpointSavesTheBestEpochs() throws {
+        let (x, y) = blobs(64, seed: 5)
+        let model = Sequential([Dense(3)])
+        model.compile(optimizer: Adam(learningRate: 0.05), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        let dir = NSTemporaryDirectory() + "ckpt-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        model.fit(x: x, y: y, epochs: 3, verbose: 0, callbacks: [ModelCheckpoint(dir + "/w-{epoch}.safetensors", monitor: "loss")])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(),
+                       ["w-1.safetensors", "w-2.safetensors", "w-3.safetensors"])
+        let restored = Sequential([Dense(3)])
+        _ = restored(x)
+        try restored.loadWeights(from: dir + "/w-3.safetensors")
+        XCTAssertEqual(restored(x), model(x))
+    }
+
     func testProgressBarText() {
         var time = 0.0
         var out = ""
