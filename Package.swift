@@ -13,6 +13,10 @@ let package = Package(
         .executable(name: "Guide", targets: ["Guide"]),
         .executable(name: "Benchmarks", targets: ["Benchmarks"]),
     ],
+    dependencies: [
+        // SHA-256 verification of downloaded datasets.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
     targets: [
         // System libraries, found through pkg-config; `make` installs the Debian packages.
         .systemLibrary(
@@ -29,7 +33,7 @@ let package = Package(
 
         .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Autodiff", dependencies: ["TensorCore"]),
-        .target(name: "DeepSwift", dependencies: ["Autodiff", "CZlib"]),
+        .target(name: "DeepSwift", dependencies: ["Autodiff", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
 
         // The guide in Swift: every part in one library, an executable per part, and
         // `Guide` running them all in the guide's order.

@@ -57,9 +57,22 @@ struct MNISTFiles {
 /// xTrain.shape   // (60000, 28, 28), uint8
 /// ```
 public enum MNIST {
+    /// The public mirrors tried, in order, when the files are not on disk.
+    public static let mirrors = ["https://storage.googleapis.com/cvdf-datasets/mnist/",
+                                 "https://ossci-datasets.s3.amazonaws.com/mnist/"]
+    /// The published SHA-256 digests of the four gzip files.
+    public static let checksums: [(name: String, sha256: String)] = [
+        ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+        ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+        ("t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+        ("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+    ]
+
     /// Loads the four IDX files (plain or `.gz`) from `directory`, or else from
-    /// `$DEEPSWIFT_DATA/mnist`, then `~/.deepswift/datasets/mnist`.
-    public static func loadData(directory: String? = nil) throws
+    /// `$DEEPSWIFT_DATA/mnist`, then `~/.deepswift/datasets/mnist`; when they are in
+    /// none of these and `download` is true, fetches them from a public mirror into
+    /// the latter, verified by SHA-256.
+    public static func loadData(directory: String? = nil, download: Bool = true) throws
         -> (train: (x: Tensor, y: Tensor), test: (x: Tensor, y: Tensor))
     {
         var directories: [String] = directory.map { [$0] } ?? []
@@ -67,9 +80,18 @@ public enum MNIST {
             if let root = ProcessInfo.processInfo.environment["DEEPSWIFT_DATA"] { directories.append("\(root)/mnist") }
             directories.append(MNISTFiles.cacheDirectory("mnist"))
         }
-        return try MNISTFiles.load(
-            name: "MNIST", directories: directories,
-            hint: "Put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (from any MNIST mirror) in one of these folders, or use FashionMNIST, which Debian's dataset-fashion-mnist package installs.")
+        let hint = "Put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (from any MNIST mirror) in one of these folders, or use FashionMNIST, which Debian's dataset-fashion-mnist package installs."
+        do {
+            return try MNISTFiles.load(name: "MNIST", directories: directories, hint: hint)
+        } catch DataError.datasetNotFound(let name, let searched, _) where directory == nil && download {
+            let cache = MNISTFiles.cacheDirectory("mnist")
+            do {
+                try Download.files(checksums, mirrors: mirrors, into: cache)
+            } catch {
+                throw DataError.datasetNotFound(name: name, searched: searched, hint: "Downloading into \(cache) failed (\(error)). " + hint)
+            }
+            return try MNISTFiles.load(name: "MNIST", directories: [cache], hint: hint)
+        }
     }
 }
 

@@ -37,6 +37,17 @@ final class MNISTTests: XCTestCase {
         }
     }
 
+    func testChecksumVerification() throws {
+        XCTAssertEqual(Download.sha256(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertNoThrow(try Download.verify(Array("abc".utf8), sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", file: "abc"))
+        XCTAssertThrowsError(try Download.verify(Array("abd".utf8), sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", file: "abd")) { error in
+            guard case .checksumMismatch(let file, _, _) = error as? DataError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, "abd")
+        }
+        XCTAssertEqual(MNIST.checksums.count, 4)
+        XCTAssertTrue(MNIST.checksums.allSatisfy { $0.sha256.count == 64 })
+    }
+
     func testMissingDatasetListsWhereItLooked() {
         XCTAssertThrowsError(try MNIST.loadData(directory: "/nonexistent/mnist")) { error in
             let text = "\(error)"
