@@ -61,6 +61,13 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
     case .abs: return [g * sign(x[0])]
     case .relu: return [x[0].reluGradient(g)]
     case .reluGradient: return [needs[0] ? x[1].reluGradient(g) : nil, nil]
+    case .linear:
+        return [needs[0] ? matmul(g, x[1], transposeB: true) : nil,
+                needs[1] ? matmul(x[0], g, transposeA: true) : nil,
+                needs[2] ? g.sum(axes: [0]) : nil]
+    case .sparseSoftmaxCrossEntropy(let labels):
+        let classes = x[0].shape[x[0].rank - 1]
+        return [g.expandingShape(at: -1) * (softmax(x[0]) - oneHot(labels, depth: classes, dtype: x[0].dtype))]
     case .piecewiseConstant: return [Tensor.zeros(like: x[0])]
 
     case .sum(let axes, let keepDims):

@@ -95,6 +95,18 @@ final class GradientRuleTests: XCTestCase {
         checkGradients([normal([3])]) { $0[0].clipped(min: Tensor(-0.1, dtype: .float64), max: Tensor(0.2, dtype: .float64)) }
     }
 
+    func testFusedLinearAndCrossEntropy() {
+        checkGradients([normal([4, 3]), normal([3, 5]), normal([5])]) { linear($0[0], $0[1], $0[2]) }
+        checkGradients([normal([1, 3]), normal([3, 5]), normal([5])]) { linear($0[0], $0[1], $0[2]) }
+        let labels = Tensor([2, 0, 4, 4])
+        checkGradients([normal([4, 5])]) { sparseSoftmaxCrossEntropy(logits: $0[0], labels: labels) }
+        let x = normal([4, 5])
+        assertClose(sparseSoftmaxCrossEntropy(logits: x, labels: labels),
+                    -(logSoftmax(x) * oneHot(labels, depth: 5, dtype: .float64)).sum(axis: -1), tolerance: 1e-12)
+        assertClose(linear(x, normal([5, 2]) * 0 + 1, Tensor([1.0, 2.0], dtype: .float64)),
+                    matmul(x, Tensor.ones([5, 2], dtype: .float64)) + Tensor([1.0, 2.0], dtype: .float64), tolerance: 1e-12)
+    }
+
     func testAdjointOpsAreEachOthersGradient() {
         let x = normal([3, 4])
         checkGradients([x]) { $0[0].stridedSliced(shape: [2, 2], strides: [8, 1], offset: 1) }

@@ -73,12 +73,12 @@ public final class Dense: Layer {
         // Inputs of rank > 2 are flattened to 2-D around one GEMM.
         var y: Tensor
         if inputs.rank == 2 {
-            y = matmul(inputs, k)
+            y = bias.map { linear(inputs, k, $0) } ?? matmul(inputs, k)
         } else {
             let lead = Array(inputs.shape.dimensions.dropLast())
-            y = matmul(inputs.reshaped(to: [-1, k.shape[0]]), k).reshaped(to: TensorShape(lead + [units]))
+            let flat = inputs.reshaped(to: [-1, k.shape[0]])
+            y = (bias.map { linear(flat, k, $0) } ?? matmul(flat, k)).reshaped(to: TensorShape(lead + [units]))
         }
-        if let b = bias { y = y + b }
         let out = activation(y)
         if let activityRegularizer { addLoss(activityRegularizer(out)) }
         return out

@@ -49,15 +49,6 @@ open class Loss {
 /// Probabilities are clipped to [ε, 1 - ε] before logarithms, with Keras's ε.
 let lossEpsilon = 1e-7
 
-/// Integer class labels as a one-hot tensor of the predictions' dtype.
-func oneHotLabels(_ labels: Tensor, classes: Int, like yPred: Tensor, loss: String) -> Tensor {
-    var ids = labels.dtype.isInteger ? labels : labels.cast(to: .int64)
-    if ids.rank == yPred.rank && ids.rank > 0 && ids.shape[ids.rank - 1] == 1 { ids = ids.squeezingShape(at: -1) }
-    precondition(ids.rank == yPred.rank - 1 && Array(ids.shape.dimensions) == Array(yPred.shape.dimensions.dropLast()),
-                 "\(loss): labels of shape \(labels.shape) do not match predictions of shape \(yPred.shape)")
-    return oneHot(ids, depth: classes, dtype: yPred.dtype)
-}
-
 /// Cross-entropy between integer labels and predicted class scores, as
 /// `keras.losses.SparseCategoricalCrossentropy`.
 public final class SparseCategoricalCrossentropy: Loss {
@@ -70,9 +61,13 @@ public final class SparseCategoricalCrossentropy: Loss {
     }
 
     public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
-        let onehot = oneHotLabels(yTrue, classes: yPred.shape[yPred.rank - 1], like: yPred, loss: "SparseCategoricalCrossentropy")
-        let logp = fromLogits ? logSoftmax(yPred) : logSoftmax(log(yPred.clipped(min: lossEpsilon, max: 1 - lossEpsilon)))
-        return -(logp * onehot).sum(axis: -1)
+        var labels = yTrue.dtype.isInteger ? yTrue : yTrue.cast(to: .int64)
+        if labels.rank == yPred.rank && labels.rank > 0 && labels.shape[labels.rank - 1] == 1 { labels = labels.squeezingShape(at: -1) }
+        precondition(Array(labels.shape.dimensions) == Array(yPred.shape.dimensions.dropLast()),
+                     "SparseCategoricalCrossentropy: labels of shape \(yTrue.shape) do not match predictions of shape \(yPred.shape)")
+        // From probabilities, Keras takes the log of the clipped values as logits.
+        let logits = fromLogits ? yPred : log(yPred.clipped(min: lossEpsilon, max: 1 - lossEpsilon))
+        return sparseSoftmaxCrossEntropy(logits: logits, labels: labels)
     }
 }
 

@@ -35,6 +35,10 @@ public enum DifferentiableOp: Sendable {
     case logSoftmax(axis: Int)
     /// relu's gradient as an op: inputs (g, x), output `x > 0 ? g : 0`.
     case reluGradient
+    /// `x·w + b` in one GEMM (inputs x, w, b).
+    case linear
+    /// Per-example `-log softmax(logits)[label]` (input: logits).
+    case sparseSoftmaxCrossEntropy(labels: Tensor)
 }
 
 /// The per-thread receiver of recorded ops, implemented by the Autodiff module.

@@ -67,25 +67,26 @@ public func matmul(_ a: some TensorConvertible, _ b: some TensorConvertible,
         var ao = 0, bo = 0
         for d in 0..<batch.rank { ao += index[d] * aStrides[d]; bo += index[d] * bStrides[d] }
         gemm(a, ao * ar * ac, transposeA, lda: ac, b, bo * br * bc, transposeB, ldb: bc,
-             out, p * m * n, m: m, n: n, k: k)
+             out, p * m * n, m: m, n: n, k: k, beta: 0)
         var d = batch.rank - 1
         while d >= 0 { index[d] += 1; if index[d] < batch[d] { break }; index[d] = 0; d -= 1 }
     }
     return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
 }
 
-/// One row-major GEMM of offset matrices into `c` (which owns fresh memory).
+/// One row-major GEMM of offset matrices into `c`: `c = a·b + beta·c` (beta 0
+/// or 1; with beta 0, `c` may hold anything).
 private func gemm(_ a: Tensor, _ aOffset: Int, _ ta: Bool, lda: Int,
                   _ b: Tensor, _ bOffset: Int, _ tb: Bool, ldb: Int,
-                  _ c: Tensor, _ cOffset: Int, m: Int, n: Int, k: Int) {
+                  _ c: Tensor, _ cOffset: Int, m: Int, n: Int, k: Int, beta: Double) {
     let transA = ta ? CblasTrans : CblasNoTrans
     let transB = tb ? CblasTrans : CblasNoTrans
     let size = c.dtype.byteSize
     if k == 0 {
-        ck_fill(c.dtype.ck, c.storage.data + cOffset * size, 0, m * n)
+        if beta == 0 { ck_fill(c.dtype.ck, c.storage.data + cOffset * size, 0, m * n) }
         return
     }
-    if k == 1 {
+    if k == 1 && beta == 0 {
         // An outer product: both operands are contiguous vectors whatever the
         // transposes, and one pass writes the result (the hypernetwork's weight
         // gradient, 16×51,050, took 3× longer through sgemm's zeroing and packing).
@@ -101,12 +102,12 @@ private func gemm(_ a: Tensor, _ aOffset: Int, _ ta: Bool, lda: Int,
         case .float32:
             cblas_sgemv(CblasRowMajor, trans, Int32(rows), Int32(cols), 1,
                         b.storage.data.assumingMemoryBound(to: Float.self) + bOffset, Int32(ldb),
-                        a.storage.data.assumingMemoryBound(to: Float.self) + aOffset, 1, 0,
+                        a.storage.data.assumingMemoryBound(to: Float.self) + aOffset, 1, Float(beta),
                         c.storage.data.assumingMemoryBound(to: Float.self) + cOffset, 1)
         default:
             cblas_dgemv(CblasRowMajor, trans, Int32(rows), Int32(cols), 1,
                         b.storage.data.assumingMemoryBound(to: Double.self) + bOffset, Int32(ldb),
-                        a.storage.data.assumingMemoryBound(to: Double.self) + aOffset, 1, 0,
+                        a.storage.data.assumingMemoryBound(to: Double.self) + aOffset, 1, beta,
                         c.storage.data.assumingMemoryBound(to: Double.self) + cOffset, 1)
         }
         return
@@ -117,12 +118,29 @@ private func gemm(_ a: Tensor, _ aOffset: Int, _ ta: Bool, lda: Int,
         let pb = b.storage.data.assumingMemoryBound(to: Float.self) + bOffset
         let pc = c.storage.data.assumingMemoryBound(to: Float.self) + cOffset
         cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), 1,
-                    pa, Int32(lda), pb, Int32(ldb), 0, pc, Int32(n))
+                    pa, Int32(lda), pb, Int32(ldb), Float(beta), pc, Int32(n))
     default:
         let pa = a.storage.data.assumingMemoryBound(to: Double.self) + aOffset
         let pb = b.storage.data.assumingMemoryBound(to: Double.self) + bOffset
         let pc = c.storage.data.assumingMemoryBound(to: Double.self) + cOffset
         cblas_dgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), 1,
-                    pa, Int32(lda), pb, Int32(ldb), 0, pc, Int32(n))
+                    pa, Int32(lda), pb, Int32(ldb), beta, pc, Int32(n))
     }
+}
+
+/// `x·w + b` for a batch of rows `x` (m×k), weights `w` (k×n) and a bias `b` (n),
+/// as one GEMM that accumulates onto the bias: the core of a dense layer, one
+/// pass and one tensor fewer than `matmul(x, w) + b`, with the same gradients.
+public func linear(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Tensor {
+    guard x.rank == 2, w.rank == 2, b.rank == 1, x.dtype.isFloatingPoint, x.dtype == w.dtype, w.dtype == b.dtype,
+          x.shape[1] == w.shape[0], b.shape[0] == w.shape[1], x.shape[0] > 1, x.shape[1] > 1 else {
+        return matmul(x, w) + b
+    }
+    let (m, k, n) = (x.shape[0], x.shape[1], w.shape[1])
+    let out = Tensor(uninitializedShape: [m, n], dtype: x.dtype)
+    let dims = [m, n], rowStrides = [0, 1], outStrides = [n, 1]
+    ck_copy_nd(x.dtype.byteSize, 2, dims, b.storage.data, rowStrides, out.storage.data, outStrides)
+    BLASThreads.configure(m: m, n: n, k: k)
+    gemm(x, 0, false, lda: k, w, 0, false, ldb: n, out, 0, m: m, n: n, k: k, beta: 1)
+    return out.recorded(.linear, [x, w, b])
 }

@@ -185,3 +185,35 @@ public func logSoftmax(_ x: some TensorConvertible, axis: Int = -1) -> Tensor {
     let shifted = x - x.max(axis: axis, keepDims: true)
     return shifted - log(exp(shifted).sum(axis: axis, keepDims: true))
 }
+
+/// `-log softmax(logits)[label]` for each row of `logits` (…, classes) and its
+/// integer label, in one fused pass: the per-example loss of sparse categorical
+/// cross-entropy from logits. Labels outside [0, classes) are an error.
+public func sparseSoftmaxCrossEntropy(logits: Tensor, labels: Tensor) -> Tensor {
+    precondition(logits.dtype.isFloatingPoint && logits.rank >= 1,
+                 "sparseSoftmaxCrossEntropy: logits must be a float tensor of rank >= 1, got \(logits.dtype) \(logits.shape)")
+    precondition(labels.dtype.isInteger, "sparseSoftmaxCrossEntropy: labels must be integers, got \(labels.dtype)")
+    let classes = logits.shape[logits.rank - 1]
+    precondition(Array(labels.shape.dimensions) == Array(logits.shape.dimensions.dropLast()),
+                 "sparseSoftmaxCrossEntropy: labels \(labels.shape) do not match logits \(logits.shape)\(currentScopeDescription)")
+    let rows = classes == 0 ? 0 : logits.count / classes
+    let logProbabilities = Tensor(uninitializedShape: logits.shape, dtype: logits.dtype)
+    if logits.count > 0 {
+        ck_softmax_rows(1, logits.dtype.ck, logits.storage.data, logProbabilities.storage.data, rows, classes)
+    }
+    let ids = labels.scalars(as: Int64.self)
+    if let bad = ids.first(where: { $0 < 0 || $0 >= Int64(classes) }) {
+        preconditionFailure("sparseSoftmaxCrossEntropy: label \(bad) is outside [0, \(classes))\(currentScopeDescription)")
+    }
+    let out = Tensor(uninitializedShape: labels.shape, dtype: logits.dtype)
+    let size = logits.dtype.byteSize
+    for (i, label) in ids.enumerated() {
+        let src = logProbabilities.storage.data + (i * classes + Int(label)) * size
+        if logits.dtype == .float32 {
+            out.storage.data.storeBytes(of: -src.load(as: Float.self), toByteOffset: i * size, as: Float.self)
+        } else {
+            out.storage.data.storeBytes(of: -src.load(as: Double.self), toByteOffset: i * size, as: Double.self)
+        }
+    }
+    return out.recorded(.sparseSoftmaxCrossEntropy(labels: labels), [logits])
+}
