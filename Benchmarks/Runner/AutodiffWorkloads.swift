@@ -79,11 +79,10 @@ final class TapeMLP {
         let loss = tape.record { () -> Tensor in
             var h = x
             for (i, (w, b)) in zip(weights, biases).enumerated() {
-                h = matmul(h, w) + b
+                h = linear(h, w.value, b.value)
                 if i < weights.count - 1 { h = relu(h) }
             }
-            let onehot = oneHot(labels, depth: 10)
-            return -(logSoftmax(h) * onehot).sum() / Double(x.shape[0])
+            return sparseSoftmaxCrossEntropy(logits: h, labels: labels).mean()
         }
         let params = weights + biases
         let grads = tape.gradient(of: loss, wrt: params)
