@@ -114,9 +114,9 @@ ptrdiff_t ck_gather_rows(const void *src, ptrdiff_t outer, ptrdiff_t rows, size_
             for (ptrdiff_t j = 0; j < count; j++) {
                 // Rows come in random order (shuffled batches): start loading the
                 // next one while this one is copied.
-                if (j + 1 < count) {
-                    const char *next = block + (size_t)indices[j + 1] * row_bytes;
-                    for (size_t b = 0; b < row_bytes && b < 512; b += 64) __builtin_prefetch(next + b);
+                if (j + 2 < count) {
+                    const char *next = block + (size_t)indices[j + 2] * row_bytes;
+                    for (size_t b = 0; b < row_bytes && b < 8192; b += 64) __builtin_prefetch(next + b);
                 }
                 memcpy(out + (size_t)j * row_bytes, block + (size_t)indices[j] * row_bytes, row_bytes);
             }

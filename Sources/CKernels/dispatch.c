@@ -1,6 +1,7 @@
 #include "internal.h"
 #include <stdatomic.h>
 #include <malloc.h>
+#include <sys/mman.h>
 
 int ck_isa = 0;
 
@@ -63,3 +64,10 @@ static _Thread_local void *ck_call CK_TLS = 0;
 
 void *ck_call_context(void) { return ck_call; }
 void ck_set_call_context(void *context) { ck_call = context; }
+
+void ck_advise_huge_pages(void *p, size_t bytes) {
+    const uintptr_t huge = 2u << 20;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
+}

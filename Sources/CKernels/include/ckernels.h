@@ -118,6 +118,11 @@ void ck_copy_nd(size_t elem_size, int rank, const ptrdiff_t *shape,
 /// Sets flush-to-zero and denormals-are-zero on the calling thread (as TensorFlow does).
 void ck_flush_denormals(void);
 
+/// Asks the kernel to back the 2 MiB-aligned interior of [p, p + bytes) with huge
+/// pages (where transparent huge pages are in "madvise" mode): random row reads
+/// of a dataset tensor then miss the TLB far less often.
+void ck_advise_huge_pages(void *p, size_t bytes);
+
 /// A process-wide unique, nonzero tensor identity (threads take blocks of ids,
 /// so this is a thread-local increment, not an atomic one).
 uint64_t ck_next_id(void);

@@ -1,3 +1,5 @@
+import CKernels
+
 /// What a ``TensorStorage`` knows about its elements.
 @usableFromInline
 struct StorageHeader {
@@ -30,7 +32,9 @@ final class TensorStorage: ManagedBuffer<StorageHeader, UInt8> {
         let buffer = create(minimumCapacity: bytes + alignmentMask(bytes: bytes)) { _ in
             StorageHeader(count: count, dtype: dtype)
         }
-        return unsafeDowncast(buffer, to: TensorStorage.self)
+        let storage = unsafeDowncast(buffer, to: TensorStorage.self)
+        if bytes >= 8 << 20 { ck_advise_huge_pages(storage.data, bytes) }
+        return storage
     }
 
     @inlinable var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
