@@ -37,6 +37,14 @@ final class ConfusionCounts {
     }
 
     static func ratio(_ a: Double, _ b: Double) -> Double { b == 0 ? 0 : a / b }
+
+    func precision(_ i: Int) -> Double { ConfusionCounts.ratio(tp[i], tp[i] + fp[i]) }
+    func recall(_ i: Int) -> Double { ConfusionCounts.ratio(tp[i], tp[i] + fn[i]) }
+
+    /// The largest `value` over thresholds where `constraint` is at least `minimum` (0 if none).
+    func best(_ value: (Int) -> Double, where constraint: (Int) -> Double, atLeast minimum: Double) -> Tensor {
+        Tensor(Float(thresholds.indices.filter { constraint($0) >= minimum }.map(value).max() ?? 0))
+    }
 }
 
 /// Keras's default thresholds for `numThresholds`: evenly spaced in (0, 1), with
@@ -57,7 +65,7 @@ public final class Precision: Metric {
         counts = ConfusionCounts(thresholds: [threshold])
     }
     public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
-    public func result() -> Tensor { Tensor(Float(ConfusionCounts.ratio(counts.tp[0], counts.tp[0] + counts.fp[0]))) }
+    public func result() -> Tensor { Tensor(Float(counts.precision(0))) }
     public func resetState() { counts.reset() }
 }
 
@@ -71,7 +79,7 @@ public final class Recall: Metric {
         counts = ConfusionCounts(thresholds: [threshold])
     }
     public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
-    public func result() -> Tensor { Tensor(Float(ConfusionCounts.ratio(counts.tp[0], counts.tp[0] + counts.fn[0]))) }
+    public func result() -> Tensor { Tensor(Float(counts.recall(0))) }
     public func resetState() { counts.reset() }
 }
 
@@ -88,13 +96,7 @@ public final class PrecisionAtRecall: Metric {
         counts = ConfusionCounts(thresholds: defaultThresholds(numThresholds))
     }
     public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
-    public func result() -> Tensor {
-        let values = counts.thresholds.indices.compactMap { i -> Double? in
-            ConfusionCounts.ratio(counts.tp[i], counts.tp[i] + counts.fn[i]) >= recall
-                ? ConfusionCounts.ratio(counts.tp[i], counts.tp[i] + counts.fp[i]) : nil
-        }
-        return Tensor(Float(values.max() ?? 0))
-    }
+    public func result() -> Tensor { counts.best(counts.precision, where: counts.recall, atLeast: recall) }
     public func resetState() { counts.reset() }
 }
 
@@ -111,13 +113,7 @@ public final class RecallAtPrecision: Metric {
         counts = ConfusionCounts(thresholds: defaultThresholds(numThresholds))
     }
     public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
-    public func result() -> Tensor {
-        let values = counts.thresholds.indices.compactMap { i -> Double? in
-            ConfusionCounts.ratio(counts.tp[i], counts.tp[i] + counts.fp[i]) >= precision
-                ? ConfusionCounts.ratio(counts.tp[i], counts.tp[i] + counts.fn[i]) : nil
-        }
-        return Tensor(Float(values.max() ?? 0))
-    }
+    public func result() -> Tensor { counts.best(counts.recall, where: counts.precision, atLeast: precision) }
     public func resetState() { counts.reset() }
 }
 
