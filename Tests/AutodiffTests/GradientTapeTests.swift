@@ -168,6 +168,29 @@ final class GradientTapeTests: XCTestCase {
         XCTAssertEqual(j[1].array(as: [[Double]].self), [[1, 10, 100], [8, 10, 12]])
     }
 
+    func testTapesArePerThread() {
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var values: [Int: Double] = [:]
+        }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let x = Tensor([Double(i)], dtype: .float64)
+            let tape = GradientTape()
+            let y = tape.record { () -> Tensor in
+                tape.watch(x)
+                var v = x
+                for _ in 0..<50 { v = v * 1 }
+                return v * v
+            }
+            let g = tape.gradient(of: y, wrt: x)!.scalar(as: Double.self)
+            results.lock.lock()
+            results.values[i] = g
+            results.lock.unlock()
+        }
+        XCTAssertEqual(results.values, Dictionary(uniqueKeysWithValues: (0..<8).map { ($0, 2 * Double($0)) }))
+    }
+
     func testRecordsAreReleased() {
         // A thousand forward + gradient steps hold on to nothing: every value the
         // tapes kept dies with them.

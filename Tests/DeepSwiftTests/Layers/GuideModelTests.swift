@@ -104,6 +104,24 @@ final class GuideModelTests: XCTestCase {
         XCTAssertGreaterThan(first, 0)
     }
 
+    func testFunctionalModelWithSeveralInputsAndOutputs() {
+        let image = Input(shape: [4], name: "image"), meta = Input(shape: [2], name: "meta")
+        let features = Dense(3, activation: .relu)(image)
+        let joined = SymbolicTensor.lambda([features, meta]) { Tensor(concatenating: $0, alongAxis: 1) }
+        let score = Dense(1, name: "score")(joined)
+        let classes = Dense(5, name: "classes")(joined)
+        let model = Model(inputs: [image, meta], outputs: [score, classes], name: "two_headed")
+        let outputs = model([Tensor.ones([6, 4]), Tensor.zeros([6, 2])])
+        XCTAssertEqual(outputs.map(\.shape), [[6, 1], [6, 5]])
+        XCTAssertEqual(model.weights.count, 6)
+        // The whole model nests inside another functional model.
+        let a = Input(shape: [4]), b = Input(shape: [2])
+        let inner = model([a, b])
+        let outer = Model(inputs: [a, b], outputs: [inner[0] + 1])
+        XCTAssertEqual(outer([Tensor.ones([2, 4]), Tensor.ones([2, 2])])[0].shape, [2, 1])
+        XCTAssertEqual(outer.weights.count, 6)
+    }
+
     func testHypernetworkGradientsReachTheGeneratingModel() {
         let inputDim = 784, classes = 10, hidden = 64
         let outerDense1 = Dense(hidden, activation: .relu), outerDense2 = Dense(classes)
