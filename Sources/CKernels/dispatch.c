@@ -42,22 +42,19 @@ void ck_enter(void) {
 }
 
 #define CK_TLS __attribute__((tls_model("initial-exec")))
-static _Thread_local uint64_t ck_id_next CK_TLS = 0;
-static _Thread_local uint64_t ck_id_end CK_TLS = 0;
+_Thread_local uint64_t ck_id_next CK_TLS = 0;
+_Thread_local uint64_t ck_id_end CK_TLS = 0;
 static _Atomic uint64_t ck_id_blocks = 0;
 
-uint64_t ck_next_id(void) {
-    if (__builtin_expect(ck_id_next == ck_id_end, 0)) {
-        uint64_t block = atomic_fetch_add_explicit(&ck_id_blocks, 1, memory_order_relaxed);
-        ck_id_next = (block << 20) + 1;
-        ck_id_end = (block + 1) << 20;
-    }
+uint64_t ck_next_id_block(void) {
+    uint64_t block = atomic_fetch_add_explicit(&ck_id_blocks, 1, memory_order_relaxed);
+    ck_id_next = (block << 20) + 1;
+    ck_id_end = (block + 1) << 20;
     return ck_id_next++;
 }
 
-static _Thread_local void *ck_tape CK_TLS = 0;
+_Thread_local void *ck_tape CK_TLS = 0;
 
-void *ck_tape_context(void) { return ck_tape; }
 void ck_set_tape_context(void *context) { ck_tape = context; }
 
 static _Thread_local void *ck_call CK_TLS = 0;

@@ -123,13 +123,27 @@ void ck_flush_denormals(void);
 /// of a dataset tensor then miss the TLB far less often.
 void ck_advise_huge_pages(void *p, size_t bytes);
 
+// Thread-local state read on every tensor op. The accessors are inline so that
+// Swift callers pay a %fs-relative load, not a call (an op with no tape active
+// must cost no more than it did before autodiff existed).
+#define CK_TLS_IE __attribute__((tls_model("initial-exec")))
+extern _Thread_local uint64_t ck_id_next CK_TLS_IE;
+extern _Thread_local uint64_t ck_id_end CK_TLS_IE;
+extern _Thread_local void *ck_tape CK_TLS_IE;
+
+/// Takes a new block of ids for this thread and returns its first.
+uint64_t ck_next_id_block(void);
+
 /// A process-wide unique, nonzero tensor identity (threads take blocks of ids,
 /// so this is a thread-local increment, not an atomic one).
-uint64_t ck_next_id(void);
+static inline uint64_t ck_next_id(void) {
+    if (__builtin_expect(ck_id_next != ck_id_end, 1)) return ck_id_next++;
+    return ck_next_id_block();
+}
 
 /// The autodiff context of the calling thread: non-null exactly while a gradient
 /// tape records on this thread. Owned by the Autodiff module.
-void *ck_tape_context(void);
+static inline void *ck_tape_context(void) { return ck_tape; }
 void ck_set_tape_context(void *context);
 
 /// The layer-call context of the calling thread (name scopes, training flag, call
