@@ -55,7 +55,7 @@ open class Model: Layer {
     /// training logic, as Keras's `train_step`.
     @discardableResult
     open func trainStep(_ x: Tensor, _ y: Tensor?, sampleWeight: Tensor? = nil) -> Logs {
-        guard let optimizer else { preconditionFailure("Model '\(name)': call compile(optimizer:loss:metrics:) before training") }
+        guard let optimizer else { fatalError("Model '\(name)': call compile(optimizer:loss:metrics:) before training") }
         let tape = GradientTape()
         let (loss, yPred) = tape.record { () -> (Tensor, Tensor) in
             let yPred = self(x, training: true)
@@ -98,7 +98,7 @@ struct FunctionalGraph {
     init(inputs: [SymbolicTensor], outputs: [SymbolicTensor]) {
         for input in inputs {
             guard case .input = input.node.operation else {
-                preconditionFailure("Model: inputs must come from Input(shape:), not from a layer's output")
+                fatalError("Model: inputs must come from Input(shape:), not from a layer's output")
             }
         }
         self.inputs = inputs
@@ -160,7 +160,7 @@ struct FunctionalGraph {
         for node in order where computed[ObjectIdentifier(node)] == nil {
             let args = node.inputs.map { computed[ObjectIdentifier($0.node)]![$0.index] }
             switch node.operation {
-            case .input: preconditionFailure("Model '\(model)': an input has no value")
+            case .input: fatalError("Model '\(model)': an input has no value")
             case .layer(let layer): computed[ObjectIdentifier(node)] = layer(args, training: node.training ?? training)
             case .function(let f): computed[ObjectIdentifier(node)] = f(args)
             }

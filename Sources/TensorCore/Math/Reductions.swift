@@ -203,7 +203,7 @@ public func sparseSoftmaxCrossEntropy(logits: Tensor, labels: Tensor) -> Tensor 
     }
     let ids = labels.scalars(as: Int64.self)
     if let bad = ids.first(where: { $0 < 0 || $0 >= Int64(classes) }) {
-        preconditionFailure("sparseSoftmaxCrossEntropy: label \(bad) is outside [0, \(classes))\(currentScopeDescription)")
+        fatalError("sparseSoftmaxCrossEntropy: label \(bad) is outside [0, \(classes))\(currentScopeDescription)")
     }
     let out = Tensor(uninitializedShape: labels.shape, dtype: logits.dtype)
     let size = logits.dtype.byteSize
