@@ -1,82 +1,10 @@
 import XCTest
 import DeepSwift
+import GuideExamples
 import TestSupport
 
-// The guide's layers, translated, with every assertion it makes.
-
-/// y = w·x + b with weights created in init (the guide's first `Linear`).
-final class EagerLinear: Layer {
-    let w: Variable
-    let b: Variable
-    init(units: Int = 32, inputDim: Int = 32) {
-        w = Variable(Initializer.randomNormal()([inputDim, units]))
-        b = Variable(Tensor.zeros([units]))
-        super.init()
-    }
-    override func call(_ inputs: Tensor, training: Bool) -> Tensor { matmul(inputs, w) + b }
-}
-
-/// y = w·x + b with weights created in build (the guide's second `Linear`).
-final class Linear: Layer {
-    let units: Int
-    var w: Variable!
-    var b: Variable!
-    init(_ units: Int = 32) {
-        self.units = units
-        super.init()
-    }
-    override func build(inputShape: TensorShape) {
-        w = addWeight(shape: [inputShape[inputShape.rank - 1], units], initializer: "random_normal")
-        b = addWeight(shape: [units], initializer: "random_normal")
-    }
-    override func call(_ inputs: Tensor, training: Bool) -> Tensor { matmul(inputs, w) + b }
-}
-
-final class ComputeSum: Layer {
-    let total: Variable
-    init(inputDim: Int) {
-        total = Variable(Tensor.zeros([inputDim]), trainable: false)
-        super.init()
-    }
-    override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        total.assignAdd(inputs.sum(axis: 0))
-        return total.value
-    }
-}
-
-final class MLP: Layer {
-    let linear1 = Linear(32), linear2 = Linear(32), linear3 = Linear(10)
-    override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        linear3(relu(linear2(relu(linear1(inputs)))))
-    }
-}
-
-/// The guide's own activity regularization layer: adds `rate * Σ inputs`.
-final class RateRegularization: Layer {
-    let rate: Double
-    init(rate: Double = 1e-2) {
-        self.rate = rate
-        super.init()
-    }
-    override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        addLoss(inputs.sum() * rate)
-        return inputs
-    }
-}
-
-final class SparseMLP: Layer {
-    let linear1 = Linear(32), regularization = RateRegularization(rate: 1e-2), linear3 = Linear(10)
-    override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        linear3(regularization(relu(linear1(inputs))))
-    }
-}
-
-final class MLPWithDropout: Layer {
-    let linear1 = Linear(32), dropout = Dropout(0.5), linear3 = Linear(10)
-    override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        linear3(dropout(linear1(inputs), training: training))
-    }
-}
+// Every assertion the guide makes on layers, on the guide's own layer classes
+// (GuideExamples/Layers.swift).
 
 final class GuideLayerTests: XCTestCase {
     func testLinearWithWeightsFromInit() {
