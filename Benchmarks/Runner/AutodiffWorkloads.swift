@@ -21,13 +21,7 @@ func autodiffWorkloads() -> [Workload] {
                 if count & 4095 == 0 { tape.reset(); tape.watch(a) }
             }
         },
-        Workload("mlp_step_eager_floor") {
-            let model = baseline_mlp_create(64, 784, 32, 32, 10, 1)!
-            let x = [Float](Random.uniform([64, 784]).scalars(as: Float.self))
-            let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32).scalars(as: Int32.self)
-            openblas_set_num_threads(1)
-            return { consume(baseline_mlp_step(model, x, labels, 1e-3, 1)) }
-        },
+        Workload("mlp_step_eager_floor") { floorStep(adam: true) },
         Workload("mlp_step") {
             // BENCHMARKS.md: Sequential MLP, SparseCategoricalCrossentropy(fromLogits), Adam(1e-3).
             let model = Sequential {
@@ -48,13 +42,7 @@ func autodiffWorkloads() -> [Workload] {
                 consume(loss)
             }
         },
-        Workload("mlp_step_eager_floor_sgd") {
-            let model = baseline_mlp_create(64, 784, 32, 32, 10, 1)!
-            let x = [Float](Random.uniform([64, 784]).scalars(as: Float.self))
-            let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32).scalars(as: Int32.self)
-            openblas_set_num_threads(1)
-            return { consume(baseline_mlp_step(model, x, labels, 1e-3, 0)) }
-        },
+        Workload("mlp_step_eager_floor_sgd") { floorStep(adam: false) },
         Workload("mlp_step_tape_sgd") {
             let mlp = TapeMLP(sizes: [784, 32, 32, 10])
             let x = Random.uniform([64, 784])
@@ -62,6 +50,15 @@ func autodiffWorkloads() -> [Workload] {
             return { consume(mlp.step(x, labels, learningRate: 1e-3)) }
         },
     ]
+}
+
+/// One step of the C floor MLP (784→32→32→10, batch 64) on one BLAS thread.
+func floorStep(adam: Bool) -> () -> Void {
+    let model = baseline_mlp_create(64, 784, 32, 32, 10, 1)!
+    let x = Random.uniform([64, 784]).scalars(as: Float.self)
+    let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32).scalars(as: Int32.self)
+    openblas_set_num_threads(1)
+    return { consume(baseline_mlp_step(model, x, labels, 1e-3, adam ? 1 : 0)) }
 }
 
 /// The benchmark MLP written with variables and a tape, no layers.
