@@ -23,7 +23,7 @@ public final class Dense: Layer {
     private var biasOverride: Tensor?
 
     public init(_ units: Int, activation: ActivationFunction = .linear, useBias: Bool = true,
-                kernelInitializer: Initializer = .glorotUniform(), biasInitializer: Initializer = .zeros,
+                kernelInitializer: Initializer = .glorotUniform(), biasInitializer: Initializer = .zeros(),
                 kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
                 activityRegularizer: Regularizer? = nil, name: String? = nil) {
         precondition(units > 0, "Dense: units must be positive, got \(units)")

@@ -1,5 +1,5 @@
 /// How a weight's initial value is drawn, as `keras.initializers`: by value
-/// (`.glorotUniform()`, `.zeros`) or by Keras's name (`"random_normal"`).
+/// (`.glorotUniform()`, `.zeros()`) or by Keras's name (`"random_normal"`).
 ///
 /// Draws come from the global generator unless a seed is given, so
 /// ``setRandomSeed(_:)`` makes them reproducible.
@@ -14,8 +14,8 @@ public struct Initializer: ExpressibleByStringLiteral, Sendable {
     /// `he_uniform`, `he_normal`, `lecun_uniform`, `lecun_normal`.
     public init(stringLiteral name: String) {
         switch name {
-        case "zeros": self = .zeros
-        case "ones": self = .ones
+        case "zeros": self = .zeros()
+        case "ones": self = .ones()
         case "random_normal": self = .randomNormal()
         case "random_uniform": self = .randomUniform()
         case "truncated_normal": self = .truncatedNormal()
@@ -33,8 +33,10 @@ public struct Initializer: ExpressibleByStringLiteral, Sendable {
     /// The initial value for a weight of `shape` and `dtype`.
     public func callAsFunction(_ shape: TensorShape, _ dtype: DType = .float32) -> Tensor { make(shape, dtype) }
 
-    public static let zeros = Initializer { Tensor.zeros($0, dtype: $1) }
-    public static let ones = Initializer { Tensor.ones($0, dtype: $1) }
+    /// All zeros (Keras's default for biases).
+    public static func zeros() -> Initializer { Initializer { Tensor.zeros($0, dtype: $1) } }
+    /// All ones.
+    public static func ones() -> Initializer { Initializer { Tensor.ones($0, dtype: $1) } }
     public static func constant(_ value: Double) -> Initializer { Initializer { Tensor.full($0, value: value, dtype: $1) } }
 
     /// Keras's defaults: mean 0, standard deviation 0.05.

@@ -27,10 +27,10 @@ public final class BatchNormalization: Layer {
         let a = axis < 0 ? axis + inputShape.rank : axis
         precondition(a >= 0 && a < inputShape.rank, "BatchNormalization '\(name)': axis \(axis) is out of range for input shape \(inputShape)")
         let features: TensorShape = [inputShape[a]]
-        if scale { gamma = addWeight(name: "gamma", shape: features, initializer: .ones) }
-        if center { beta = addWeight(name: "beta", shape: features, initializer: .zeros) }
-        movingMean = addWeight(name: "moving_mean", shape: features, initializer: .zeros, trainable: false)
-        movingVariance = addWeight(name: "moving_variance", shape: features, initializer: .ones, trainable: false)
+        if scale { gamma = addWeight(name: "gamma", shape: features, initializer: .ones()) }
+        if center { beta = addWeight(name: "beta", shape: features, initializer: .zeros()) }
+        movingMean = addWeight(name: "moving_mean", shape: features, initializer: .zeros(), trainable: false)
+        movingVariance = addWeight(name: "moving_variance", shape: features, initializer: .ones(), trainable: false)
     }
 
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
@@ -78,8 +78,8 @@ public final class LayerNormalization: Layer {
 
     public override func build(inputShape: TensorShape) {
         let a = axis < 0 ? axis + inputShape.rank : axis
-        if scale { gamma = addWeight(name: "gamma", shape: [inputShape[a]], initializer: .ones) }
-        if center { beta = addWeight(name: "beta", shape: [inputShape[a]], initializer: .zeros) }
+        if scale { gamma = addWeight(name: "gamma", shape: [inputShape[a]], initializer: .ones()) }
+        if center { beta = addWeight(name: "beta", shape: [inputShape[a]], initializer: .zeros()) }
     }
 
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {

@@ -5,7 +5,7 @@ import TestSupport
 
 final class LayerTests: XCTestCase {
     func testDense() {
-        let dense = Dense(3, activation: .relu, kernelInitializer: .ones, biasInitializer: .constant(-2))
+        let dense = Dense(3, activation: .relu, kernelInitializer: .ones(), biasInitializer: .constant(-2))
         let y = dense(Tensor([[1.0, 2.0], [0.0, 1.0]]))
         XCTAssertEqual(y.array(as: [[Float]].self), [[1, 1, 1], [0, 0, 0]])
         XCTAssertEqual(dense.weights.map(\.name), ["kernel", "bias"])
@@ -18,7 +18,7 @@ final class LayerTests: XCTestCase {
     }
 
     func testRegularizersProduceLosses() {
-        let dense = Dense(2, kernelInitializer: .ones, kernelRegularizer: .l2(0.5), activityRegularizer: .l1(0.1))
+        let dense = Dense(2, kernelInitializer: .ones(), kernelRegularizer: .l2(0.5), activityRegularizer: .l1(0.1))
         _ = dense(Tensor([[1.0, -1.0, 2.0]]))
         // Activity: 0.1·Σ|y| with y = [2, 2]; kernel: 0.5·Σ1² over 6 entries.
         XCTAssertEqual(dense.losses.map { $0.scalar(as: Float.self) }, [0.4, 3], accuracy: 1e-6)
@@ -56,7 +56,7 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(Flatten()(Tensor.zeros([2, 3, 4])).shape, [2, 12])
         XCTAssertEqual(Reshape([4, -1])(Tensor.zeros([2, 12])).shape, [2, 4, 3])
         XCTAssertEqual(Activation("softmax")(Tensor.zeros([1, 4])).scalars(as: Float.self), [0.25, 0.25, 0.25, 0.25])
-        let embedding = Embedding(inputDim: 5, outputDim: 3, embeddingsInitializer: .ones)
+        let embedding = Embedding(inputDim: 5, outputDim: 3, embeddingsInitializer: .ones())
         XCTAssertEqual(embedding(Tensor([[0, 4], [2, 2]])).shape, [2, 2, 3])
         let reg = ActivityRegularization(l1: 0.5, l2: 1)
         XCTAssertEqual(reg(Tensor([1.0, -2])), Tensor([1.0, -2]))
