@@ -33,6 +33,12 @@ final class IDXTests: XCTestCase {
         }
     }
 
+    func testConcatenatedGzipMembersAreOneStream() throws {
+        let bytes = try IDX.encode(Tensor(shape: [6], scalars: [1, 2, 3, 4, 5, 6] as [UInt8]))
+        let joined = try Gzip.compress(Array(bytes[..<7])) + Gzip.compress(Array(bytes[7...]))
+        XCTAssertEqual(try IDX.decode(joined), Tensor(shape: [6], scalars: [1, 2, 3, 4, 5, 6] as [UInt8]))
+    }
+
     func testMNISTHeaderLayout() throws {
         let labels = Tensor(shape: [3], scalars: [7, 2, 1] as [UInt8])
         let bytes = try IDX.encode(labels)
