@@ -51,10 +51,7 @@ public final class BatchNormalization: Layer {
             mean = movingMean.value.reshaped(to: target)
             variance = movingVariance.value.reshaped(to: target)
         }
-        var y = (inputs - mean) * rsqrt(variance + epsilon)
-        if let gamma { y = y * gamma.value.reshaped(to: target) }
-        if let beta { y = y + beta.value.reshaped(to: target) }
-        return y
+        return normalize(inputs, mean: mean, variance: variance, epsilon: epsilon, gamma: gamma, beta: beta, shape: target)
     }
 }
 
@@ -88,9 +85,17 @@ public final class LayerNormalization: Layer {
         shape[a] = inputs.shape[a]
         let mean = inputs.mean(axis: a, keepDims: true)
         let variance = square(inputs - mean).mean(axis: a, keepDims: true)
-        var y = (inputs - mean) * rsqrt(variance + epsilon)
-        if let gamma { y = y * gamma.value.reshaped(to: TensorShape(shape)) }
-        if let beta { y = y + beta.value.reshaped(to: TensorShape(shape)) }
-        return y
+        return normalize(inputs, mean: mean, variance: variance, epsilon: epsilon, gamma: gamma, beta: beta,
+                         shape: TensorShape(shape))
     }
+}
+
+/// `(x - mean) / sqrt(variance + epsilon) · gamma + beta`, the per-feature
+/// parameters reshaped to `shape` to broadcast along the normalized axis.
+private func normalize(_ x: Tensor, mean: Tensor, variance: Tensor, epsilon: Double,
+                       gamma: Variable?, beta: Variable?, shape: TensorShape) -> Tensor {
+    var y = (x - mean) * rsqrt(variance + epsilon)
+    if let gamma { y = y * gamma.value.reshaped(to: shape) }
+    if let beta { y = y + beta.value.reshaped(to: shape) }
+    return y
 }
