@@ -42,6 +42,26 @@ func autodiffWorkloads() -> [Workload] {
                 consume(loss)
             }
         },
+        Workload("mlp_step_compiled") {
+            let model = Sequential {
+                Dense(32, activation: .relu)
+                Dense(32, activation: .relu)
+                Dense(10)
+            }
+            let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
+            let optimizer = Adam(learningRate: 1e-3)
+            let x = Random.uniform([64, 784])
+            let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32)
+            _ = model(x)
+            let weights = model.trainableWeights
+            let step = compiled { (x: Tensor, y: Tensor) -> Tensor in
+                let tape = GradientTape()
+                let loss = tape.record { lossFn(y, model(x)) }
+                optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
+                return loss
+            }
+            return { consume(step(x, labels)) }
+        },
         Workload("mlp_step_eager_floor_sgd") { floorStep(adam: false) },
         Workload("mlp_step_tape_sgd") {
             let mlp = TapeMLP(sizes: [784, 32, 32, 10])

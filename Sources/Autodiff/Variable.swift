@@ -31,6 +31,7 @@ public final class Variable: TensorConvertible, CustomStringConvertible {
     /// (when trainable).
     public var value: Tensor {
         if let tapes = TapeContext.current as? ThreadTapes { tapes.variableRead(self, current) }
+        if let trace = TraceContext.current { trace.recordRead(current) { [self] in current } }
         return current
     }
 
@@ -43,19 +44,19 @@ public final class Variable: TensorConvertible, CustomStringConvertible {
     /// Replaces the value; the shape and dtype must stay the same.
     public func assign(_ newValue: Tensor) {
         checkCompatible(newValue, "assign")
-        current = newValue
+        tracedEffect(inputs: [newValue]) { [self] in current = $0[0] }
     }
 
     /// Adds `delta` to the value in place.
     public func assignAdd(_ delta: Tensor) {
         checkCompatible(delta, "assignAdd")
-        current.addInPlace(delta)
+        tracedEffect(inputs: [delta]) { [self] in current.addInPlace($0[0]) }
     }
 
     /// Subtracts `delta` from the value in place.
     public func assignSub(_ delta: Tensor) {
         checkCompatible(delta, "assignSub")
-        current.addInPlace(delta, scale: -1)
+        tracedEffect(inputs: [delta]) { [self] in current.addInPlace($0[0], scale: -1) }
     }
 
     /// Changes the value in place without recording it (optimizers' fused updates).

@@ -57,6 +57,11 @@ _Thread_local void *ck_tape CK_TLS = 0;
 
 void ck_set_tape_context(void *context) { ck_tape = context; }
 
+_Thread_local void *ck_trace CK_TLS = 0;
+_Thread_local void *ck_reuse CK_TLS = 0;
+
+void ck_set_trace_context(void *context) { ck_trace = context; }
+
 static _Thread_local void *ck_call CK_TLS = 0;
 
 void *ck_call_context(void) { return ck_call; }

@@ -130,6 +130,8 @@ void ck_advise_huge_pages(void *p, size_t bytes);
 extern _Thread_local uint64_t ck_id_next CK_TLS_IE;
 extern _Thread_local uint64_t ck_id_end CK_TLS_IE;
 extern _Thread_local void *ck_tape CK_TLS_IE;
+extern _Thread_local void *ck_trace CK_TLS_IE;
+extern _Thread_local void *ck_reuse CK_TLS_IE;
 
 /// Takes a new block of ids for this thread and returns its first.
 uint64_t ck_next_id_block(void);
@@ -145,6 +147,16 @@ static inline uint64_t ck_next_id(void) {
 /// tape records on this thread. Owned by the Autodiff module.
 static inline void *ck_tape_context(void) { return ck_tape; }
 void ck_set_tape_context(void *context);
+
+/// The compiled-function trace recording on the calling thread, or null. Owned by
+/// TensorCore's compiled functions.
+static inline void *ck_trace_context(void) { return ck_trace; }
+void ck_set_trace_context(void *context);
+
+/// A tensor storage a replaying compiled function offers to the next allocation of
+/// its size and dtype (unretained), or null.
+static inline void *ck_reusable_storage(void) { return ck_reuse; }
+static inline void ck_set_reusable_storage(void *storage) { ck_reuse = storage; }
 
 /// The layer-call context of the calling thread (name scopes, training flag, call
 /// depth), owned by TensorCore's name scopes and the DeepSwift module.

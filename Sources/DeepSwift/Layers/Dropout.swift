@@ -1,3 +1,4 @@
+@_spi(Autodiff) import TensorCore
 /// Sets a fraction `rate` of its inputs to zero during training and scales the
 /// rest by `1 / (1 - rate)` (inverted dropout), as `keras.layers.Dropout`; in
 /// inference it passes inputs through.
@@ -31,7 +32,12 @@ public final class Dropout: Layer {
         }
         let u: Tensor
         if generator != nil {
-            u = Random.uniform(shape, dtype: inputs.dtype, using: &generator!)
+            // A compiled function replays the draw from this layer's own generator.
+            let dtype = inputs.dtype
+            u = Random.uniform(shape, dtype: dtype, using: &generator!)
+                .traced("dropoutNoise", [], stateful: true) { [unowned self] _ in
+                    Random.uniform(shape, dtype: dtype, using: &self.generator!)
+                }
         } else {
             u = Random.uniform(shape, dtype: inputs.dtype)
         }

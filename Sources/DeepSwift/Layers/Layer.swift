@@ -1,4 +1,5 @@
 import Foundation
+@_spi(Autodiff) import TensorCore
 
 /// The base of every layer and model, as `keras.layers.Layer`: state (weights)
 /// plus a computation (``call(_:training:)-(Tensor,_)``).
@@ -105,7 +106,9 @@ open class Layer {
             context.training.removeLast()
         }
         if !isBuilt {
-            build(inputShapes: inputs.map(\.shape))
+            // Creating weights is set-up, not part of a compiled step: a trace must
+            // not replay the initializers' random draws.
+            TraceContext.suspended { build(inputShapes: inputs.map(\.shape)) }
             isBuilt = true
             trackingCache = nil
             let outputs = call(inputs, training: mode)

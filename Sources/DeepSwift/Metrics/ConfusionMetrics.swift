@@ -1,3 +1,4 @@
+@_spi(Autodiff) import TensorCore
 import Foundation
 
 /// True/false positive/negative counts at a list of thresholds, accumulated over
@@ -13,6 +14,12 @@ final class ConfusionCounts {
     }
 
     func update(_ yTrue: Tensor, _ yPred: Tensor, _ sampleWeight: Tensor?) {
+        tracedEffect(inputs: [yTrue, yPred] + (sampleWeight.map { [$0] } ?? [])) { [self] in
+            accumulate($0[0], $0[1], $0.count > 2 ? $0[2] : nil)
+        }
+    }
+
+    private func accumulate(_ yTrue: Tensor, _ yPred: Tensor, _ sampleWeight: Tensor?) {
         let labels = yTrue.cast(to: .float64).scalars(as: Double.self)
         let scores = yPred.cast(to: .float64).scalars(as: Double.self)
         precondition(labels.count == scores.count, "confusion metrics: targets \(yTrue.shape) and predictions \(yPred.shape) differ in size")

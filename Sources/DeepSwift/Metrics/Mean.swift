@@ -1,3 +1,4 @@
+@_spi(Autodiff) import TensorCore
 /// The running (weighted) mean of the values it is given, as `keras.metrics.Mean`.
 ///
 /// ```swift
@@ -15,8 +16,15 @@ public final class Mean {
     public init(name: String = "mean") { self.name = name }
 
     /// Adds every element of `values` (weighted by `sampleWeight`, broadcast to
-    /// the values' shape) to the mean.
+    /// the values' shape) to the mean. Inside a compiled function the update is
+    /// made on every call.
     public func updateState(_ values: Tensor, sampleWeight: Tensor? = nil) {
+        tracedEffect(inputs: [values] + (sampleWeight.map { [$0] } ?? [])) { [self] in
+            accumulate($0[0], sampleWeight: $0.count > 1 ? $0[1] : nil)
+        }
+    }
+
+    private func accumulate(_ values: Tensor, sampleWeight: Tensor?) {
         let v = values.cast(to: .float64)
         if let w = sampleWeight?.cast(to: .float64) {
             let wb = w.broadcasted(to: v.shape)

@@ -1,3 +1,4 @@
+@_spi(Autodiff) import TensorCore
 /// A statistic accumulated over batches, as `keras.metrics.Metric`: update it
 /// with targets and predictions, read its `result`, reset it between epochs.
 public protocol Metric: AnyObject {
@@ -114,8 +115,10 @@ public final class Sum {
     public init(name: String = "sum") { self.name = name }
 
     public func updateState(_ values: Tensor, sampleWeight: Tensor? = nil) {
-        let v = values.cast(to: .float64)
-        total += (sampleWeight.map { v * $0.cast(to: .float64) } ?? v).sum().scalar(as: Double.self)
+        tracedEffect(inputs: [values] + (sampleWeight.map { [$0] } ?? [])) { [self] in
+            let v = $0[0].cast(to: .float64)
+            total += ($0.count > 1 ? v * $0[1].cast(to: .float64) : v).sum().scalar(as: Double.self)
+        }
     }
 
     public func result() -> Tensor { Tensor(Float(total)) }

@@ -1,3 +1,4 @@
+@_spi(Autodiff) import TensorCore
 @_spi(Autodiff) import Autodiff
 
 /// The base of the optimizers, as `keras.optimizers.Optimizer`: applies gradients
@@ -38,6 +39,17 @@ open class Optimizer {
     public func apply(_ gradients: [Tensor?], to variables: [Variable]) {
         precondition(gradients.count == variables.count,
                      "\(type(of: self)).apply: \(gradients.count) gradients for \(variables.count) variables")
+        // In a compiled function the whole update is one effect, made again on every
+        // replay with the replayed gradients (iterations, schedules and state advance).
+        let present = gradients.indices.filter { gradients[$0] != nil }
+        tracedEffect(inputs: present.map { gradients[$0]! }) { [self] grads in
+            var all = [Tensor?](repeating: nil, count: variables.count)
+            for (i, g) in zip(present, grads) { all[i] = g }
+            applyNow(all, variables)
+        }
+    }
+
+    private func applyNow(_ gradients: [Tensor?], _ variables: [Variable]) {
         var pairs = zip(gradients, variables).compactMap { g, v in g.map { ($0, v) } }
         guard !pairs.isEmpty else { return }
         if let globalClipNorm {

@@ -7,8 +7,8 @@ public enum DifferentiableOp: Sendable {
     case add, subtract, multiply, divide, negate, pow, maximum, minimum
     case exp, log, log1p, expm1, sqrt, rsqrt, reciprocal, tanh, sigmoid, softplus, sin, cos, erf
     case square, abs, relu
-    /// floor, ceil, round, sign: gradient zero almost everywhere.
-    case piecewiseConstant
+    /// floor, ceil, round, sign (named): gradient zero almost everywhere.
+    case piecewiseConstant(String)
     case sum(axes: [Int], keepDims: Bool)
     case prod(axes: [Int], keepDims: Bool)
     case max(axes: [Int], keepDims: Bool)
@@ -65,10 +65,12 @@ open class TapeContext {
 }
 
 extension Tensor {
-    /// Reports `self` as the output of `op` to the thread's tapes, if any record.
+    /// Reports `self` as the output of `op` to the thread's tapes and to a tracing
+    /// compiled function, if any.
     @inline(__always)
     func recorded(_ op: @autoclosure () -> DifferentiableOp, _ inputs: @autoclosure () -> [Tensor]) -> Tensor {
         if let context = TapeContext.current { context.record(op(), inputs: inputs(), output: self) }
+        if let trace = TraceContext.current { trace.record(.differentiable(op()), inputs: inputs(), output: self) }
         return self
     }
 }
@@ -76,5 +78,5 @@ extension Tensor {
 /// The same value with a new identity that no tape connects to its inputs, as
 /// `tf.stop_gradient`: gradients do not flow back through it.
 public func stopGradient(_ x: Tensor) -> Tensor {
-    Tensor(storage: x.storage, shape: x.shape)
+    Tensor(storage: x.storage, shape: x.shape).traced("stopGradient", [x]) { stopGradient($0[0]) }
 }

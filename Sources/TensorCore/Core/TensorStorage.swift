@@ -28,6 +28,14 @@ final class TensorStorage: ManagedBuffer<StorageHeader, UInt8> {
     /// Uninitialized memory for `count` elements of `dtype`.
     @usableFromInline
     static func allocate(count: Int, dtype: DType) -> TensorStorage {
+        // A replaying compiled function offers the planned buffer of the op it runs.
+        if let offered = ck_reusable_storage() {
+            let storage = Unmanaged<TensorStorage>.fromOpaque(offered).takeUnretainedValue()
+            if storage.count == count && storage.dtype == dtype {
+                ck_set_reusable_storage(nil)
+                return storage
+            }
+        }
         let bytes = count * dtype.byteSize
         let buffer = create(minimumCapacity: bytes + alignmentMask(bytes: bytes)) { _ in
             StorageHeader(count: count, dtype: dtype)

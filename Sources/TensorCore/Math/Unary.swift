@@ -46,17 +46,17 @@ public func cos(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_
 /// The Gauss error function of each element.
 public func erf(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_ERF, "erf", .erf) }
 /// The largest integer value not above each element.
-public func floor(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_FLOOR, "floor", .piecewiseConstant) }
+public func floor(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_FLOOR, "floor", .piecewiseConstant("floor")) }
 /// The smallest integer value not below each element.
-public func ceil(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_CEIL, "ceil", .piecewiseConstant) }
+public func ceil(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_CEIL, "ceil", .piecewiseConstant("ceil")) }
 /// Each element rounded to the nearest integer, halves to even (as `tf.round`).
-public func round(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_ROUND, "round", .piecewiseConstant) }
+public func round(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_ROUND, "round", .piecewiseConstant("round")) }
 
 /// Each element squared.
 public func square(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_SQUARE, "square", .square) }
 /// The absolute value of each element.
 public func abs(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_ABS, "abs", .abs) }
 /// -1, 0 or 1 according to each element's sign.
-public func sign(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_SIGN, "sign", .piecewiseConstant) }
+public func sign(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_SIGN, "sign", .piecewiseConstant("sign")) }
 /// max(x, 0) for each element.
 public func relu(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_RELU, "relu", .relu) }

@@ -12,7 +12,9 @@ extension Tensor {
         if dtype == self.dtype { return self }
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         ck_cast(self.dtype.ck, storage.data, dtype.ck, out.storage.data, count)
-        return self.dtype.isFloatingPoint && dtype.isFloatingPoint ? out.recorded(.cast, [self]) : out
+        return self.dtype.isFloatingPoint && dtype.isFloatingPoint
+            ? out.recorded(.cast, [self])
+            : out.traced("cast", [self]) { $0[0].cast(to: dtype) }
     }
 
     /// Each element limited to `[min, max]`, as `tf.clip_by_value`.

@@ -30,6 +30,7 @@ extension Tensor {
             offset += t.shape[a]
         }
         if let context = TapeContext.current { context.record(.concatenate(axis: a), inputs: tensors, output: self) }
+        if let trace = TraceContext.current { trace.record(.differentiable(.concatenate(axis: a)), inputs: tensors, output: self) }
     }
 
     /// The tensors, all of one shape, stacked along a new axis, as `tf.stack`.

@@ -165,14 +165,17 @@ public func oneHot(_ indices: Tensor, depth: Int, onValue: Double = 1, offValue:
     precondition(indices.dtype.isInteger, "oneHot: indices must be integers, got \(indices.dtype)")
     precondition(depth >= 0, "oneHot: depth must be non-negative, got \(depth)")
     let idx = indices.scalars(as: Int64.self)
-    var out = Tensor.full(TensorShape(indices.shape.dimensions + [depth]), value: offValue, dtype: dtype)
+    // A fresh tensor: written directly (a compiled function's planned buffer is
+    // also referenced by its plan, so makeUnique would copy it).
+    let out = Tensor.full(TensorShape(indices.shape.dimensions + [depth]), value: offValue, dtype: dtype)
     let on = Tensor(onValue, dtype: dtype)
     let size = dtype.byteSize
-    out.makeUnique()
     for (j, i) in idx.enumerated() where i >= 0 && i < depth {
         (out.storage.data + (j * depth + Int(i)) * size).copyMemory(from: on.storage.data, byteCount: size)
     }
-    return out
+    return out.traced("oneHot", [indices]) {
+        oneHot($0[0], depth: depth, onValue: onValue, offValue: offValue, dtype: dtype)
+    }
 }
 
 /// Elements of `a` where `condition` is true and of `b` elsewhere, broadcasting all

@@ -1,0 +1,156 @@
+import XCTest
+import DeepSwift
+import TestSupport
+
+final class CompiledFunctionTests: XCTestCase {
+    private func mlp() -> Sequential {
+        Sequential {
+            Dense(32, activation: .relu)
+            Dense(32, activation: .relu)
+            Dense(10)
+        }
+    }
+
+    /// Trains one MLP eagerly and an identical one with a compiled step.
+    func testCompiledMLPMatchesEagerOver100Steps() {
+        setRandomSeed(7)
+        let x = Random.uniform([64, 784]), y = Random.uniform([64], min: 0, max: 10, dtype: .int32)
+        let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
+        setRandomSeed(1)
+        let eager = mlp()
+        _ = eager(x)
+        setRandomSeed(1)
+        let model = mlp()
+        _ = model(x)
+        let eagerOptimizer = Adam(learningRate: 1e-3), optimizer = Adam(learningRate: 1e-3)
+
+        var eagerLosses: [Float] = []
+        for _ in 0..<100 {
+            let tape = GradientTape()
+            let loss = tape.record { lossFn(y, eager(x)) }
+            eagerOptimizer.apply(tape.gradient(of: loss, wrt: eager.trainableWeights), to: eager.trainableWeights)
+            eagerLosses.append(loss.scalar(as: Float.self))
+        }
+        let trainOnBatch = compiled { (x: Tensor, y: Tensor) -> Tensor in
+            let tape = GradientTape()
+            let loss = tape.record { lossFn(y, model(x)) }
+            optimizer.apply(tape.gradient(of: loss, wrt: model.trainableWeights), to: model.trainableWeights)
+            return loss
+        }
+        var losses: [Float] = []
+        for _ in 0..<100 { losses.append(trainOnBatch(x, y).scalar(as: Float.self)) }
+
+        XCTAssertEqual(trainOnBatch.traceCount, 1)
+        XCTAssertEqual(optimizer.iterations, 100)
+        XCTAssertLessThan(losses[99], losses[0] * 0.5, "the compiled step learns")
+        for (a, b) in zip(losses, eagerLosses) { XCTAssertEqual(a, b, accuracy: 1e-5 * Swift.max(1, abs(b))) }
+        for (w, e) in zip(model.trainableWeights, eager.trainableWeights) {
+            assertClose(w.value, e.value, tolerance: 1e-5)
+        }
+        XCTAssertEqual(trainOnBatch.replayAllocations, 0, "a replay allocates nothing for intermediates")
+    }
+
+    func testRetracesOnANewShapeOnly() {
+        var traces = 0
+        let f = compiled { (x: Tensor) -> Tensor in
+            traces += 1   // Swift code: runs at trace time only
+            return (x * 2).sum(axis: 1)
+        }
+        XCTAssertEqual(f(Tensor([[1, 2], [3, 4]] as [[Float]])).scalars(as: Float.self), [6, 14])
+        XCTAssertEqual(f(Tensor([[5, 6], [7, 8]] as [[Float]])).scalars(as: Float.self), [22, 30])
+        XCTAssertEqual(traces, 1)
+        XCTAssertEqual(f(Tensor([[1, 1, 1]] as [[Float]])).scalars(as: Float.self), [6])
+        XCTAssertEqual(f.traceCount, 2)
+        XCTAssertEqual(f(Tensor([[1, 1], [1, 1]] as [[Float]]).cast(to: .float64)).scalars(as: Double.self), [4, 4])
+        XCTAssertEqual(f.traceCount, 3, "a new dtype traces again")
+        XCTAssertEqual(f(Tensor([[0, 1], [2, 3]] as [[Float]])).scalars(as: Float.self), [2, 10])
+        XCTAssertEqual(traces, 3)
+    }
+
+    func testSwiftValuesAreFrozenAtTraceTime() {
+        var scale = 2.0
+        var printed: [String] = []
+        let f = compiled { (x: Tensor) -> Tensor in
+            printed.append("tracing with \(x.shape)")   // like print: once per trace
+            let first = x[0].scalar(as: Float.self)     // a Swift value read from a tensor
+            return x * scale + Double(first)
+        }
+        XCTAssertEqual(f(Tensor([1, 2] as [Float])).scalars(as: Float.self), [3, 5])
+        scale = 10
+        // Both the captured scale and the value read from x stay as traced.
+        XCTAssertEqual(f(Tensor([5, 6] as [Float])).scalars(as: Float.self), [11, 13])
+        XCTAssertEqual(printed, ["tracing with (2,)"])
+    }
+
+    func testRandomOpsDrawFreshNumbersOnEveryReplay() {
+        let f = compiled { (x: Tensor) -> Tensor in x + Random.normal(x.shape) }
+        let zeros = Tensor.zeros([4])
+        setRandomSeed(3)
+        let draws = (0..<3).map { _ in f(zeros).scalars(as: Float.self) }
+        XCTAssertNotEqual(draws[0], draws[1])
+        XCTAssertNotEqual(draws[1], draws[2])
+        // The same numbers as eager draws from the same seed.
+        setRandomSeed(3)
+        let eager = (0..<3).map { _ in Random.normal([4]).scalars(as: Float.self) }
+        XCTAssertEqual(draws, eager)
+    }
+
+    func testDropoutInTrainingDrawsANewMaskEachReplay() {
+        let dropout = Dropout(0.5, seed: 11)
+        let f = compiled { (x: Tensor) -> Tensor in dropout(x, training: true) }
+        let ones = Tensor.ones([64])
+        let masks = (0..<3).map { _ in f(ones).scalars(as: Float.self) }
+        XCTAssertNotEqual(masks[0], masks[1])
+        XCTAssertNotEqual(masks[1], masks[2])
+        for m in masks { XCTAssertTrue(m.allSatisfy { $0 == 0 || $0 == 2 }) }
+    }
+
+    func testVariablesAndMetricsChangeOnEveryCall() {
+        let counter = Variable(Tensor.zeros([2]))
+        let mean = Mean()
+        let f = compiled { (x: Tensor) -> Tensor in
+            counter.assignAdd(x)
+            mean.updateState(x)
+            return counter.value * 1
+        }
+        XCTAssertEqual(f(Tensor([1, 2] as [Float])).scalars(as: Float.self), [1, 2])
+        XCTAssertEqual(f(Tensor([1, 2] as [Float])).scalars(as: Float.self), [2, 4])
+        XCTAssertEqual(f(Tensor([3, 3] as [Float])).scalars(as: Float.self), [5, 7])
+        XCTAssertEqual(counter.value.scalars(as: Float.self), [5, 7])
+        XCTAssertEqual(mean.result().scalar(as: Float.self), 2, accuracy: 1e-6)   // mean of 1,2,1,2,3,3
+    }
+
+    func testUnusedOpsAreDropped() {
+        let f = compiled { (x: Tensor) -> Tensor in
+            _ = exp(x) * 3          // computed at trace time, unused
+            return x + 1
+        }
+        let x = Tensor([1, 2] as [Float])
+        XCTAssertEqual(f(x).scalars(as: Float.self), [2, 3])
+        let summary = f.graphSummary(for: [x])
+        XCTAssertEqual(summary?.steps, 1)
+        XCTAssertEqual(summary?.dropped, 2)
+    }
+
+    func testResultsKeptByTheCallerAreNotOverwritten() {
+        let f = compiled { (x: Tensor) -> Tensor in relu(x * 2) - 1 }
+        let a = f(Tensor([1, 2] as [Float]))
+        let b = f(Tensor([3, 4] as [Float]))
+        let c = f(Tensor([5, 6] as [Float]))
+        XCTAssertEqual(a.scalars(as: Float.self), [1, 3])
+        XCTAssertEqual(b.scalars(as: Float.self), [5, 7])
+        XCTAssertEqual(c.scalars(as: Float.self), [9, 11])
+    }
+
+    func testGradientsOfTheInputsThroughACompiledStep() {
+        // The backward pass is part of the graph: d/dx sum(x^3) = 3x^2 on every replay.
+        let f = compiled { (x: Tensor) -> Tensor in
+            let tape = GradientTape()
+            tape.watch(x)
+            let y = tape.record { (x * x * x).sum() }
+            return tape.gradient(of: y, wrt: x)!
+        }
+        XCTAssertEqual(f(Tensor([1, 2] as [Float])).scalars(as: Float.self), [3, 12])
+        XCTAssertEqual(f(Tensor([3, -1] as [Float])).scalars(as: Float.self), [27, 3])
+    }
+}
