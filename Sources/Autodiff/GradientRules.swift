@@ -66,8 +66,16 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
                 needs[1] ? matmul(x[0], g, transposeA: true) : nil,
                 needs[2] ? g.sum(axes: [0]) : nil]
     case .sparseSoftmaxCrossEntropy(let labels):
-        let classes = x[0].shape[x[0].rank - 1]
-        return [g.expandingShape(at: -1) * (softmax(x[0]) - oneHot(labels, depth: classes, dtype: x[0].dtype))]
+        return [sparseSoftmaxCrossEntropyGradient(logits: x[0], labels: labels, upstream: g)]
+    case .sparseSoftmaxCrossEntropyGradient(let labels):
+        // out = u·(s - y) per row, with s = softmax(logits): d/du sums over the
+        // classes; d/dlogits is the softmax Jacobian applied to v = upstream·u.
+        let last = x[0].rank - 1
+        let s = softmax(x[0])
+        let v = g * x[1].expandingShape(at: -1)
+        let classes = x[0].shape[last]
+        return [needs[0] ? s * (v - (v * s).sum(axes: [last], keepDims: true)) : nil,
+                needs[1] ? (g * (s - oneHot(labels, depth: classes, dtype: x[0].dtype))).sum(axes: [last]) : nil]
     case .piecewiseConstant: return [Tensor.zeros(like: x[0])]
 
     case .sum(let axes, let keepDims):

@@ -69,6 +69,8 @@ extension DifferentiableOp {
         case .reluGradient: return x[1].reluGradient(x[0])
         case .linear: return TensorCore.linear(x[0], x[1], x[2])
         case .sparseSoftmaxCrossEntropy: return TensorCore.sparseSoftmaxCrossEntropy(logits: x[0], labels: x[1])
+        case .sparseSoftmaxCrossEntropyGradient:
+            return TensorCore.sparseSoftmaxCrossEntropyGradient(logits: x[0], labels: x[2], upstream: x[1])
         }
     }
 }

@@ -131,7 +131,8 @@ extension DifferentiableOp {
     /// indices, labels, a select condition): a trace treats it as one more input.
     var tensorAttribute: Tensor? {
         switch self {
-        case .gather(let t, _), .scatterAdd(let t, _, _), .select(let t), .sparseSoftmaxCrossEntropy(let t): return t
+        case .gather(let t, _), .scatterAdd(let t, _, _), .select(let t), .sparseSoftmaxCrossEntropy(let t),
+             .sparseSoftmaxCrossEntropyGradient(let t): return t
         default: return nil
         }
     }

@@ -39,6 +39,9 @@ public enum DifferentiableOp: Sendable {
     case linear
     /// Per-example `-log softmax(logits)[label]` (input: logits).
     case sparseSoftmaxCrossEntropy(labels: Tensor)
+    /// Its gradient in one op: inputs (logits, upstream), output
+    /// `upstream[..., None] * (softmax(logits) - oneHot(labels))`.
+    case sparseSoftmaxCrossEntropyGradient(labels: Tensor)
 }
 
 /// The per-thread receiver of recorded ops, implemented by the Autodiff module.
