@@ -52,11 +52,13 @@ public final class Hypernetwork {
         let net = Hypernetwork()
         let (x, y) = try o.trainingData()
         let dataset = Dataset.fromTensorSlices((x, y)).shuffle(bufferSize: 1024).batch(1)
+        // The guide's `@tf.function def train_step(x, y)`.
+        let trainStep = compiled(name: "train_step") { (x: Tensor, y: Tensor) -> Tensor in net.trainStep(x, y) }
         var losses: [Double] = []
         var logged: [Double] = []
         let lastStep = o.steps ?? 1000
         for (step, (x, y)) in dataset.repeat().enumerated() {
-            losses.append(Double(net.trainStep(x, y).scalar(as: Float.self)))
+            losses.append(Double(trainStep(x, y).scalar(as: Float.self)))
             if step % 100 == 0 || step == lastStep {
                 let mean = losses.reduce(0, +) / Double(losses.count)
                 logged.append(mean)

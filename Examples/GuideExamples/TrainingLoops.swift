@@ -87,8 +87,8 @@ public enum TrainingLoops {
         return finals
     }
 
-    /// The guide's `@tf.function` training step. DeepSwift runs it as compiled
-    /// Swift; the traced, replayed form is the subject of its own issue.
+    /// The guide's `@tf.function` training step: traced on the first batch, then
+    /// replayed as a planned graph (a short last batch traces once more).
     @discardableResult
     public static func compiledStep(_ o: GuideOptions) throws -> [Double] {
         let model = Sequential {
@@ -98,7 +98,7 @@ public enum TrainingLoops {
         }
         let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
         let optimizer = Adam(learningRate: 1e-3)
-        func trainOnBatch(_ x: Tensor, _ y: Tensor) -> Tensor {
+        let trainOnBatch = compiled(name: "train_on_batch") { (x: Tensor, y: Tensor) -> Tensor in
             let tape = GradientTape()
             let loss = tape.record { lossFn(y, model(x)) }
             optimizer.apply(tape.gradient(of: loss, wrt: model.trainableWeights), to: model.trainableWeights)

@@ -107,11 +107,15 @@ public enum VAEExample {
         let optimizer = Adam(learningRate: 1e-3)
         let (xTrain, _) = try o.trainingData()
         let dataset = Dataset.fromTensorSlices(xTrain).shuffle(bufferSize: 1024).batch(32)
+        // The guide's `@tf.function def training_step(x)`.
+        let trainingStep = compiled(name: "training_step") { (x: Tensor) -> Tensor in
+            vaeTrainingStep(vae, x, lossFn, optimizer)
+        }
         var losses: [Double] = []
         var logged: [Double] = []
         let lastStep = o.steps ?? 1000
         for (step, x) in dataset.repeat().enumerated() {
-            let loss = vaeTrainingStep(vae, x, lossFn, optimizer)
+            let loss = trainingStep(x)
             losses.append(Double(loss.scalar(as: Float.self)))
             if step % 100 == 0 || step == lastStep {
                 let mean = losses.reduce(0, +) / Double(losses.count)

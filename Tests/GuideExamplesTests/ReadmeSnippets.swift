@@ -91,6 +91,19 @@ final class ReadmeSnippetTests: XCTestCase {
             if step % 100 == 0 { print("Step:", step, "Loss:", loss.scalar(as: Float.self)) }
         }
 
+        let trainOnBatch = compiled { (x: Tensor, y: Tensor) -> Tensor in
+            let tape = GradientTape()
+            let loss = tape.record { lossFn(y, model(x)) }
+            optimizer.apply(tape.gradient(of: loss, wrt: model.trainableWeights), to: model.trainableWeights)
+            return loss
+        }
+        var lastLoss: Float = 0
+        for (x, y) in dataset {
+            lastLoss = trainOnBatch(x, y).scalar(as: Float.self)   // traced once, then replayed
+        }
+        XCTAssertEqual(trainOnBatch.traceCount, 1)
+        XCTAssertTrue(lastLoss.isFinite)
+
         let inputs = Input(shape: [784])
         let hidden = Dense(64, activation: .relu)(inputs)
         let outputs = Dense(10)(hidden)
