@@ -107,11 +107,12 @@ public final class CompiledFunction: @unchecked Sendable {
 
     /// The number of ops and effects the graph for these argument shapes replays,
     /// and how many traced ops it dropped as unused (nil before the first trace).
-    public func graphSummary(for arguments: [Tensor]) -> (steps: Int, dropped: Int)? {
+    /// `fused` counts the ops that run inside fused elementwise chains.
+    public func graphSummary(for arguments: [Tensor]) -> (steps: Int, dropped: Int, fused: Int)? {
         let signature = Signature(shapes: arguments.map(\.shape), dtypes: arguments.map(\.dtype))
         lock.lock()
         defer { lock.unlock() }
-        return graphs[signature].map { ($0.steps.count, $0.droppedCount) }
+        return graphs[signature].map { ($0.steps.count, $0.droppedCount, $0.fusedCount) }
     }
 }
 

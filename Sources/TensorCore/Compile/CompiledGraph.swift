@@ -16,8 +16,13 @@ import CKernels
 ///   (a result the caller kept) is simply not offered, so planning can only
 ///   cost speed, never correctness.
 final class CompiledGraph {
+    enum Action {
+        case node(TraceContext.Kind)
+        case fused(ElementwiseChain)
+    }
+
     struct Step {
-        let kind: TraceContext.Kind
+        let action: Action
         let inputs: [Int]
         let output: Int?
         let shape: TensorShape
@@ -38,6 +43,10 @@ final class CompiledGraph {
     private(set) var allocations = 0
     /// How many traced nodes were dropped as unused.
     let droppedCount: Int
+    /// How many ops run inside fused elementwise chains.
+    let fusedCount: Int
+    /// Two tiles for the fused chains' intermediate results.
+    private let scratch: UnsafeMutableRawPointer
 
     init(trace: TraceContext, outputs: [Tensor]) {
         let outputValues = outputs.map(trace.value(ofOutput:))
@@ -54,14 +63,44 @@ final class CompiledGraph {
         }
         droppedCount = keep.lazy.filter { !$0 }.count
 
+        // Fusion: an elementwise op joins the chain of the op whose result it
+        // reads when that result has no other use and the shapes agree.
+        var uses = [Int](repeating: 0, count: values.count)
+        for (n, node) in nodes.enumerated() where keep[n] { for v in node.inputs { uses[v] += 1 } }
+        for v in outputValues { uses[v] += 1 }
+        var planned: [Planned] = []
+        var openChain: [Int: Int] = [:]   // value → index in `planned` of the chain ending with it
+        for (n, node) in nodes.enumerated() where keep[n] {
+            guard let link = Planned.link(node, shapes: trace.shapes) else {
+                planned.append(Planned(node))
+                continue
+            }
+            let out = node.output!
+            if let previous = node.inputs.first(where: { openChain[$0] != nil && uses[$0] == 1 }),
+               node.inputs.filter({ $0 == previous }).count == 1,
+               planned[openChain[previous]!].shape == node.shape, planned[openChain[previous]!].dtype == node.dtype {
+                let c = openChain.removeValue(forKey: previous)!
+                planned[c].extend(with: node, previous: previous, link: link)
+                openChain[out] = c
+                // The chain now ends later: move it to this node's place in the order.
+                let chain = planned.remove(at: c)
+                planned.append(chain)
+                for (v, i) in openChain where i > c { openChain[v] = i - 1 }
+                openChain[out] = planned.count - 1
+            } else {
+                planned.append(Planned(node, chainStart: link))
+                openChain[out] = planned.count - 1
+            }
+        }
+        fusedCount = planned.reduce(0) { $0 + ($1.chainLength > 1 ? $1.chainLength : 0) }
+
         // The root whose memory a view shares, so a buffer outlives its views.
         var root = Array(values.indices)
-        for node in nodes { if let out = node.output, let source = node.viewOf { root[out] = root[source] } }
+        for node in planned { if let out = node.output, let source = node.viewOf { root[out] = root[source] } }
 
         var lastUse = [Int](repeating: -1, count: values.count)
-        let kept = nodes.indices.filter { keep[$0] }
-        for (s, n) in kept.enumerated() {
-            for v in nodes[n].inputs { lastUse[v] = s; lastUse[root[v]] = Swift.max(lastUse[root[v]], s) }
+        for (s, node) in planned.enumerated() {
+            for v in node.inputs { lastUse[v] = s; lastUse[root[v]] = Swift.max(lastUse[root[v]], s) }
         }
         let isOutput = Set(outputValues)
         var pinned = [Bool](repeating: false, count: values.count)
@@ -86,28 +125,24 @@ final class CompiledGraph {
         // inputs give theirs back, so an op never writes over what it reads.
         struct Key: Hashable { let count: Int; let dtype: DType }
         var free: [Key: [Int]] = [:]
-        var slotOfValue: [Int: Int] = [:]
+        var slotOfValue: [Int: (slot: Int, key: Key)] = [:]
         var slotCount = 0
         var steps: [Step] = []
-        var releasedAt = [[Int]](repeating: [], count: kept.count)
+        var releasedAt = [[Int]](repeating: [], count: planned.count)
         for v in values.indices where lastUse[v] >= 0 && !pinned[v] && !isOutput.contains(v) {
             releasedAt[lastUse[v]].append(v)
         }
-        for (s, n) in kept.enumerated() {
-            let node = nodes[n]
+        for (s, node) in planned.enumerated() {
             var slot: Int?
-            if case .op = node.kind, node.viewOf == nil, let out = node.output, !pinned[out], lastUse[out] > s {
+            if node.allocates, let out = node.output, !pinned[out], lastUse[out] > s {
                 let key = Key(count: node.shape.elementCount, dtype: node.dtype)
                 if let reused = free[key]?.popLast() { slot = reused } else { slot = slotCount; slotCount += 1 }
-                slotOfValue[out] = slot
+                slotOfValue[out] = (slot!, key)
             }
             for v in releasedAt[s] where root[v] == v {
-                if let freed = slotOfValue[v], case .output(let producer) = values[v] {
-                    let p = nodes[producer]
-                    free[Key(count: p.shape.elementCount, dtype: p.dtype), default: []].append(freed)
-                }
+                if let (freed, key) = slotOfValue[v] { free[key, default: []].append(freed) }
             }
-            steps.append(Step(kind: node.kind, inputs: node.inputs, output: node.output, shape: node.shape,
+            steps.append(Step(action: node.action, inputs: node.inputs, output: node.output, shape: node.shape,
                               dtype: node.dtype, slot: slot, releases: releasedAt[s]))
         }
         self.steps = steps
@@ -116,7 +151,10 @@ final class CompiledGraph {
         self.registers = registers
         self.slots = [TensorStorage?](repeating: nil, count: slotCount)
         self.isConstant = values.map { if case .constant = $0 { return true } else { return false } }
+        self.scratch = UnsafeMutableRawPointer.allocate(byteCount: 2 * ElementwiseChain.tile * 8, alignment: 64)
     }
+
+    deinit { scratch.deallocate() }
 
     /// Runs the planned steps on new arguments (of the traced shapes and dtypes).
     func run(_ arguments: [Tensor]) -> [Tensor] {
@@ -125,8 +163,8 @@ final class CompiledGraph {
         var inputs: [Tensor] = []
         for step in steps {
             for v in step.inputs { inputs.append(registers[v]!) }
-            switch step.kind {
-            case .op(let op):
+            switch step.action {
+            case .node(.op(let op)):
                 if let slot = step.slot {
                     if isKnownUniquelyReferenced(&slots[slot]) {
                         ck_set_reusable_storage(Unmanaged.passUnretained(slots[slot]!).toOpaque())
@@ -141,9 +179,20 @@ final class CompiledGraph {
                 } else {
                     registers[step.output!] = op.execute(inputs, shape: step.shape, dtype: step.dtype)
                 }
-            case .read(let read):
+            case .fused(let chain):
+                if let slot = step.slot, isKnownUniquelyReferenced(&slots[slot]) {
+                    ck_set_reusable_storage(Unmanaged.passUnretained(slots[slot]!).toOpaque())
+                }
+                let out = chain.run(inputs, scratch: scratch)
+                ck_set_reusable_storage(nil)
+                if let slot = step.slot, slots[slot] !== out.storage {
+                    slots[slot] = out.storage
+                    allocations += 1
+                }
+                registers[step.output!] = out
+            case .node(.read(let read)):
                 registers[step.output!] = read()
-            case .effect(let body):
+            case .node(.effect(let body)):
                 body(inputs)
             }
             // Nothing may keep a value alive past its last use (an optimizer
@@ -155,5 +204,74 @@ final class CompiledGraph {
         for v in outputRegisters where !isConstant[v] { registers[v] = nil }
         for r in argumentRegisters { if let r { registers[r] = nil } }
         return results
+    }
+}
+
+/// A node of the plan: a traced node as it is, or a fused elementwise chain.
+struct Planned {
+    var action: CompiledGraph.Action
+    var inputs: [Int]
+    var output: Int?
+    let shape: TensorShape
+    let dtype: DType
+    let viewOf: Int?
+    var chainLength: Int
+
+    /// Whether the step writes a new result (which gets a planned buffer).
+    var allocates: Bool {
+        switch action {
+        case .fused: return true
+        case .node(.op): return viewOf == nil
+        case .node: return false
+        }
+    }
+
+    init(_ node: TraceContext.Node) {
+        action = .node(node.kind)
+        inputs = node.inputs
+        output = node.output
+        shape = node.shape
+        dtype = node.dtype
+        viewOf = node.viewOf
+        chainLength = 1
+    }
+
+    /// A node that starts a chain (it runs as a one-op chain until another joins).
+    init(_ node: TraceContext.Node, chainStart link: ElementwiseChain.Kernel) {
+        self.init(node)
+        let first = ElementwiseChain.Link(kernel: link, operand: node.inputs.count > 1 ? 1 : nil)
+        chain = ElementwiseChain(firstInput: 0, links: [first], shape: node.shape, dtype: node.dtype)
+    }
+
+    /// The chain this node carries while it can still grow (nil for other nodes).
+    private var chain: ElementwiseChain? {
+        didSet { if let chain, chainLength > 1 { action = .fused(chain) } }
+    }
+
+    /// Appends `node`, which reads this chain's result `previous`.
+    mutating func extend(with node: TraceContext.Node, previous: Int, link: ElementwiseChain.Kernel) {
+        var kernel = link
+        var operand: Int?
+        if case .binary(let op, _) = link {
+            let other = node.inputs[0] == previous ? node.inputs[1] : node.inputs[0]
+            kernel = .binary(op, previousOnLeft: node.inputs[0] == previous)
+            if let k = inputs.firstIndex(of: other) { operand = k } else { inputs.append(other); operand = inputs.count - 1 }
+        }
+        chainLength += 1
+        output = node.output
+        chain = ElementwiseChain(firstInput: chain!.firstInput, links: chain!.links + [.init(kernel: kernel, operand: operand)],
+                                 shape: shape, dtype: dtype)
+    }
+
+    /// The chain kernel of `node` when it can be fused: a float elementwise op
+    /// whose inputs have its shape or a single element.
+    static func link(_ node: TraceContext.Node, shapes: [TensorShape]) -> ElementwiseChain.Kernel? {
+        guard case .op(.differentiable(let op)) = node.kind, node.viewOf == nil,
+              node.dtype == .float32 || node.dtype == .float64,
+              let kernel = ElementwiseChain.kernel(of: op),
+              node.inputs.allSatisfy({ shapes[$0] == node.shape || shapes[$0].elementCount == 1 }) else { return nil }
+        if let unary = kernel.unary { return .unary(unary) }
+        // A binary op's left operand must have the full shape unless the chain runs through it.
+        return .binary(kernel.binary!, previousOnLeft: true)
     }
 }

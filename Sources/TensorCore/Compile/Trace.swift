@@ -52,6 +52,8 @@ public final class TraceContext {
     }
 
     private(set) var values: [Value] = []
+    /// The shape of each value.
+    private(set) var shapes: [TensorShape] = []
     private(set) var nodes: [Node] = []
     private var valueOfID: [UInt64: Int] = [:]
 
@@ -59,6 +61,7 @@ public final class TraceContext {
         for (k, t) in arguments.enumerated() {
             valueOfID[t.id] = values.count
             values.append(.argument(k))
+            shapes.append(t.shape)
         }
     }
 
@@ -89,6 +92,7 @@ public final class TraceContext {
         if let v = valueOfID[tensor.id] { return v }
         let v = values.count
         values.append(.constant(tensor))
+        shapes.append(tensor.shape)
         valueOfID[tensor.id] = v
         return v
     }
@@ -120,6 +124,7 @@ public final class TraceContext {
     private func append(_ kind: Kind, inputs: [Int], output: Tensor, viewOf: Int?, isStateful: Bool) {
         let v = values.count
         values.append(.output(node: nodes.count))
+        shapes.append(output.shape)
         valueOfID[output.id] = v
         nodes.append(Node(kind: kind, inputs: inputs, output: v, shape: output.shape, dtype: output.dtype,
                           viewOf: viewOf, isStateful: isStateful))

@@ -132,6 +132,34 @@ final class CompiledFunctionTests: XCTestCase {
         XCTAssertEqual(summary?.dropped, 2)
     }
 
+    func testElementwiseChainsRunAsOneFusedStep() {
+        // The VAE's KL term: five elementwise ops in one pass, then the mean.
+        let f = CompiledFunction { (args: [Tensor]) -> [Tensor] in
+            let (zMean, zLogVar) = (args[0], args[1])
+            return [-0.5 * (zLogVar - square(zMean) - exp(zLogVar) + 1).mean()]
+        }
+        let zMean = Random.normal([64, 32]), zLogVar = Random.normal([64, 32]) * 0.1
+        let eager = -0.5 * (zLogVar - square(zMean) - exp(zLogVar) + 1).mean()
+        XCTAssertEqual(f([zMean, zLogVar])[0].scalar(as: Float.self), eager.scalar(as: Float.self))
+        // Replays, on new values, give exactly the eager results (the same kernels).
+        for _ in 0..<3 {
+            let (m, v) = (Random.normal([64, 32]), Random.normal([64, 32]))
+            XCTAssertEqual(f([m, v])[0].scalar(as: Float.self),
+                           (-0.5 * (v - square(m) - exp(v) + 1).mean()).scalar(as: Float.self))
+        }
+        // square → subtract → subtract(exp) → add in one chain (exp runs before it as
+        // the chain's operand), then the mean's divide → multiply by -0.5.
+        XCTAssertEqual(f.graphSummary(for: [zMean, zLogVar])?.fused, 6)
+        XCTAssertEqual(f.graphSummary(for: [zMean, zLogVar])?.steps, 4)   // exp, the chain, sum, the chain
+        // A chain longer than one tile, with a single-element operand on either side.
+        let g = compiled { (x: Tensor) -> Tensor in sigmoid(2 - relu(x) * 3) / 4 }
+        let x = Random.normal([5000])
+        XCTAssertEqual(g(x), sigmoid(2 - relu(x) * 3) / 4)
+        let y = Random.normal([5000])
+        XCTAssertEqual(g(y), sigmoid(2 - relu(y) * 3) / 4)
+        XCTAssertEqual(g.graphSummary(for: [x])?.steps, 1)
+    }
+
     func testResultsKeptByTheCallerAreNotOverwritten() {
         let f = compiled { (x: Tensor) -> Tensor in relu(x * 2) - 1 }
         let a = f(Tensor([1, 2] as [Float]))
