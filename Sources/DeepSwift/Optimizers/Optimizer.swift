@@ -1,5 +1,6 @@
-@_spi(Autodiff) import TensorCore
 @_spi(Autodiff) import Autodiff
+@_spi(Autodiff) import TensorCore
+import CKernels
 
 /// The base of the optimizers, as `keras.optimizers.Optimizer`: applies gradients
 /// to variables with one fused, in-place update per variable, keeping per-variable
@@ -41,20 +42,59 @@ open class Optimizer {
                      "\(type(of: self)).apply: \(gradients.count) gradients for \(variables.count) variables")
         // In a compiled function the whole update is one effect, made again on every
         // replay with the replayed gradients (iterations, schedules and state advance).
+        // A compiled graph may hand a weight gradient over as the two factors of an
+        // outer product, which the update then computes tile by tile, never writing
+        // the full gradient to memory (the hypernetwork's 16×50,890 kernel).
         let present = gradients.indices.filter { gradients[$0] != nil }
-        tracedEffect(inputs: present.map { gradients[$0]! }) { [self] grads in
-            var all = [Tensor?](repeating: nil, count: variables.count)
-            for (i, g) in zip(present, grads) { all[i] = g }
+        tracedEffect(inputs: present.map { gradients[$0]! }, { [self] grads in
+            var all = [GradientValue?](repeating: nil, count: variables.count)
+            for (i, g) in zip(present, grads) { all[i] = .dense(g) }
             applyNow(all, variables)
+        }, outer: { [self] grads, factors in
+            var all = [GradientValue?](repeating: nil, count: variables.count)
+            for (k, i) in present.enumerated() {
+                if let (a, b) = factors[k] { all[i] = .outer(a, b) } else { all[i] = grads[k].map(GradientValue.dense) }
+            }
+            applyNow(all, variables)
+        })
+    }
+
+    /// A gradient as an update receives it: a tensor, or the outer product aᵀ·b of
+    /// two row vectors (1×m and 1×n for an m×n variable), not materialized.
+    enum GradientValue {
+        case dense(Tensor)
+        case outer(Tensor, Tensor)
+
+        var shape: TensorShape {
+            switch self {
+            case .dense(let g): return g.shape
+            case .outer(let a, let b): return [a.count, b.count]
+            }
+        }
+        var dtype: DType {
+            switch self {
+            case .dense(let g): return g.dtype
+            case .outer(let a, _): return a.dtype
+            }
+        }
+        var materialized: Tensor {
+            switch self {
+            case .dense(let g): return g
+            case .outer(let a, let b): return matmul(a, b, transposeA: true)
+            }
         }
     }
 
-    private func applyNow(_ gradients: [Tensor?], _ variables: [Variable]) {
+    private func applyNow(_ gradients: [GradientValue?], _ variables: [Variable]) {
         var pairs = zip(gradients, variables).compactMap { g, v in g.map { ($0, v) } }
         guard !pairs.isEmpty else { return }
+        if clipNorm != nil || clipValue != nil || globalClipNorm != nil {
+            pairs = pairs.map { (.dense($0.0.materialized), $0.1) }
+        }
         if let globalClipNorm {
-            let norm = pairs.map { square($0.0.cast(to: .float64)).sum().scalar(as: Double.self) }.reduce(0, +).squareRoot()
-            if norm > globalClipNorm { pairs = pairs.map { ($0 * (globalClipNorm / norm), $1) } }
+            let norm = pairs.map { square($0.0.materialized.cast(to: .float64)).sum().scalar(as: Double.self) }
+                .reduce(0, +).squareRoot()
+            if norm > globalClipNorm { pairs = pairs.map { g, v in (.dense(g.materialized * (globalClipNorm / norm)), v) } }
         }
         let rate = currentLearningRate
         for (g, v) in pairs {
@@ -63,10 +103,10 @@ open class Optimizer {
             precondition(v.dtype.isFloatingPoint, "\(type(of: self)).apply: variable '\(v.name)' is \(v.dtype), not a float")
             var gradient = g
             if let clipNorm {
-                let norm = sqrt(square(gradient.cast(to: .float64)).sum()).scalar(as: Double.self)
-                if norm > clipNorm { gradient = gradient * (clipNorm / norm) }
+                let norm = sqrt(square(gradient.materialized.cast(to: .float64)).sum()).scalar(as: Double.self)
+                if norm > clipNorm { gradient = .dense(gradient.materialized * (clipNorm / norm)) }
             }
-            if let clipValue { gradient = gradient.clipped(min: -clipValue, max: clipValue) }
+            if let clipValue { gradient = .dense(gradient.materialized.clipped(min: -clipValue, max: clipValue)) }
             let key = ObjectIdentifier(v)
             var state = slots.removeValue(forKey: key)?.state ?? makeState(for: v)
             v.updateInPlace { value in update(&value, gradient: gradient, state: &state, learningRate: rate) }
@@ -84,9 +124,68 @@ open class Optimizer {
     /// The state tensors a new variable starts with (zeros of its shape by default).
     func makeState(for variable: Variable) -> [Tensor] { [] }
 
+    /// One fused update of `count` elements in place: the variable's memory, its
+    /// gradient, and each state tensor's memory.
+    typealias UpdateKernel = (_ w: UnsafeMutableRawPointer, _ g: UnsafeRawPointer,
+                              _ state: [UnsafeMutableRawPointer], _ count: Int) -> Void
+
+    /// The update kernel for `dtype` at this step (each optimizer's formula).
+    func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
+        fatalError("\(type(of: self)) must implement kernel(for:learningRate:)")
+    }
+
+    /// Elements per tile when an outer-product gradient is computed on the fly:
+    /// the tile stays in L1 between the product and the update.
+    static let outerTile = 2048
+
     /// One fused update of `value` in place.
-    func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], learningRate: Double) {
-        fatalError("\(type(of: self)) must implement update")
+    func update(_ value: inout Tensor, gradient: GradientValue, state: inout [Tensor], learningRate: Double) {
+        let kernel = kernel(for: value.dtype, learningRate: learningRate)
+        let count = value.count
+        var pointers: [UnsafeMutableRawPointer] = []
+        for i in state.indices { pointers.append(state[i].withUnsafeMutableData { $0 }) }
+        switch gradient {
+        case .dense(let g):
+            value.withUnsafeMutableData { w in g.withUnsafeData { kernel(w, $0, pointers, count) } }
+        case .outer(let a, let b):
+            // Row r of the gradient is a[r]·b: computed a tile at a time with the
+            // same kernel as the materialized product, so results are identical.
+            let (rows, cols, size, type) = (a.count, b.count, value.dtype.byteSize, value.dtype.kernelType)
+            let tile = UnsafeMutableRawPointer.allocate(byteCount: Optimizer.outerTile * size, alignment: 64)
+            defer { tile.deallocate() }
+            value.withUnsafeMutableData { w in
+                a.withUnsafeData { pa in
+                    b.withUnsafeData { pb in
+                        var shifted = pointers
+                        func run(_ offset: Int, _ n: Int) {
+                            for i in pointers.indices { shifted[i] = pointers[i] + offset * size }
+                            kernel(w + offset * size, UnsafeRawPointer(tile), shifted, n)
+                        }
+                        if cols <= Optimizer.outerTile {
+                            // Whole rows per tile.
+                            let block = Optimizer.outerTile / cols
+                            var r = 0
+                            while r < rows {
+                                let m = Swift.min(block, rows - r)
+                                ck_outer(type, pa + r * size, pb, tile, m, cols)
+                                run(r * cols, m * cols)
+                                r += m
+                            }
+                        } else {
+                            for r in 0..<rows {
+                                var start = 0
+                                while start < cols {
+                                    let n = Swift.min(Optimizer.outerTile, cols - start)
+                                    ck_outer(type, pa + r * size, pb + start * size, tile, 1, n)
+                                    run(r * cols + start, n)
+                                    start += n
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The state of `variable` (for checkpoints and tests): moments, accumulators.
@@ -96,11 +195,3 @@ open class Optimizer {
     public func setState(_ state: [Tensor], of variable: Variable) { slots[ObjectIdentifier(variable)] = (variable, state) }
 }
 
-/// Runs `body` with raw pointers to a variable's value (mutable), its gradient, and
-/// each state tensor (mutable).
-func withBuffers(_ value: inout Tensor, _ gradient: Tensor, _ state: inout [Tensor],
-                 _ body: (UnsafeMutableRawPointer, UnsafeRawPointer, [UnsafeMutableRawPointer]) -> Void) {
-    var pointers: [UnsafeMutableRawPointer] = []
-    for i in state.indices { pointers.append(state[i].withUnsafeMutableData { $0 }) }
-    value.withUnsafeMutableData { w in gradient.withUnsafeData { g in body(w, g, pointers) } }
-}

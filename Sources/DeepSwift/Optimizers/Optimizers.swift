@@ -19,11 +19,9 @@ public final class SGD: Optimizer {
 
     override func makeState(for v: Variable) -> [Tensor] { momentum > 0 ? [Tensor.zeros(v.shape, dtype: v.dtype)] : [] }
 
-    override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], learningRate: Double) {
-        let (dtype, count) = (value.dtype.kernelType, value.count)
-        withBuffers(&value, gradient, &state) { w, g, s in
-            ck_sgd_update(dtype, w, g, s.first, count, learningRate, momentum, nesterov ? 1 : 0)
-        }
+    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
+        let (type, momentum, nesterov) = (dtype.kernelType, momentum, nesterov ? Int32(1) : 0)
+        return { w, g, s, count in ck_sgd_update(type, w, g, s.first, count, learningRate, momentum, nesterov) }
     }
 }
 
@@ -49,13 +47,13 @@ public class Adam: Optimizer {
         Array(repeating: Tensor.zeros(v.shape, dtype: v.dtype), count: amsgrad ? 3 : 2)
     }
 
-    override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], learningRate: Double) {
+    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
         let t = Double(iterations + 1)
         let stepSize = learningRate * (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t))
-        let (dtype, count) = (value.dtype.kernelType, value.count)
-        withBuffers(&value, gradient, &state) { w, g, s in
-            ck_adam_update(dtype, w, g, s[0], s[1], amsgrad ? s[2] : nil, count,
-                           stepSize, beta1, beta2, epsilon, weightDecay * learningRate)
+        let (type, beta1, beta2, epsilon, amsgrad, decay) = (dtype.kernelType, beta1, beta2, epsilon, amsgrad,
+                                                               weightDecay * learningRate)
+        return { w, g, s, count in
+            ck_adam_update(type, w, g, s[0], s[1], amsgrad ? s[2] : nil, count, stepSize, beta1, beta2, epsilon, decay)
         }
     }
 }
@@ -88,12 +86,12 @@ public final class RMSprop: Optimizer {
         Array(repeating: Tensor.zeros(v.shape, dtype: v.dtype), count: 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0))
     }
 
-    override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], learningRate: Double) {
-        let (dtype, count) = (value.dtype.kernelType, value.count)
-        withBuffers(&value, gradient, &state) { w, g, s in
+    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
+        let (type, rho, momentum, epsilon, centered) = (dtype.kernelType, rho, momentum, epsilon, centered)
+        return { w, g, s, count in
             let avg = centered ? s[1] : nil
             let mom = momentum > 0 ? s[centered ? 2 : 1] : nil
-            ck_rmsprop_update(dtype, w, g, s[0], avg, mom, count, learningRate, rho, momentum, epsilon)
+            ck_rmsprop_update(type, w, g, s[0], avg, mom, count, learningRate, rho, momentum, epsilon)
         }
     }
 }
@@ -112,10 +110,8 @@ public final class Adagrad: Optimizer {
 
     override func makeState(for v: Variable) -> [Tensor] { [Tensor.full(v.shape, value: initialAccumulatorValue, dtype: v.dtype)] }
 
-    override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], learningRate: Double) {
-        let (dtype, count) = (value.dtype.kernelType, value.count)
-        withBuffers(&value, gradient, &state) { w, g, s in
-            ck_adagrad_update(dtype, w, g, s[0], count, learningRate, epsilon)
-        }
+    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
+        let (type, epsilon) = (dtype.kernelType, epsilon)
+        return { w, g, s, count in ck_adagrad_update(type, w, g, s[0], count, learningRate, epsilon) }
     }
 }

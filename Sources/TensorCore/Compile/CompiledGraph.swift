@@ -51,7 +51,31 @@ final class CompiledGraph {
     init(trace: TraceContext, outputs: [Tensor]) {
         let outputValues = outputs.map(trace.value(ofOutput:))
         let values = trace.values
-        let nodes = trace.nodes
+        var nodes = trace.nodes
+
+        // An outer product of two row vectors whose only use is a state change that
+        // can take factors (an optimizer update) is handed over as its factors.
+        var allUses = [Int](repeating: 0, count: values.count)
+        for node in nodes { for v in node.inputs { allUses[v] += 1 } }
+        for v in outputValues { allUses[v] += 1 }
+        for (n, node) in nodes.enumerated() {
+            guard case .effect(_, let outer?) = node.kind else { continue }
+            var inputs: [Int] = [], factored: [Bool] = []
+            for v in node.inputs {
+                if allUses[v] == 1, case .output(let p) = values[v],
+                   case .op(.differentiable(.matmul(transposeA: true, transposeB: false))) = nodes[p].kind,
+                   nodes[p].inputs.allSatisfy({ trace.shapes[$0].rank == 2 && trace.shapes[$0][0] == 1 }) {
+                    inputs += nodes[p].inputs
+                    factored.append(true)
+                } else {
+                    inputs.append(v)
+                    factored.append(false)
+                }
+            }
+            guard factored.contains(true) else { continue }
+            nodes[n] = TraceContext.Node(kind: .factoredEffect(outer, factored: factored), inputs: inputs, output: nil,
+                                         shape: node.shape, dtype: node.dtype, viewOf: nil, isStateful: true)
+        }
 
         // Dead-code elimination, backwards from the outputs and the stateful nodes.
         var live = [Bool](repeating: false, count: values.count)
@@ -192,8 +216,23 @@ final class CompiledGraph {
                 registers[step.output!] = out
             case .node(.read(let read)):
                 registers[step.output!] = read()
-            case .node(.effect(let body)):
+            case .node(.effect(let body, _)):
                 body(inputs)
+            case .node(.factoredEffect(let body, let factored)):
+                var tensors: [Tensor?] = [], factors: [(Tensor, Tensor)?] = []
+                var k = 0
+                for isFactored in factored {
+                    if isFactored {
+                        tensors.append(nil)
+                        factors.append((inputs[k], inputs[k + 1]))
+                        k += 2
+                    } else {
+                        tensors.append(inputs[k])
+                        factors.append(nil)
+                        k += 1
+                    }
+                }
+                body(tensors, factors)
             }
             // Nothing may keep a value alive past its last use (an optimizer
             // updates a variable in place only when its memory is not shared).
@@ -264,12 +303,15 @@ struct Planned {
     }
 
     /// The chain kernel of `node` when it can be fused: a float elementwise op
-    /// whose inputs have its shape or a single element.
+    /// whose inputs have its number of elements or a single element.
     static func link(_ node: TraceContext.Node, shapes: [TensorShape]) -> ElementwiseChain.Kernel? {
         guard case .op(.differentiable(let op)) = node.kind, node.viewOf == nil,
               node.dtype == .float32 || node.dtype == .float64,
               let kernel = ElementwiseChain.kernel(of: op),
-              node.inputs.allSatisfy({ shapes[$0] == node.shape || shapes[$0].elementCount == 1 }) else { return nil }
+              // An input with as many elements as the result is laid out as the result
+              // (broadcasting only inserts axes of size 1 then): a bias row of a batch of one.
+              node.inputs.allSatisfy({ shapes[$0].elementCount == node.shape.elementCount || shapes[$0].elementCount == 1 })
+        else { return nil }
         if let unary = kernel.unary { return .unary(unary) }
         // A binary op's left operand must have the full shape unless the chain runs through it.
         return .binary(kernel.binary!, previousOnLeft: true)

@@ -33,7 +33,11 @@ public final class TraceContext {
         /// Reads state (a variable's value) again on every replay.
         case read(() -> Tensor)
         /// Changes state (assignment, optimizer update, metric update) on every replay.
-        case effect(([Tensor]) -> Void)
+        /// `outer`, when given, accepts inputs as the two factors of an outer product.
+        case effect(([Tensor]) -> Void, outer: OuterEffect?)
+        /// An effect whose inputs marked in `factored` arrive as two factors (a, b)
+        /// of the outer product aᵀ·b, which is never materialized.
+        case factoredEffect(OuterEffect, factored: [Bool])
     }
 
     struct Node {
@@ -115,9 +119,9 @@ public final class TraceContext {
 
     /// Records a change of state made from `inputs`; replays call `body` with the
     /// replayed inputs. (The caller runs the change itself now, untraced.)
-    public func recordEffect(inputs: [Tensor], _ body: @escaping ([Tensor]) -> Void) {
+    public func recordEffect(inputs: [Tensor], _ body: @escaping ([Tensor]) -> Void, outer: OuterEffect? = nil) {
         let inputValues = inputs.map(value(of:))
-        nodes.append(Node(kind: .effect(body), inputs: inputValues, output: nil, shape: [], dtype: .float32,
+        nodes.append(Node(kind: .effect(body, outer: outer), inputs: inputValues, output: nil, shape: [], dtype: .float32,
                           viewOf: nil, isStateful: true))
     }
 
@@ -159,13 +163,23 @@ extension Tensor {
     }
 }
 
+/// A state change taking each input either as a tensor or as outer-product factors.
+@_spi(Autodiff)
+public typealias OuterEffect = (_ inputs: [Tensor?], _ factors: [(Tensor, Tensor)?]) -> Void
+
 /// Runs a change of state now and, when a compiled function is tracing, records it
 /// to be made again, with the replayed `inputs`, on every replay: variable
 /// assignments, optimizer updates, metric updates.
+///
+/// `outer`, when given, is an alternative the compiled graph may call instead of
+/// `body`: input `i` arrives either as a tensor (`gradients[i]`) or, when the graph
+/// found it to be an outer product `matmul(a, b, transposeA: true)` of two row
+/// vectors used nowhere else, as its factors `(a, b)`, so the product need never be
+/// written to memory.
 @_spi(Autodiff)
-public func tracedEffect(inputs: [Tensor], _ body: @escaping ([Tensor]) -> Void) {
+public func tracedEffect(inputs: [Tensor], _ body: @escaping ([Tensor]) -> Void, outer: OuterEffect? = nil) {
     if let trace = TraceContext.current {
-        trace.recordEffect(inputs: inputs, body)
+        trace.recordEffect(inputs: inputs, body, outer: outer)
         TraceContext.suspended { body(inputs) }
     } else {
         body(inputs)

@@ -50,6 +50,45 @@ final class CompiledFunctionTests: XCTestCase {
         XCTAssertEqual(trainOnBatch.replayAllocations, 0, "a replay allocates nothing for intermediates")
     }
 
+    /// With a batch of one, a kernel's gradient is an outer product; a compiled step
+    /// hands it to the optimizer as factors, and every optimizer computes it tile by
+    /// tile with the results of eager mode (wide rows and narrow ones).
+    func testOuterProductGradientsReachEveryOptimizerUnmaterialized() {
+        let optimizers: [() -> Optimizer] = [
+            { SGD(learningRate: 0.1, momentum: 0.9) }, { Adam(amsgrad: true) }, { RMSprop(centered: true) },
+            { Adagrad(learningRate: 0.1) }, { Adam(clipNorm: 0.01) },
+        ]
+        setRandomSeed(9)
+        let x = Random.normal([1, 5]), y = Random.normal([1, 3])
+        for make in optimizers {
+            func train(compiledStep: Bool) -> [Tensor] {
+                setRandomSeed(4)
+                let model = Sequential { Dense(2500, activation: .tanh); Dense(3) }   // 5×2500: wide rows; 2500×3: narrow
+                _ = model(x)
+                let optimizer = make()
+                let step = compiled { (x: Tensor, y: Tensor) -> Tensor in
+                    let tape = GradientTape()
+                    let loss = tape.record { square(model(x) - y).mean() }
+                    optimizer.apply(tape.gradient(of: loss, wrt: model.trainableWeights), to: model.trainableWeights)
+                    return loss
+                }
+                for _ in 0..<4 {
+                    if compiledStep {
+                        _ = step(x, y)
+                    } else {
+                        let tape = GradientTape()
+                        let loss = tape.record { square(model(x) - y).mean() }
+                        optimizer.apply(tape.gradient(of: loss, wrt: model.trainableWeights), to: model.trainableWeights)
+                    }
+                }
+                return model.trainableWeights.map(\.value) + model.trainableWeights.flatMap { optimizer.state(of: $0) }
+            }
+            let (eager, replayed) = (train(compiledStep: false), train(compiledStep: true))
+            XCTAssertEqual(eager.count, replayed.count)
+            for (a, b) in zip(replayed, eager) { assertClose(a, b, tolerance: 1e-6) }
+        }
+    }
+
     func testRetracesOnANewShapeOnly() {
         var traces = 0
         let f = compiled { (x: Tensor) -> Tensor in
