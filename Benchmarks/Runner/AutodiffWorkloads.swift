@@ -42,7 +42,7 @@ func autodiffWorkloads() -> [Workload] {
                 consume(loss)
             }
         },
-        Workload("mlp_step_compiled") {
+        Workload.compiled("mlp_step_compiled") {
             let model = Sequential {
                 Dense(32, activation: .relu)
                 Dense(32, activation: .relu)
@@ -60,7 +60,7 @@ func autodiffWorkloads() -> [Workload] {
                 optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
                 return loss
             }
-            return { consume(step(x, labels)) }
+            return (step, { consume(step(x, labels)) })
         },
         Workload("mlp_step_eager_floor_sgd") { floorStep(adam: false) },
         Workload("mlp_step_tape_sgd") {

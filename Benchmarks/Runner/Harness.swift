@@ -1,4 +1,5 @@
 import Glibc
+import DeepSwift
 
 /// One timed workload: `run` performs one iteration; `extra` turns the median
 /// (in microseconds) into the workload's extra figure (GFLOP/s, µs/step, ...).
@@ -11,6 +12,20 @@ struct Workload {
         self.name = name
         self.extra = extra
         self.setUp = setUp
+    }
+}
+
+extension Workload {
+    /// A workload replaying a compiled step; its extra figure is the number of
+    /// intermediate results the last replay allocated (the goal: 0).
+    static func compiled(_ name: String, _ setUp: @escaping () -> (CompiledFunction, () -> Void)) -> Workload {
+        final class Box: @unchecked Sendable { var function: CompiledFunction? }
+        let box = Box()
+        return Workload(name, extra: { _ in Double(box.function?.replayAllocations ?? -1) }) {
+            let (function, body) = setUp()
+            box.function = function
+            return body
+        }
     }
 }
 

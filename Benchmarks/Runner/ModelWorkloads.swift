@@ -17,19 +17,19 @@ func modelWorkloads() -> [Workload] {
             let y = Tensor([3])
             return { consume(net.trainStep(x, y)) }
         },
-        Workload("vae_step_compiled") {
+        Workload.compiled("vae_step_compiled") {
             let vae = VariationalAutoEncoder(originalDim: 784, intermediateDim: 64, latentDim: 32)
             let lossFn = MeanSquaredError(), optimizer = Adam(learningRate: 1e-3)
             let x = Random.uniform([32, 784])
             let step = compiled { (x: Tensor) -> Tensor in vaeTrainingStep(vae, x, lossFn, optimizer) }
-            return { consume(step(x)) }
+            return (step, { consume(step(x)) })
         },
-        Workload("hyper_step_compiled") {
+        Workload.compiled("hyper_step_compiled") {
             let net = Hypernetwork()
             let x = Random.uniform([1, 784])
             let y = Tensor([3])
             let step = compiled { (x: Tensor, y: Tensor) -> Tensor in net.trainStep(x, y) }
-            return { consume(step(x, y)) }
+            return (step, { consume(step(x, y)) })
         },
         Workload("big_mlp_step", extra: { us in 6 * 256 * Double(784 * 2048 + 2048 * 2048 + 2048 * 10) / (us * 1e3) }) {
             let model = Sequential {
