@@ -266,10 +266,23 @@ public final class GradientTape {
             let r = records[i]
             guard let upstream = grads[r.output.id] else { continue }
             let needs = r.inputs.map { reachable.contains($0.id) && $0.dtype.isFloatingPoint }
+            // A slice's gradient joins the others of its tensor where it belongs,
+            // without a full-size tensor of zeros around it.
+            if case .stridedSlice(let strides, let offset) = r.op, needs[0],
+               var sum = grads.removeValue(forKey: r.inputs[0].id) {
+                sum.accumulate(upstream, atStrides: strides, offset: offset)
+                grads[r.inputs[0].id] = sum
+                continue
+            }
             let inputGrads = gradients(of: r.op, inputs: r.inputs, output: r.output, upstream: upstream, needs: needs)
             for (k, input) in r.inputs.enumerated() where needs[k] {
                 guard let g = inputGrads[k] else { continue }
-                grads[input.id] = grads[input.id].map { $0 + g } ?? g
+                if var sum = grads.removeValue(forKey: input.id) {
+                    sum.accumulate(g)
+                    grads[input.id] = sum
+                } else {
+                    grads[input.id] = g
+                }
             }
         }
         return grads

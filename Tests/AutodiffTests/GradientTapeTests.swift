@@ -14,6 +14,38 @@ final class GradientTapeTests: XCTestCase {
         XCTAssertEqual(tape.gradient(of: z, wrt: [x, y]).map { $0?.scalars(as: Float.self) }, [[3, 4], nil])
     }
 
+    /// Gradients of several (overlapping, strided) slices of one tensor and of a
+    /// tensor used many times are summed in place; the values are the plain sums,
+    /// and tensors the caller holds are never written to.
+    func testAccumulatedGradientsOfSlicesAndRepeatedUses() {
+        let x = Tensor(shape: [2, 6], scalars: (0..<12).map(Float.init))
+        let seed = Tensor.ones([2, 6])
+        let tape = GradientTape()
+        tape.watch(x)
+        let y = tape.record { () -> Tensor in
+            let a = x[.all, 0..<4] * 1          // columns 0-3
+            let b = x[.all, 2..<6] * 2          // columns 2-5, overlapping
+            let c = x[.all, .range(nil, nil, stride: 2)] * 3   // columns 0, 2, 4
+            return a.sum() + b.sum() + c.sum() + (x * x).sum() + x.sum()
+        }
+        let g = tape.gradient(of: y, wrt: x)!
+        let expected: [Float] = (0..<12).map { i in
+            let col = i % 6
+            return (col < 4 ? 1 : 0) + (col >= 2 ? 2 : 0) + (col % 2 == 0 ? 3 : 0) + 2 * Float(i) + 1
+        }
+        XCTAssertEqual(g.scalars(as: Float.self), expected)
+        XCTAssertEqual(seed, Tensor.ones([2, 6]))
+
+        // A caller's outputGradient is shared, so it is never accumulated into.
+        let upstream = Tensor.ones([2, 6])
+        let t2 = GradientTape()
+        t2.watch(x)
+        let z = t2.record { x + x }
+        XCTAssertEqual(t2.gradient(of: z, wrt: x, outputGradient: upstream)!.scalars(as: Float.self),
+                       [Float](repeating: 2, count: 12))
+        XCTAssertEqual(upstream, Tensor.ones([2, 6]))
+    }
+
     func testUnconnectedZeroOption() {
         let x = Tensor([1.0, 2]), u = Tensor([5.0])
         let tape = GradientTape(persistent: true)

@@ -73,6 +73,50 @@ extension Tensor {
         }
     }
 
+    /// Whether this value's memory may be changed in place as a gradient tape
+    /// accumulates into it: nothing else holds it, and no tape or trace records ops
+    /// (they would keep the old value as an op's input).
+    private mutating func isPrivateAccumulator() -> Bool {
+        TapeContext.current == nil && TraceContext.current == nil && isKnownUniquelyReferenced(&storage)
+    }
+
+    /// `self + g` (same shape and dtype) for a tape summing gradients: in place
+    /// when ``isPrivateAccumulator()``, else as the recorded op.
+    public mutating func accumulate(_ g: Tensor) {
+        guard g.shape == shape, g.dtype == dtype, dtype.isFloatingPoint, isPrivateAccumulator() else {
+            self = self + g
+            return
+        }
+        id = ck_next_id()
+        _ = ck_binary(CK_ADD, dtype.ck, storage.data, 1, g.storage.data, 1, storage.data, count)
+    }
+
+    /// `self + g.stridedEmbedded(into: shape, strides:, offset:)` for a tape
+    /// summing the gradients of several slices of one tensor: adds `g` into the
+    /// sliced positions in place when ``isPrivateAccumulator()`` (no full-size
+    /// zeros, no full-size sum), else as the recorded ops.
+    public mutating func accumulate(_ g: Tensor, atStrides strides: [Int], offset: Int) {
+        var allStrides = [g.shape.contiguousStrides, strides]
+        let dims = g.count > 0 ? coalesceAxes(g.shape.dimensions, &allStrides) : []
+        guard g.dtype == dtype, dtype.isFloatingPoint, let inner = dims.last, allStrides[0].last == 1, allStrides[1].last == 1,
+              isPrivateAccumulator() else {
+            self = self + g.stridedEmbedded(into: shape, strides: strides, offset: offset)
+            return
+        }
+        id = ck_next_id()
+        let size = dtype.byteSize
+        let outer = dims.dropLast()
+        var index = [Int](repeating: 0, count: outer.count)
+        for _ in 0..<outer.reduce(1, *) {
+            var src = 0, dst = offset
+            for (a, i) in index.enumerated() { src += i * allStrides[0][a]; dst += i * allStrides[1][a] }
+            let p = storage.data + dst * size
+            _ = ck_binary(CK_ADD, dtype.ck, p, 1, g.storage.data + src * size, 1, p, inner)
+            var a = index.count - 1
+            while a >= 0 { index[a] += 1; if index[a] < outer[a] { break }; index[a] = 0; a -= 1 }
+        }
+    }
+
     /// The memory, for a kernel to read.
     public func withUnsafeData<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawPointer(storage.data))
