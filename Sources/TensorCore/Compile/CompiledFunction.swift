@@ -44,6 +44,11 @@ public final class CompiledFunction: @unchecked Sendable {
     /// Traces after which a warning suggests keeping input shapes fixed (as TF warns).
     public static let retracingWarningThreshold = 5
 
+    /// Where warnings go (standard error by default); replace it to route them to a logger.
+    nonisolated(unsafe) public static var warningHandler: (String) -> Void = { message in
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
     /// A compiled function of any number of tensors returning any number of tensors.
     public init(name: String = "function", _ body: @escaping ([Tensor]) -> [Tensor]) {
         self.name = name
@@ -87,11 +92,11 @@ public final class CompiledFunction: @unchecked Sendable {
         lock.unlock()
         if warn {
             let shapes = signature.shapes.map(\.description).joined(separator: ", ")
-            FileHandle.standardError.write(Data("""
+            CompiledFunction.warningHandler("""
                 DeepSwift warning: compiled function '\(name)' has been traced \(traceCount) times, once for each \
                 new input signature (the latest: \(shapes)). Tracing is expensive; keep input shapes fixed \
-                (for example batch(_:dropRemainder: true)).\n
-                """.utf8))
+                (for example batch(_:dropRemainder: true)).
+                """)
         }
         return outputs
     }

@@ -106,6 +106,21 @@ final class CompiledFunctionTests: XCTestCase {
         XCTAssertEqual(traces, 3)
     }
 
+    func testFrequentRetracingWarnsOnce() {
+        var warnings: [String] = []
+        let saved = CompiledFunction.warningHandler
+        CompiledFunction.warningHandler = { warnings.append($0) }
+        defer { CompiledFunction.warningHandler = saved }
+        let f = compiled(name: "varying") { (x: Tensor) -> Tensor in x * 2 }
+        for n in 1...8 { _ = f(Tensor.ones([n])) }
+        XCTAssertEqual(f.traceCount, 8)
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings[0].hasPrefix("DeepSwift warning: compiled function 'varying' has been traced 6 times"), warnings[0])
+        XCTAssertTrue(warnings[0].contains("(the latest: (6,))"), warnings[0])
+        for n in 1...8 { _ = f(Tensor.ones([n])) }   // all traced already: replays only
+        XCTAssertEqual(f.traceCount, 8)
+    }
+
     func testSwiftValuesAreFrozenAtTraceTime() {
         var scale = 2.0
         var printed: [String] = []
