@@ -23,7 +23,14 @@ open class Optimizer {
     /// Scales all gradients together so that their joint L2 norm is at most this.
     public var globalClipNorm: Double?
 
-    private var slots: [ObjectIdentifier: (variable: Variable, state: [Tensor])] = [:]
+    /// A variable's state tensors, updated in place (a class, so one dictionary
+    /// lookup per update finds them).
+    final class Slot {
+        let variable: Variable
+        var state: [Tensor]
+        init(_ variable: Variable, _ state: [Tensor]) { self.variable = variable; self.state = state }
+    }
+    private var slots: [ObjectIdentifier: Slot] = [:]
 
     init(learningRate: LearningRate, clipNorm: Double?, clipValue: Double?, globalClipNorm: Double?) {
         self.learningRate = learningRate
@@ -97,6 +104,7 @@ open class Optimizer {
             if norm > globalClipNorm { pairs = pairs.map { g, v in (.dense(g.materialized * (globalClipNorm / norm)), v) } }
         }
         let rate = currentLearningRate
+        var kernels: [DType: UpdateKernel] = [:]   // one per dtype and step: bias corrections, schedules
         for (g, v) in pairs {
             precondition(g.shape == v.shape && g.dtype == v.dtype,
                          "\(type(of: self)).apply: gradient \(g.shape) \(g.dtype) does not match variable '\(v.name)' \(v.shape) \(v.dtype)")
@@ -108,9 +116,11 @@ open class Optimizer {
             }
             if let clipValue { gradient = .dense(gradient.materialized.clipped(min: -clipValue, max: clipValue)) }
             let key = ObjectIdentifier(v)
-            var state = slots.removeValue(forKey: key)?.state ?? makeState(for: v)
-            v.updateInPlace { value in update(&value, gradient: gradient, state: &state, learningRate: rate) }
-            slots[key] = (v, state)
+            let slot: Slot
+            if let existing = slots[key] { slot = existing } else { slot = Slot(v, makeState(for: v)); slots[key] = slot }
+            let kernel: UpdateKernel
+            if let k = kernels[v.dtype] { kernel = k } else { kernel = self.kernel(for: v.dtype, learningRate: rate); kernels[v.dtype] = kernel }
+            v.updateInPlace { value in update(&value, gradient: gradient, state: &slot.state, kernel: kernel) }
         }
         iterations += 1
     }
@@ -139,8 +149,7 @@ open class Optimizer {
     static let outerTile = 2048
 
     /// One fused update of `value` in place.
-    func update(_ value: inout Tensor, gradient: GradientValue, state: inout [Tensor], learningRate: Double) {
-        let kernel = kernel(for: value.dtype, learningRate: learningRate)
+    func update(_ value: inout Tensor, gradient: GradientValue, state: inout [Tensor], kernel: UpdateKernel) {
         let count = value.count
         var pointers: [UnsafeMutableRawPointer] = []
         for i in state.indices { pointers.append(state[i].withUnsafeMutableData { $0 }) }
@@ -192,6 +201,6 @@ open class Optimizer {
     public func state(of variable: Variable) -> [Tensor] { slots[ObjectIdentifier(variable)]?.state ?? [] }
 
     /// Replaces the state of `variable` (restoring a checkpoint).
-    public func setState(_ state: [Tensor], of variable: Variable) { slots[ObjectIdentifier(variable)] = (variable, state) }
+    public func setState(_ state: [Tensor], of variable: Variable) { slots[ObjectIdentifier(variable)] = Slot(variable, state) }
 }
 

@@ -52,6 +52,16 @@ public func matmul(_ a: some TensorConvertible, _ b: some TensorConvertible,
     let (kb, n) = transposeB ? (bc, br) : (br, bc)
     precondition(k == kb,
                  "matmul: inner dimensions differ: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") (\(k) vs \(kb))\(currentScopeDescription)")
+    if a.rank == 2 && b.rank == 2 {
+        // The common case without the batch machinery (its arrays cost more than
+        // a small product's packing).
+        let out = Tensor(uninitializedShape: [m, n], dtype: a.dtype)
+        if out.count > 0 {
+            BLASThreads.configure(m: m, n: n, k: k)
+            gemm(a, 0, transposeA, lda: ac, b, 0, transposeB, ldb: bc, out, 0, m: m, n: n, k: k, beta: 0)
+        }
+        return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
+    }
     let aBatch = TensorShape(Array(a.shape.dimensions.dropLast(2)))
     let bBatch = TensorShape(Array(b.shape.dimensions.dropLast(2)))
     let batch = broadcastShape(aBatch, bBatch, op: "matmul (batch axes)")
