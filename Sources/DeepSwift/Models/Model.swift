@@ -16,6 +16,12 @@ open class Model: Layer {
     public internal(set) var compiledLoss: Loss?
     public internal(set) var compiledMetrics: [any Metric] = []
     let lossTracker = Mean(name: "loss")
+    /// Whether ``trainStep(_:_:sampleWeight:)`` runs eagerly instead of as a
+    /// compiled function (set by `compile(..., runEagerly:)`).
+    public internal(set) var runEagerly = false
+    /// The compiled differentiable part of the default training step, one per
+    /// combination of a target and sample weights being present.
+    var compiledTrainSteps: [Int: CompiledFunction] = [:]
     /// Set by callbacks to end `fit` after the current epoch.
     public var stopTraining = false
 
@@ -56,6 +62,29 @@ open class Model: Layer {
     @discardableResult
     open func trainStep(_ x: Tensor, _ y: Tensor?, sampleWeight: Tensor? = nil) -> Logs {
         guard let optimizer else { fatalError("Model '\(name)': call compile(optimizer:loss:metrics:) before training") }
+        let (loss, yPred): (Tensor, Tensor)
+        if runEagerly {
+            (loss, yPred) = differentiableStep(x, y, sampleWeight, optimizer)
+        } else {
+            // As Keras compiles `train_step` unless `run_eagerly`: forward, loss,
+            // gradients and the optimizer update replay as one planned graph; the
+            // metrics (any Swift code) update eagerly from its results.
+            let key = (y == nil ? 0 : 1) + (sampleWeight == nil ? 0 : 2)
+            let step = compiledTrainSteps[key] ?? CompiledFunction(name: "\(name).train_step") { [unowned self] args in
+                let (loss, yPred) = differentiableStep(args[0], key & 1 != 0 ? args[1] : nil,
+                                                       key & 2 != 0 ? args[args.count - 1] : nil, optimizer)
+                return [loss, yPred]
+            }
+            compiledTrainSteps[key] = step
+            let results = step([x] + (y.map { [$0] } ?? []) + (sampleWeight.map { [$0] } ?? []))
+            (loss, yPred) = (results[0], results[1])
+        }
+        return updateMetrics(loss: loss, y, yPred, sampleWeight: sampleWeight)
+    }
+
+    /// The forward pass under a tape, the loss, and the optimizer update.
+    private func differentiableStep(_ x: Tensor, _ y: Tensor?, _ sampleWeight: Tensor?,
+                                    _ optimizer: Optimizer) -> (loss: Tensor, yPred: Tensor) {
         let tape = GradientTape()
         let (loss, yPred) = tape.record { () -> (Tensor, Tensor) in
             let yPred = self(x, training: true)
@@ -64,7 +93,7 @@ open class Model: Layer {
         // Read after the forward pass: the first call builds the weights.
         let weights = trainableWeights
         optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
-        return updateMetrics(loss: loss, y, yPred, sampleWeight: sampleWeight)
+        return (loss, yPred)
     }
 
     /// One evaluation step on a batch (inference mode), returning the running logs.

@@ -3,15 +3,22 @@ import Foundation
 extension Model {
     /// Configures training, as `model.compile`.
     ///
+    /// As in Keras, the default training step runs as a compiled function (traced on
+    /// the first batch of each shape, then replayed; see ``CompiledFunction``);
+    /// `runEagerly: true` runs it as plain Swift, for debugging. Compile again after
+    /// changing which weights are trainable.
+    ///
     /// ```swift
     /// model.compile(optimizer: Adam(learningRate: 1e-3),
     ///               loss: SparseCategoricalCrossentropy(fromLogits: true),
     ///               metrics: [SparseCategoricalAccuracy()])
     /// ```
-    public func compile(optimizer: Optimizer, loss: Loss? = nil, metrics: [any Metric] = []) {
+    public func compile(optimizer: Optimizer, loss: Loss? = nil, metrics: [any Metric] = [], runEagerly: Bool = false) {
         self.optimizer = optimizer
         self.compiledLoss = loss
         self.compiledMetrics = metrics
+        self.runEagerly = runEagerly
+        self.compiledTrainSteps = [:]
     }
 
     /// The loss to minimize for a batch: the compiled loss (when there is a target)

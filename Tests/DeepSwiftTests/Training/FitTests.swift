@@ -46,6 +46,42 @@ final class FitTests: XCTestCase {
         XCTAssertEqual(model.testOnBatch(x[..<10], y[..<10]).entries.map(\.0), ["loss", "sparse_categorical_accuracy"])
     }
 
+    /// fit compiles the training step by default (as Keras); the compiled and the
+    /// eager step train identically: dropout, batch normalization's moving
+    /// statistics, sample weights, a short last batch and a learning-rate schedule.
+    func testCompiledFitMatchesRunEagerly() {
+        let (x, y) = blobs(200, seed: 3)
+        let weights = Tensor(shape: [200], scalars: (0..<200).map { Float(1 + $0 % 3) })
+        func train(runEagerly: Bool) -> (History, [Tensor], Model) {
+            setRandomSeed(21)
+            let model = Sequential {
+                Dense(16, activation: .relu)
+                BatchNormalization()
+                Dropout(0.2, seed: 5)
+                Dense(3, kernelRegularizer: .l2(1e-3))
+            }
+            model.compile(optimizer: Adam(learningRate: .schedule(ExponentialDecay(initialLearningRate: 0.01, decaySteps: 3,
+                                                                                    decayRate: 0.9))),
+                          loss: SparseCategoricalCrossentropy(fromLogits: true),
+                          metrics: [SparseCategoricalAccuracy()], runEagerly: runEagerly)
+            let history = model.fit(x: x, y: y, batchSize: 32, epochs: 3, verbose: 0, shuffle: false)
+            for start in stride(from: 0, to: 96, by: 32) {
+                model.trainOnBatch(x[start..<(start + 32)], y[start..<(start + 32)],
+                                   sampleWeight: weights[start..<(start + 32)])
+            }
+            return (history, model.weights.map(\.value), model)
+        }
+        let (eager, eagerWeights, _) = train(runEagerly: true)
+        let (compiled, compiledWeights, model) = train(runEagerly: false)
+        for key in ["loss", "sparse_categorical_accuracy"] {
+            for (a, b) in zip(compiled.history[key]!, eager.history[key]!) { XCTAssertEqual(a, b, accuracy: 1e-5 * Swift.max(1, abs(b))) }
+        }
+        XCTAssertEqual(compiledWeights.count, eagerWeights.count)
+        for (a, b) in zip(compiledWeights, eagerWeights) { assertClose(a, b, tolerance: 1e-5) }
+        // Batches of 32 and the last batch of 8; batches of 32 with sample weights.
+        XCTAssertEqual(model.compiledTrainSteps.values.map(\.traceCount).sorted(), [1, 2])
+    }
+
     func testFitOnDatasetOfPairsAddsModelLosses() {
         setRandomSeed(12)
         // An autoencoder trained on (x, x) pairs with an activity penalty added by a layer.
