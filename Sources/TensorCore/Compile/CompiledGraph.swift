@@ -21,18 +21,58 @@ final class CompiledGraph {
         case fused(ElementwiseChain)
     }
 
-    struct Step {
+    /// What a step does, resolved for the replay loop.
+    enum Code {
+        case compute(([Tensor]) -> Tensor)
+        case fused(ElementwiseChain)
+        case read(() -> Tensor)
+        case effect(([Tensor]) -> Void)
+        case factoredEffect(OuterEffect, factored: [Bool])
+
+        init(_ action: Action, shape: TensorShape, dtype: DType) {
+            switch action {
+            case .node(.op(let op)): self = .compute(op.executor(shape: shape, dtype: dtype))
+            case .fused(let chain): self = .fused(chain)
+            case .node(.read(let read)): self = .read(read)
+            case .node(.effect(let body, _)): self = .effect(body)
+            case .node(.factoredEffect(let body, let factored)): self = .factoredEffect(body, factored: factored)
+            }
+        }
+    }
+
+    /// A class, so that the replay loop reads its fields in place instead of
+    /// copying (and retaining) each one per step.
+    final class Step {
         let action: Action
+        let code: Code
         let inputs: [Int]
-        let output: Int?
+        let output: Int
         let shape: TensorShape
         let dtype: DType
-        let slot: Int?
+        /// The planned buffer's slot, or -1.
+        let slot: Int
         /// Registers whose last use is this step.
         let releases: [Int]
+
+        init(action: Action, inputs: [Int], output: Int?, shape: TensorShape, dtype: DType, slot: Int?, releases: [Int]) {
+            self.action = action
+            self.code = Code(action, shape: shape, dtype: dtype)
+            self.inputs = inputs
+            self.output = output ?? -1
+            self.shape = shape
+            self.dtype = dtype
+            self.slot = slot ?? -1
+            self.releases = releases
+        }
     }
 
     let steps: [Step]
+    /// Every step's input registers, then every step's released registers, end to
+    /// end (the replay loop walks them without touching per-step arrays).
+    private let flatInputs: [Int]
+    private let flatReleases: [Int]
+    private let inputRanges: [Range<Int>]
+    private let releaseRanges: [Range<Int>]
     private let argumentRegisters: [Int?]
     private let outputRegisters: [Int]
     private var registers: [Tensor?]
@@ -170,6 +210,18 @@ final class CompiledGraph {
                               dtype: node.dtype, slot: slot, releases: releasedAt[s]))
         }
         self.steps = steps
+        var flatInputs: [Int] = [], flatReleases: [Int] = []
+        var inputRanges: [Range<Int>] = [], releaseRanges: [Range<Int>] = []
+        for step in steps {
+            inputRanges.append(flatInputs.count..<(flatInputs.count + step.inputs.count))
+            flatInputs += step.inputs
+            releaseRanges.append(flatReleases.count..<(flatReleases.count + step.releases.count))
+            flatReleases += step.releases
+        }
+        self.flatInputs = flatInputs
+        self.flatReleases = flatReleases
+        self.inputRanges = inputRanges
+        self.releaseRanges = releaseRanges
         self.argumentRegisters = argumentRegisters
         self.outputRegisters = outputValues
         self.registers = registers
@@ -182,43 +234,58 @@ final class CompiledGraph {
 
     /// Runs the planned steps on new arguments (of the traced shapes and dtypes).
     func run(_ arguments: [Tensor]) -> [Tensor] {
-        allocations = 0
+        // The hot state lives in locals during a replay: a class's stored arrays
+        // would cost an exclusivity check and a uniqueness check on every access.
+        var registers: [Tensor?] = [], slots: [TensorStorage?] = []
+        swap(&registers, &self.registers)
+        swap(&slots, &self.slots)
+        defer {
+            swap(&registers, &self.registers)
+            swap(&slots, &self.slots)
+        }
+        var allocations = 0
         for (k, r) in argumentRegisters.enumerated() { if let r { registers[r] = arguments[k] } }
         var inputs: [Tensor] = []
-        for step in steps {
-            for v in step.inputs { inputs.append(registers[v]!) }
-            switch step.action {
-            case .node(.op(let op)):
-                if let slot = step.slot {
+        inputs.reserveCapacity(8)
+        let flatInputs = self.flatInputs, flatReleases = self.flatReleases
+        let inputRanges = self.inputRanges, releaseRanges = self.releaseRanges
+        for i in steps.indices {
+            unowned(unsafe) let step = steps[i]
+            for j in inputRanges[i] { inputs.append(registers[flatInputs[j]].unsafelyUnwrapped) }
+            switch step.code {
+            case .compute(let compute):
+                let slot = step.slot
+                if slot >= 0 {
                     if isKnownUniquelyReferenced(&slots[slot]) {
-                        ck_set_reusable_storage(Unmanaged.passUnretained(slots[slot]!).toOpaque())
+                        ck_set_reusable_storage(Unmanaged.passUnretained(slots[slot].unsafelyUnwrapped).toOpaque())
                     }
-                    let out = op.execute(inputs, shape: step.shape, dtype: step.dtype)
+                    let out = compute(inputs)
                     ck_set_reusable_storage(nil)
                     if slots[slot] !== out.storage {
                         slots[slot] = out.storage
                         allocations += 1
                     }
-                    registers[step.output!] = out
+                    registers[step.output] = out
                 } else {
-                    registers[step.output!] = op.execute(inputs, shape: step.shape, dtype: step.dtype)
+                    registers[step.output] = compute(inputs)
                 }
             case .fused(let chain):
-                if let slot = step.slot, isKnownUniquelyReferenced(&slots[slot]) {
-                    ck_set_reusable_storage(Unmanaged.passUnretained(slots[slot]!).toOpaque())
+                let slot = step.slot
+                if slot >= 0, isKnownUniquelyReferenced(&slots[slot]) {
+                    ck_set_reusable_storage(Unmanaged.passUnretained(slots[slot].unsafelyUnwrapped).toOpaque())
                 }
                 let out = chain.run(inputs, scratch: scratch)
                 ck_set_reusable_storage(nil)
-                if let slot = step.slot, slots[slot] !== out.storage {
+                if slot >= 0, slots[slot] !== out.storage {
                     slots[slot] = out.storage
                     allocations += 1
                 }
-                registers[step.output!] = out
-            case .node(.read(let read)):
-                registers[step.output!] = read()
-            case .node(.effect(let body, _)):
+                registers[step.output] = out
+            case .read(let read):
+                registers[step.output] = read()
+            case .effect(let body):
                 body(inputs)
-            case .node(.factoredEffect(let body, let factored)):
+            case .factoredEffect(let body, let factored):
                 var tensors: [Tensor?] = [], factors: [(Tensor, Tensor)?] = []
                 var k = 0
                 for isFactored in factored {
@@ -237,8 +304,9 @@ final class CompiledGraph {
             // Nothing may keep a value alive past its last use (an optimizer
             // updates a variable in place only when its memory is not shared).
             inputs.removeAll(keepingCapacity: true)
-            for v in step.releases { registers[v] = nil }
+            for j in releaseRanges[i] { registers[flatReleases[j]] = nil }
         }
+        self.allocations = allocations
         let results = outputRegisters.map { registers[$0]! }
         for v in outputRegisters where !isConstant[v] { registers[v] = nil }
         for r in argumentRegisters { if let r { registers[r] = nil } }
