@@ -22,6 +22,8 @@ open class Model: Layer {
     /// The compiled differentiable part of the default training step, one per
     /// combination of a target and sample weights being present.
     var compiledTrainSteps: [Int: CompiledFunction] = [:]
+    /// The compiled forward pass and loss of the default evaluation step.
+    var compiledTestSteps: [Int: CompiledFunction] = [:]
     /// Set by callbacks to end `fit` after the current epoch.
     public var stopTraining = false
 
@@ -99,8 +101,22 @@ open class Model: Layer {
     /// One evaluation step on a batch (inference mode), returning the running logs.
     @discardableResult
     open func testStep(_ x: Tensor, _ y: Tensor?, sampleWeight: Tensor? = nil) -> Logs {
-        let yPred = self(x, training: false)
-        return updateMetrics(loss: computeLoss(y, yPred, sampleWeight: sampleWeight), y, yPred, sampleWeight: sampleWeight)
+        let (loss, yPred): (Tensor, Tensor)
+        if runEagerly || optimizer == nil {
+            yPred = self(x, training: false)
+            loss = computeLoss(y, yPred, sampleWeight: sampleWeight)
+        } else {
+            let key = (y == nil ? 0 : 1) + (sampleWeight == nil ? 0 : 2)
+            let step = compiledTestSteps[key] ?? CompiledFunction(name: "\(name).test_step") { [unowned self] args in
+                let yPred = self(args[0], training: false)
+                let loss = computeLoss(key & 1 != 0 ? args[1] : nil, yPred, sampleWeight: key & 2 != 0 ? args[args.count - 1] : nil)
+                return [loss, yPred]
+            }
+            compiledTestSteps[key] = step
+            let results = step([x] + (y.map { [$0] } ?? []) + (sampleWeight.map { [$0] } ?? []))
+            (loss, yPred) = (results[0], results[1])
+        }
+        return updateMetrics(loss: loss, y, yPred, sampleWeight: sampleWeight)
     }
 
     /// Adds a loss computed from the model's symbolic tensors; it is recomputed on

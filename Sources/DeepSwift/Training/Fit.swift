@@ -19,6 +19,7 @@ extension Model {
         self.compiledMetrics = metrics
         self.runEagerly = runEagerly
         self.compiledTrainSteps = [:]
+        self.compiledTestSteps = [:]
     }
 
     /// The loss to minimize for a batch: the compiled loss (when there is a target)

@@ -50,8 +50,8 @@ final class FitTests: XCTestCase {
     /// eager step train identically: dropout, batch normalization's moving
     /// statistics, sample weights, a short last batch and a learning-rate schedule.
     func testCompiledFitMatchesRunEagerly() {
-        let (x, y) = blobs(200, seed: 3)
-        let weights = Tensor(shape: [200], scalars: (0..<200).map { Float(1 + $0 % 3) })
+        let (x, y) = blobs(264, seed: 3)   // 198 to train (6 batches of 32, one of 6), 66 to validate
+        let weights = Tensor(shape: [264], scalars: (0..<264).map { Float(1 + $0 % 3) })
         func train(runEagerly: Bool) -> (History, [Tensor], Model) {
             setRandomSeed(21)
             let model = Sequential {
@@ -64,7 +64,8 @@ final class FitTests: XCTestCase {
                                                                                     decayRate: 0.9))),
                           loss: SparseCategoricalCrossentropy(fromLogits: true),
                           metrics: [SparseCategoricalAccuracy()], runEagerly: runEagerly)
-            let history = model.fit(x: x, y: y, batchSize: 32, epochs: 3, verbose: 0, shuffle: false)
+            let history = model.fit(x: x, y: y, batchSize: 32, epochs: 3, verbose: 0, shuffle: false,
+                                    validationSplit: 0.25)
             for start in stride(from: 0, to: 96, by: 32) {
                 model.trainOnBatch(x[start..<(start + 32)], y[start..<(start + 32)],
                                    sampleWeight: weights[start..<(start + 32)])
@@ -73,13 +74,15 @@ final class FitTests: XCTestCase {
         }
         let (eager, eagerWeights, _) = train(runEagerly: true)
         let (compiled, compiledWeights, model) = train(runEagerly: false)
-        for key in ["loss", "sparse_categorical_accuracy"] {
+        XCTAssertEqual(compiled.history["val_loss"]!.count, 3)
+        for key in ["loss", "sparse_categorical_accuracy", "val_loss", "val_sparse_categorical_accuracy"] {
             for (a, b) in zip(compiled.history[key]!, eager.history[key]!) { XCTAssertEqual(a, b, accuracy: 1e-5 * Swift.max(1, abs(b))) }
         }
         XCTAssertEqual(compiledWeights.count, eagerWeights.count)
         for (a, b) in zip(compiledWeights, eagerWeights) { assertClose(a, b, tolerance: 1e-5) }
-        // Batches of 32 and the last batch of 8; batches of 32 with sample weights.
+        // Batches of 32 and the last short one; batches of 32 with sample weights.
         XCTAssertEqual(model.compiledTrainSteps.values.map(\.traceCount).sorted(), [1, 2])
+        XCTAssertEqual(model.compiledTestSteps.values.map(\.traceCount), [2])   // validation: 32 and 2
     }
 
     func testFitOnDatasetOfPairsAddsModelLosses() {
