@@ -5,6 +5,18 @@ import TestSupport
 final class ReductionTests: XCTestCase {
     let x = Tensor.range(0, 24).reshaped(to: [2, 3, 4])   // int32 0..<24
 
+    func testReducingAxesOfSizeOneSharesMemoryButKeepsValueSemantics() {
+        let x = Tensor(shape: [1, 3, 1], scalars: [1, 2, 3] as [Float])
+        var s = x.sum(axes: [0, 2])
+        XCTAssertEqual(s.shape, [3])
+        XCTAssertEqual(s.scalars(as: Float.self), [1, 2, 3])
+        XCTAssertEqual(x.max(axes: [0], keepDims: true).shape, [1, 3, 1])
+        XCTAssertEqual(x.sum(axes: [0, 1]).scalars(as: Float.self), [6])
+        s.withUnsafeMutableBufferPointer(as: Float.self) { $0[0] = 100 }
+        XCTAssertEqual(x.scalars(as: Float.self), [1, 2, 3], "writing the result never changes the input")
+        XCTAssertEqual(s.scalars(as: Float.self), [100, 2, 3])
+    }
+
     func testSumOverAxes() {
         XCTAssertEqual(x.sum().scalar(as: Int32.self), 276)
         XCTAssertEqual(x.sum().shape, [])

@@ -22,9 +22,15 @@ extension Tensor {
             let inner = dims[(hi + 1)...].reduce(1, *)
             var outDims = Array(dims[..<lo])
             outDims.append(contentsOf: dims[(hi + 1)...])
-            let out = Tensor(uninitializedShape: TensorShape(outDims), dtype: current.dtype)
-            ck_reduce(op, dtype.ck, outer, r, inner, current.storage.data, out.storage.data)
-            current = out
+            if r == 1 {
+                // Reducing axes of size 1 changes only the shape (the bias gradient
+                // of a batch of one): share the memory instead of copying it.
+                current = Tensor(storage: current.storage, shape: TensorShape(outDims))
+            } else {
+                let out = Tensor(uninitializedShape: TensorShape(outDims), dtype: current.dtype)
+                ck_reduce(op, dtype.ck, outer, r, inner, current.storage.data, out.storage.data)
+                current = out
+            }
             i = start - 1
         }
         if keepDims {
