@@ -23,44 +23,13 @@ func autodiffWorkloads() -> [Workload] {
         },
         Workload("mlp_step_eager_floor") { floorStep(adam: true) },
         Workload("mlp_step") {
-            // BENCHMARKS.md: Sequential MLP, SparseCategoricalCrossentropy(fromLogits), Adam(1e-3).
-            let model = Sequential {
-                Dense(32, activation: .relu)
-                Dense(32, activation: .relu)
-                Dense(10)
-            }
-            let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
-            let optimizer = Adam(learningRate: 1e-3)
-            let x = Random.uniform([64, 784])
-            let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32)
-            _ = model(x)
-            let weights = model.trainableWeights
-            return {
-                let tape = GradientTape()
-                let loss = tape.record { lossFn(labels, model(x)) }
-                optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
-                consume(loss)
-            }
+            let (step, x, labels) = mlpTrainingStep()
+            return { consume(step(x, labels)) }
         },
         Workload.compiled("mlp_step_compiled") {
-            let model = Sequential {
-                Dense(32, activation: .relu)
-                Dense(32, activation: .relu)
-                Dense(10)
-            }
-            let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
-            let optimizer = Adam(learningRate: 1e-3)
-            let x = Random.uniform([64, 784])
-            let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32)
-            _ = model(x)
-            let weights = model.trainableWeights
-            let step = compiled { (x: Tensor, y: Tensor) -> Tensor in
-                let tape = GradientTape()
-                let loss = tape.record { lossFn(y, model(x)) }
-                optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
-                return loss
-            }
-            return (step, { consume(step(x, labels)) })
+            let (step, x, labels) = mlpTrainingStep()
+            let compiledStep = compiled(step)
+            return (compiledStep, { consume(compiledStep(x, labels)) })
         },
         Workload("mlp_step_eager_floor_sgd") { floorStep(adam: false) },
         Workload("mlp_step_tape_sgd") {
@@ -70,6 +39,29 @@ func autodiffWorkloads() -> [Workload] {
             return { consume(mlp.step(x, labels, learningRate: 1e-3)) }
         },
     ]
+}
+
+/// BENCHMARKS.md's MLP step: a built Sequential MLP, SparseCategoricalCrossentropy
+/// from logits, Adam(1e-3), and its batch of 64.
+func mlpTrainingStep() -> (step: (Tensor, Tensor) -> Tensor, x: Tensor, labels: Tensor) {
+    let model = Sequential {
+        Dense(32, activation: .relu)
+        Dense(32, activation: .relu)
+        Dense(10)
+    }
+    let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
+    let optimizer = Adam(learningRate: 1e-3)
+    let x = Random.uniform([64, 784])
+    let labels = Random.uniform([64], min: 0, max: 10, dtype: .int32)
+    _ = model(x)
+    let weights = model.trainableWeights
+    let step = { (x: Tensor, y: Tensor) -> Tensor in
+        let tape = GradientTape()
+        let loss = tape.record { lossFn(y, model(x)) }
+        optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
+        return loss
+    }
+    return (step, x, labels)
 }
 
 /// One step of the C floor MLP (784→32→32→10, batch 64) on one BLAS thread.

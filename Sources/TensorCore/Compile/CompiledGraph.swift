@@ -244,6 +244,20 @@ final class CompiledGraph {
             swap(&slots, &self.slots)
         }
         var allocations = 0
+        // Runs an op, offering it its planned buffer when nothing outside holds that.
+        func produce(_ slot: Int, _ make: () -> Tensor) -> Tensor {
+            guard slot >= 0 else { return make() }
+            if isKnownUniquelyReferenced(&slots[slot]) {
+                ck_set_reusable_storage(Unmanaged.passUnretained(slots[slot].unsafelyUnwrapped).toOpaque())
+            }
+            let out = make()
+            ck_set_reusable_storage(nil)
+            if slots[slot] !== out.storage {
+                slots[slot] = out.storage
+                allocations += 1
+            }
+            return out
+        }
         for (k, r) in argumentRegisters.enumerated() { if let r { registers[r] = arguments[k] } }
         var inputs: [Tensor] = []
         inputs.reserveCapacity(8)
@@ -254,33 +268,9 @@ final class CompiledGraph {
             for j in inputRanges[i] { inputs.append(registers[flatInputs[j]].unsafelyUnwrapped) }
             switch step.code {
             case .compute(let compute):
-                let slot = step.slot
-                if slot >= 0 {
-                    if isKnownUniquelyReferenced(&slots[slot]) {
-                        ck_set_reusable_storage(Unmanaged.passUnretained(slots[slot].unsafelyUnwrapped).toOpaque())
-                    }
-                    let out = compute(inputs)
-                    ck_set_reusable_storage(nil)
-                    if slots[slot] !== out.storage {
-                        slots[slot] = out.storage
-                        allocations += 1
-                    }
-                    registers[step.output] = out
-                } else {
-                    registers[step.output] = compute(inputs)
-                }
+                registers[step.output] = produce(step.slot) { compute(inputs) }
             case .fused(let chain):
-                let slot = step.slot
-                if slot >= 0, isKnownUniquelyReferenced(&slots[slot]) {
-                    ck_set_reusable_storage(Unmanaged.passUnretained(slots[slot].unsafelyUnwrapped).toOpaque())
-                }
-                let out = chain.run(inputs, scratch: scratch)
-                ck_set_reusable_storage(nil)
-                if slot >= 0, slots[slot] !== out.storage {
-                    slots[slot] = out.storage
-                    allocations += 1
-                }
-                registers[step.output] = out
+                registers[step.output] = produce(step.slot) { chain.run(inputs, scratch: scratch) }
             case .read(let read):
                 registers[step.output] = read()
             case .effect(let body):
