@@ -28,9 +28,14 @@ final class CompiledGraph {
         case read(() -> Tensor)
         case effect(([Tensor]) -> Void)
         case factoredEffect(OuterEffect, factored: [Bool])
+        /// A slice gradient added into a running sum: in place when the plan made
+        /// the result a view of the sum (its only use), else into a copy.
+        case accumulate(strides: [Int], offset: Int, inPlace: Bool)
 
-        init(_ action: Action, shape: TensorShape, dtype: DType) {
+        init(_ action: Action, shape: TensorShape, dtype: DType, viewOf: Int?) {
             switch action {
+            case .node(.accumulate(let strides, let offset)):
+                self = .accumulate(strides: strides, offset: offset, inPlace: viewOf != nil)
             case .node(.op(let op)): self = .compute(op.executor(shape: shape, dtype: dtype))
             case .fused(let chain): self = .fused(chain)
             case .node(.read(let read)): self = .read(read)
@@ -54,9 +59,10 @@ final class CompiledGraph {
         /// Registers whose last use is this step.
         let releases: [Int]
 
-        init(action: Action, inputs: [Int], output: Int?, shape: TensorShape, dtype: DType, slot: Int?, releases: [Int]) {
+        init(action: Action, inputs: [Int], output: Int?, shape: TensorShape, dtype: DType, viewOf: Int?, slot: Int?,
+             releases: [Int]) {
             self.action = action
-            self.code = Code(action, shape: shape, dtype: dtype)
+            self.code = Code(action, shape: shape, dtype: dtype, viewOf: viewOf)
             self.inputs = inputs
             self.output = output ?? -1
             self.shape = shape
@@ -98,6 +104,25 @@ final class CompiledGraph {
         var allUses = [Int](repeating: 0, count: values.count)
         for node in nodes { for v in node.inputs { allUses[v] += 1 } }
         for v in outputValues { allUses[v] += 1 }
+        // A slice gradient added into a sum that nothing else uses, and that is an
+        // op's own buffer, is added in place: the result becomes a view of the sum.
+        var ownsBuffer = [Bool](repeating: false, count: values.count)
+        for (n, node) in nodes.enumerated() {
+            guard let out = node.output else { continue }
+            switch node.kind {
+            case .op where node.viewOf == nil:
+                ownsBuffer[out] = true
+            case .accumulate:
+                let sum = node.inputs[0]
+                if allUses[sum] == 1, ownsBuffer[sum] {
+                    nodes[n] = TraceContext.Node(kind: node.kind, inputs: node.inputs, output: out, shape: node.shape,
+                                                 dtype: node.dtype, viewOf: sum, isStateful: false)
+                }
+                ownsBuffer[out] = true
+            default:
+                break
+            }
+        }
         for (n, node) in nodes.enumerated() {
             guard case .effect(_, let outer?) = node.kind else { continue }
             var inputs: [Int] = [], factored: [Bool] = []
@@ -207,7 +232,7 @@ final class CompiledGraph {
                 if let (freed, key) = slotOfValue[v] { free[key, default: []].append(freed) }
             }
             steps.append(Step(action: node.action, inputs: node.inputs, output: node.output, shape: node.shape,
-                              dtype: node.dtype, slot: slot, releases: releasedAt[s]))
+                              dtype: node.dtype, viewOf: node.viewOf, slot: slot, releases: releasedAt[s]))
         }
         self.steps = steps
         var flatInputs: [Int] = [], flatReleases: [Int] = []
@@ -271,6 +296,16 @@ final class CompiledGraph {
                 registers[step.output] = produce(step.slot) { compute(inputs) }
             case .fused(let chain):
                 registers[step.output] = produce(step.slot) { chain.run(inputs, scratch: scratch) }
+            case .accumulate(let strides, let offset, let inPlace):
+                if inPlace {
+                    let sum = inputs[0]
+                    sum.addInPlaceForReplay(inputs[1], atStrides: strides, offset: offset)
+                    registers[step.output] = sum
+                } else {
+                    registers[step.output] = produce(step.slot) {
+                        inputs[0].accumulatedCopy(inputs[1], atStrides: strides, offset: offset)
+                    }
+                }
             case .read(let read):
                 registers[step.output] = read()
             case .effect(let body):
@@ -318,7 +353,7 @@ struct Planned {
     var allocates: Bool {
         switch action {
         case .fused: return true
-        case .node(.op): return viewOf == nil
+        case .node(.op), .node(.accumulate): return viewOf == nil
         case .node: return false
         }
     }

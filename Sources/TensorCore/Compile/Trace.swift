@@ -35,6 +35,9 @@ public final class TraceContext {
         /// Changes state (assignment, optimizer update, metric update) on every replay.
         /// `outer`, when given, accepts inputs as the two factors of an outer product.
         case effect(([Tensor]) -> Void, outer: OuterEffect?)
+        /// `inputs[0]` plus `inputs[1]` at strided positions (a tape summing slice
+        /// gradients); a replay adds in place when the sum has no other use.
+        case accumulate(strides: [Int], offset: Int)
         /// An effect whose inputs marked in `factored` arrive as two factors (a, b)
         /// of the outer product aᵀ·b, which is never materialized.
         case factoredEffect(OuterEffect, factored: [Bool])
@@ -110,6 +113,12 @@ public final class TraceContext {
         let inputValues = all.map(value(of:))
         let viewOf = all.firstIndex { $0.storage === output.storage }.map { inputValues[$0] }
         append(.op(op), inputs: inputValues, output: output, viewOf: viewOf, isStateful: isStateful)
+    }
+
+    /// Records `output = sum + g` at strided positions (see ``Kind/accumulate(strides:offset:)``).
+    func recordAccumulation(_ output: Tensor, into sum: Tensor, _ g: Tensor, strides: [Int], offset: Int) {
+        append(.accumulate(strides: strides, offset: offset), inputs: [value(of: sum), value(of: g)], output: output,
+               viewOf: nil, isStateful: false)
     }
 
     /// Records a read of state whose current value is `value`; replays call `read`.

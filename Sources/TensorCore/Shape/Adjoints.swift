@@ -94,22 +94,61 @@ extension Tensor {
     /// `self + g.stridedEmbedded(into: shape, strides:, offset:)` for a tape
     /// summing the gradients of several slices of one tensor: adds `g` into the
     /// sliced positions in place when ``isPrivateAccumulator()`` (no full-size
-    /// zeros, no full-size sum), else as the recorded ops.
+    /// zeros, no full-size sum). While a compiled function traces (and no tape
+    /// records), it is one traced op that the replay runs in place when the sum
+    /// has no other use. Otherwise it is the recorded ops.
     public mutating func accumulate(_ g: Tensor, atStrides strides: [Int], offset: Int) {
-        var allStrides = [g.shape.contiguousStrides, strides]
-        let dims = g.count > 0 ? coalesceAxes(g.shape.dimensions, &allStrides) : []
-        guard g.dtype == dtype, dtype.isFloatingPoint, let inner = dims.last, allStrides[0].last == 1, allStrides[1].last == 1,
-              isPrivateAccumulator() else {
+        guard let region = addableRegion(g, strides) else {
             self = self + g.stridedEmbedded(into: shape, strides: strides, offset: offset)
             return
         }
-        id = ck_next_id()
+        if isPrivateAccumulator() {
+            id = ck_next_id()
+            addRegion(g, region, offset)
+        } else if TapeContext.current == nil, let trace = TraceContext.current {
+            let before = self
+            self = before.accumulatedCopy(g, atStrides: strides, offset: offset)
+            trace.recordAccumulation(self, into: before, g, strides: strides, offset: offset)
+        } else {
+            self = self + g.stridedEmbedded(into: shape, strides: strides, offset: offset)
+        }
+    }
+
+    /// A copy of `self` with `g` added at the strided positions (the replay of an
+    /// accumulation whose sum is still used elsewhere).
+    func accumulatedCopy(_ g: Tensor, atStrides strides: [Int], offset: Int) -> Tensor {
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        out.storage.data.copyMemory(from: storage.data, byteCount: count * dtype.byteSize)
+        out.addRegion(g, addableRegion(g, strides)!, offset)
+        return out
+    }
+
+    /// Adds `g` at the strided positions into this value's memory, whoever else
+    /// holds it: for a compiled graph's replay, whose plan guarantees that only
+    /// this value (and the plan's own buffer list) uses the memory.
+    func addInPlaceForReplay(_ g: Tensor, atStrides strides: [Int], offset: Int) {
+        addRegion(g, addableRegion(g, strides)!, offset)
+    }
+
+    /// The coalesced shape and strides of `g`'s positions when each innermost run
+    /// is contiguous on both sides (so a plain add covers it), else nil.
+    private func addableRegion(_ g: Tensor, _ strides: [Int]) -> (dims: [Int], strides: [[Int]])? {
+        guard g.dtype == dtype, dtype.isFloatingPoint, g.count > 0 else { return nil }
+        var allStrides = [g.shape.contiguousStrides, strides]
+        let dims = coalesceAxes(g.shape.dimensions, &allStrides)
+        guard allStrides[0].last == 1, allStrides[1].last == 1 else { return nil }
+        return (dims, allStrides)
+    }
+
+    /// Adds `g` into this memory at `region` (from ``addableRegion(_:_:)``).
+    private func addRegion(_ g: Tensor, _ region: (dims: [Int], strides: [[Int]]), _ offset: Int) {
         let size = dtype.byteSize
-        let outer = dims.dropLast()
+        let inner = region.dims.last!
+        let outer = region.dims.dropLast()
         var index = [Int](repeating: 0, count: outer.count)
         for _ in 0..<outer.reduce(1, *) {
             var src = 0, dst = offset
-            for (a, i) in index.enumerated() { src += i * allStrides[0][a]; dst += i * allStrides[1][a] }
+            for (a, i) in index.enumerated() { src += i * region.strides[0][a]; dst += i * region.strides[1][a] }
             let p = storage.data + dst * size
             _ = ck_binary(CK_ADD, dtype.ck, p, 1, g.storage.data + src * size, 1, p, inner)
             var a = index.count - 1

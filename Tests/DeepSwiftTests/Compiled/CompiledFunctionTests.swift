@@ -214,6 +214,36 @@ final class CompiledFunctionTests: XCTestCase {
         XCTAssertEqual(g.graphSummary(for: [x])?.steps, 1)
     }
 
+    /// Slice gradients are summed into their tensor's gradient in place when the
+    /// sum has no other use, and into a copy when it has, on every replay.
+    func testSliceGradientsAccumulateOnReplay() {
+        let f = CompiledFunction { (args: [Tensor]) -> [Tensor] in
+            let (x, z) = (args[0], args[1])
+            let tape = GradientTape()
+            tape.watch(x)
+            tape.watch(z)
+            // Backwards, (x + z) comes first: x's running sum starts as the tensor
+            // that is also z's gradient, so the first slice adds into a copy.
+            let y = tape.record { () -> Tensor in
+                x[.all, .range(nil, nil, stride: 2)].sum() + (x[.all, 0..<3] * 2).sum()
+                    + (x[.all, 2..<6] * 3).sum() + (x + z).sum()
+            }
+            let grads = tape.gradient(of: y, wrt: [x, z])
+            return [grads[0]!, grads[1]!]
+        }
+        let expectedX: [Float] = (0..<12).map { i in
+            let col = i % 6
+            return 1 + (col < 3 ? 2 : 0) + (col >= 2 ? 3 : 0) + (col % 2 == 0 ? 1 : 0)
+        }
+        for _ in 0..<3 {
+            let (x, z) = (Random.normal([2, 6]), Random.normal([2, 6]))
+            let grads = f([x, z])
+            XCTAssertEqual(grads[0].scalars(as: Float.self), expectedX)
+            XCTAssertEqual(grads[1].scalars(as: Float.self), [Float](repeating: 1, count: 12))
+        }
+        XCTAssertEqual(f.replayAllocations, 0)
+    }
+
     func testResultsKeptByTheCallerAreNotOverwritten() {
         let f = compiled { (x: Tensor) -> Tensor in relu(x * 2) - 1 }
         let a = f(Tensor([1, 2] as [Float]))
