@@ -24,6 +24,8 @@ open class Model: Layer {
     var compiledTrainSteps: [Int: CompiledFunction] = [:]
     /// The compiled forward pass and loss of the default evaluation step.
     var compiledTestSteps: [Int: CompiledFunction] = [:]
+    /// The compiled forward pass of `predict`.
+    var compiledPredictStep: CompiledFunction?
     /// Set by callbacks to end `fit` after the current epoch.
     public var stopTraining = false
 

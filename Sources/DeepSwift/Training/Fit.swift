@@ -20,6 +20,7 @@ extension Model {
         self.runEagerly = runEagerly
         self.compiledTrainSteps = [:]
         self.compiledTestSteps = [:]
+        self.compiledPredictStep = nil
     }
 
     /// The loss to minimize for a batch: the compiled loss (when there is a target)
@@ -168,7 +169,19 @@ extension Model {
         precondition(batchSize > 0, "predict: batchSize must be positive")
         let n = x.shape[0]
         guard n > batchSize else { return self(x, training: false) }
-        let outputs = stride(from: 0, to: n, by: batchSize).map { self(x[$0..<Swift.min($0 + batchSize, n)], training: false) }
+        // Batch after batch, the forward pass replays as a compiled function (as
+        // Keras's predict_step), unless the model was compiled with runEagerly.
+        let forward: (Tensor) -> Tensor
+        if runEagerly {
+            forward = { self($0, training: false) }
+        } else {
+            let step = compiledPredictStep ?? CompiledFunction(name: "\(name).predict_step") { [unowned self] (x: Tensor) -> Tensor in
+                self(x, training: false)
+            }
+            compiledPredictStep = step
+            forward = { step($0) }
+        }
+        let outputs = stride(from: 0, to: n, by: batchSize).map { forward(x[$0..<Swift.min($0 + batchSize, n)]) }
         return Tensor(concatenating: outputs)
     }
 }

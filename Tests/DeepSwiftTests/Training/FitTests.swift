@@ -80,6 +80,9 @@ final class FitTests: XCTestCase {
         }
         XCTAssertEqual(compiledWeights.count, eagerWeights.count)
         for (a, b) in zip(compiledWeights, eagerWeights) { assertClose(a, b, tolerance: 1e-5) }
+        // predict replays a compiled forward pass: the eager model's predictions.
+        XCTAssertEqual(model.predict(x, batchSize: 50), model(x, training: false))
+        XCTAssertEqual(model.compiledPredictStep?.traceCount, 2)   // 50 and the last 14
         // Batches of 32 and the last short one; batches of 32 with sample weights.
         XCTAssertEqual(model.compiledTrainSteps.values.map(\.traceCount).sorted(), [1, 2])
         XCTAssertEqual(model.compiledTestSteps.values.map(\.traceCount), [2])   // validation: 32 and 2
