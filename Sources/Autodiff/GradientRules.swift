@@ -52,7 +52,10 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
     case .rsqrt: return [g * y * y * y * -0.5]
     case .reciprocal: return [-g * y * y]
     case .tanh: return [g * (1 - y * y)]
-    case .sigmoid: return [g * y * (1 - y)]
+    case .sigmoid: return [y.sigmoidGradient(g)]
+    case .sigmoidGradient:
+        // out = u·y·(1 - y): d/du = y·(1 - y) (the same op), d/dy = u·(1 - 2y).
+        return [needs[0] ? x[1].sigmoidGradient(g) : nil, needs[1] ? g * x[0] * (1 - 2 * x[1]) : nil]
     case .softplus: return [g * sigmoid(x[0])]
     case .sin: return [g * cos(x[0])]
     case .cos: return [-g * sin(x[0])]

@@ -64,3 +64,17 @@ void ck_relu_grad(ck_dtype dt, const void *g, const void *x, void *out, ptrdiff_
     if (dt == CK_F32) (ck_isa == 2 ? relu_grad_f32_avx2 : relu_grad_f32_base)(g, x, out, n);
     else (ck_isa == 2 ? relu_grad_f64_avx2 : relu_grad_f64_base)(g, x, out, n);
 }
+
+#define SIGMOID_GRAD_BODY(T) (const T *restrict g, const T *restrict y, T *restrict o, ptrdiff_t n) { \
+        for (ptrdiff_t i = 0; i < n; i++) o[i] = (g[i] * y[i]) * ((T)1 - y[i]); \
+    }
+CK_AVX2 static void sigmoid_grad_f32_avx2 SIGMOID_GRAD_BODY(float)
+static void sigmoid_grad_f32_base SIGMOID_GRAD_BODY(float)
+CK_AVX2 static void sigmoid_grad_f64_avx2 SIGMOID_GRAD_BODY(double)
+static void sigmoid_grad_f64_base SIGMOID_GRAD_BODY(double)
+
+void ck_sigmoid_grad(ck_dtype dt, const void *g, const void *y, void *out, ptrdiff_t n) {
+    ck_enter();
+    if (dt == CK_F32) (ck_isa == 2 ? sigmoid_grad_f32_avx2 : sigmoid_grad_f32_base)(g, y, out, n);
+    else (ck_isa == 2 ? sigmoid_grad_f64_avx2 : sigmoid_grad_f64_base)(g, y, out, n);
+}

@@ -100,6 +100,10 @@ final class GradientRuleTests: XCTestCase {
         checkGradients([normal([1, 3]), normal([3, 5]), normal([5])]) { linear($0[0], $0[1], $0[2]) }
         let labels = Tensor([2, 0, 4, 4])
         checkGradients([normal([4, 5])]) { sparseSoftmaxCrossEntropy(logits: $0[0], labels: labels) }
+        // sigmoid's fused gradient op, in both inputs (third order of sigmoid).
+        checkGradients([normal([3, 4]), Random.uniform([3, 4], min: 0.1, max: 0.9, dtype: .float64, using: &g)]) {
+            $0[1].sigmoidGradient($0[0])
+        }
         // Its fused gradient op is differentiable too, in both inputs (third order of the loss).
         checkGradients([normal([4, 5]), normal([4])]) {
             sparseSoftmaxCrossEntropyGradient(logits: $0[0], labels: labels, upstream: $0[1])

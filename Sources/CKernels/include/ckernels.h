@@ -70,6 +70,10 @@ void ck_softmax_rows(int log, ck_dtype dt, const void *x, void *out, ptrdiff_t r
 /// out[i] = x[i] > 0 ? g[i] : 0 (the gradient of relu), for float32 or float64.
 void ck_relu_grad(ck_dtype dt, const void *g, const void *x, void *out, ptrdiff_t n);
 
+/// out = (g * y) * (1 - y): sigmoid's gradient from its output y, in one pass (the
+/// same rounding as the three separate ops).
+void ck_sigmoid_grad(ck_dtype dt, const void *g, const void *y, void *out, ptrdiff_t n);
+
 /// Index of the max (is_max = 1) or min along the middle axis of [outer, r, inner],
 /// first occurrence wins, written as int64.
 void ck_argreduce(int is_max, ck_dtype dt, ptrdiff_t outer, ptrdiff_t r, ptrdiff_t inner,

@@ -67,6 +67,7 @@ extension DifferentiableOp {
         case .softmax(let axis): return { x in TensorCore.softmax(x[0], axis: axis) }
         case .logSoftmax(let axis): return { x in TensorCore.logSoftmax(x[0], axis: axis) }
         case .reluGradient: return { x in x[1].reluGradient(x[0]) }
+        case .sigmoidGradient: return { x in x[1].sigmoidGradient(x[0]) }
         case .linear: return { x in TensorCore.linear(x[0], x[1], x[2]) }
         case .sparseSoftmaxCrossEntropy: return { x in TensorCore.sparseSoftmaxCrossEntropy(logits: x[0], labels: x[1]) }
         case .sparseSoftmaxCrossEntropyGradient:

@@ -35,6 +35,8 @@ public enum DifferentiableOp: Sendable {
     case logSoftmax(axis: Int)
     /// relu's gradient as an op: inputs (g, x), output `x > 0 ? g : 0`.
     case reluGradient
+    /// sigmoid's gradient as an op: inputs (g, y) with y = sigmoid(x), output `g·y·(1 - y)`.
+    case sigmoidGradient
     /// `x·w + b` in one GEMM (inputs x, w, b).
     case linear
     /// Per-example `-log softmax(logits)[label]` (input: logits).

@@ -58,6 +58,16 @@ extension Tensor {
         return out.recorded(.reluGradient, [g, self])
     }
 
+    /// `g·self·(1 - self)` elementwise, where `self` is a sigmoid's output: its
+    /// gradient in one pass (differentiable in both inputs).
+    public func sigmoidGradient(_ g: Tensor) -> Tensor {
+        precondition(g.shape == shape && g.dtype == dtype && dtype.isFloatingPoint,
+                     "sigmoidGradient: gradient \(g.shape) \(g.dtype) does not match output \(shape) \(dtype)")
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        ck_sigmoid_grad(dtype.ck, g.storage.data, storage.data, out.storage.data, count)
+        return out.recorded(.sigmoidGradient, [g, self])
+    }
+
     /// Adds `other` (of the same shape and dtype) into this tensor's memory, without
     /// recording: variable updates are state changes, not differentiable ops.
     public mutating func addInPlace(_ other: Tensor, scale: Double = 1) {
