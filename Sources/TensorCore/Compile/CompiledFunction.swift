@@ -15,7 +15,10 @@ import Foundation
 /// What runs at trace time only: the Swift code of `body` itself. A `print` in
 /// `body` prints once per trace, not per call; a Swift value `body` reads
 /// (a captured `Double`, `tensor.scalar(as:)`, an `if` on a tensor's value) is
-/// frozen at its trace-time value — as Python code in a `tf.function`. Ops that draw
+/// frozen at its trace-time value, and Swift state the body assigns (a stored
+/// property set to a tensor, as the hypernetwork sets its outer layers' kernels)
+/// keeps the value it got while tracing — as Python code in a `tf.function`. State
+/// that must change on every call belongs in a `Variable`. Ops that draw
 /// random numbers (dropout, `Random.normal`) draw fresh numbers on every replay, and
 /// variables, optimizers and metrics change exactly as in eager mode.
 ///
