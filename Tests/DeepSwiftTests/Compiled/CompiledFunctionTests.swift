@@ -264,5 +264,30 @@ final class CompiledFunctionTests: XCTestCase {
         }
         XCTAssertEqual(f(Tensor([1, 2] as [Float])).scalars(as: Float.self), [3, 12])
         XCTAssertEqual(f(Tensor([3, -1] as [Float])).scalars(as: Float.self), [27, 3])
+
+        // Nested tapes: the second derivative 6x, replayed.
+        let second = compiled { (x: Tensor) -> Tensor in
+            let outer = GradientTape()
+            outer.watch(x)
+            let dy = outer.record { () -> Tensor in
+                let inner = GradientTape()
+                inner.watch(x)
+                let y = inner.record { (x * x * x).sum() }
+                return inner.gradient(of: y, wrt: x)!
+            }
+            return outer.gradient(of: dy, wrt: x)!
+        }
+        XCTAssertEqual(second(Tensor([1, 2] as [Float])).scalars(as: Float.self), [6, 12])
+        XCTAssertEqual(second(Tensor([-1, 0.5] as [Float])).scalars(as: Float.self), [-6, 3])
+
+        // Returning an argument, a constant and the same result twice.
+        let g = CompiledFunction { (args: [Tensor]) -> [Tensor] in
+            let y = args[0] * 2
+            return [args[0], Tensor(7 as Float), y, y]
+        }
+        for v in [Float(1), 5] {
+            let out = g([Tensor([v])])
+            XCTAssertEqual(out.map { $0.scalars(as: Float.self) }, [[v], [7], [2 * v], [2 * v]])
+        }
     }
 }
