@@ -67,21 +67,26 @@ extension Model {
     /// Trains on in-memory tensors, as `model.fit(x, y, ...)`: `epochs` passes over
     /// the data in batches, shuffled each epoch, holding out the last
     /// `validationSplit` of the examples (or using `validationData`) for `val_`
-    /// logs. Returns the per-epoch logs.
+    /// logs. `sampleWeight` (one weight per example) weights each example's loss,
+    /// as Keras's `sample_weight`. Returns the per-epoch logs.
     @discardableResult
     public func fit(x: Tensor, y: Tensor? = nil, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     shuffle: Bool = true, validationSplit: Double = 0, validationData: (Tensor, Tensor?)? = nil,
-                    callbacks: [Callback] = []) -> History {
+                    sampleWeight: Tensor? = nil, callbacks: [Callback] = []) -> History {
         precondition(validationSplit >= 0 && validationSplit < 1, "fit: validationSplit must be in [0, 1), got \(validationSplit)")
         if let y { precondition(y.shape[0] == x.shape[0], "fit: x has \(x.shape[0]) examples but y has \(y.shape[0])") }
+        if let sampleWeight {
+            precondition(sampleWeight.rank == 1 && sampleWeight.shape[0] == x.shape[0],
+                         "fit: sampleWeight must have one weight per example (\(x.shape[0])), got shape \(sampleWeight.shape)")
+        }
         let n = x.shape[0]
         let trainCount = n - Int(Double(n) * validationSplit)
-        let trainX = validationSplit > 0 ? x[..<trainCount] : x
-        let trainY = validationSplit > 0 ? y?[..<trainCount] : y
+        let split = { (t: Tensor?) in validationSplit > 0 ? t?[..<trainCount] : t }
         var validation = validationData
         if validationSplit > 0 { validation = (x[trainCount...], y?[trainCount...]) }
-        let train = TensorBatches(x: trainX, y: trainY, batchSize: batchSize, shuffle: shuffle)
-        let val = validation.map { TensorBatches(x: $0.0, y: $0.1, batchSize: batchSize, shuffle: false) }
+        let train = TensorBatches(x: split(x)!, y: split(y), sampleWeight: split(sampleWeight), batchSize: batchSize,
+                                  shuffle: shuffle)
+        let val = validation.map { TensorBatches(x: $0.0, y: $0.1, sampleWeight: nil, batchSize: batchSize, shuffle: false) }
         return runFit(epochs: epochs, verbose: verbose, callbacks: callbacks,
                       steps: train.count, batches: { train.epoch() }, validation: val.map { v in { v.epoch() } })
     }
@@ -93,8 +98,8 @@ extension Model {
     public func fit(_ dataset: Dataset<(Tensor, Tensor)>, epochs: Int = 1, verbose: Int = 1,
                     validationData: Dataset<(Tensor, Tensor)>? = nil, callbacks: [Callback] = []) -> History {
         runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
-               batches: { AnyIterator(dataset.map { ($0.0, Optional($0.1)) }.makeIterator()) },
-               validation: validationData.map { v in { AnyIterator(v.map { ($0.0, Optional($0.1)) }.makeIterator()) } })
+               batches: { AnyIterator(dataset.map { Batch(x: $0.0, y: $0.1) }.makeIterator()) },
+               validation: validationData.map { v in { AnyIterator(v.map { Batch(x: $0.0, y: $0.1) }.makeIterator()) } })
     }
 
     /// Trains on a dataset of input batches alone: the loss is what the model's
@@ -102,12 +107,12 @@ extension Model {
     @discardableResult
     public func fit(_ dataset: Dataset<Tensor>, epochs: Int = 1, verbose: Int = 1, callbacks: [Callback] = []) -> History {
         runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
-               batches: { AnyIterator(dataset.map { ($0, Tensor?.none) }.makeIterator()) }, validation: nil)
+               batches: { AnyIterator(dataset.map { Batch(x: $0, y: nil) }.makeIterator()) }, validation: nil)
     }
 
     private func runFit(epochs: Int, verbose: Int, callbacks: [Callback], steps: Int?,
-                        batches: () -> AnyIterator<(Tensor, Tensor?)>,
-                        validation: (() -> AnyIterator<(Tensor, Tensor?)>)?) -> History {
+                        batches: () -> AnyIterator<Batch>,
+                        validation: (() -> AnyIterator<Batch>)?) -> History {
         precondition(optimizer != nil, "Model '\(name)': call compile(optimizer:loss:metrics:) before fit")
         let history = History()
         for c in callbacks { c.model = self }
@@ -122,9 +127,9 @@ extension Model {
             let bar = ProgressBar(target: knownSteps, verbose: verbose)
             var step = 0
             let iterator = batches()
-            while let (x, y) = iterator.next() {
+            while let batch = iterator.next() {
                 for c in callbacks { c.onBatchBegin(step, logs: logs) }
-                logs = trainStep(x, y)
+                logs = trainStep(batch.x, batch.y, sampleWeight: batch.sampleWeight)
                 step += 1
                 for c in callbacks { c.onBatchEnd(step - 1, logs: logs) }
                 if knownSteps == nil || step < knownSteps! { bar.update(step, values: logs.entries) }
@@ -135,7 +140,7 @@ extension Model {
                 resetTrainingMetrics()
                 var valLogs = Logs()
                 let it = validation()
-                while let (x, y) = it.next() { valLogs = testStep(x, y) }
+                while let batch = it.next() { valLogs = testStep(batch.x, batch.y, sampleWeight: batch.sampleWeight) }
                 for (k, v) in valLogs.entries { logs["val_" + k] = v }
             }
             bar.update(step, values: logs.entries, finalize: true)
@@ -147,17 +152,19 @@ extension Model {
         return history
     }
 
-    /// The loss and metrics over data in batches, in inference mode, as `model.evaluate`.
+    /// The loss and metrics over data in batches, in inference mode, as
+    /// `model.evaluate` (`sampleWeight`: one weight per example).
     @discardableResult
-    public func evaluate(x: Tensor, y: Tensor? = nil, batchSize: Int = 32, verbose: Int = 0) -> Logs {
+    public func evaluate(x: Tensor, y: Tensor? = nil, batchSize: Int = 32, verbose: Int = 0,
+                         sampleWeight: Tensor? = nil) -> Logs {
         resetTrainingMetrics()
-        let batches = TensorBatches(x: x, y: y, batchSize: batchSize, shuffle: false)
+        let batches = TensorBatches(x: x, y: y, sampleWeight: sampleWeight, batchSize: batchSize, shuffle: false)
         let bar = ProgressBar(target: batches.count, verbose: verbose)
         var logs = Logs()
         var step = 0
         let it = batches.epoch()
-        while let (bx, by) = it.next() {
-            logs = testStep(bx, by)
+        while let batch = it.next() {
+            logs = testStep(batch.x, batch.y, sampleWeight: batch.sampleWeight)
             step += 1
             bar.update(step, values: logs.entries)
         }
@@ -186,24 +193,33 @@ extension Model {
     }
 }
 
+/// One batch for a training or evaluation step.
+struct Batch {
+    let x: Tensor
+    let y: Tensor?
+    var sampleWeight: Tensor? = nil
+}
+
 /// In-memory tensors in batches, optionally reshuffled each epoch.
 struct TensorBatches {
     let x: Tensor
     let y: Tensor?
+    let sampleWeight: Tensor?
     let batchSize: Int
     let shuffle: Bool
 
-    init(x: Tensor, y: Tensor?, batchSize: Int, shuffle: Bool) {
+    init(x: Tensor, y: Tensor?, sampleWeight: Tensor?, batchSize: Int, shuffle: Bool) {
         precondition(batchSize > 0, "fit: batchSize must be positive, got \(batchSize)")
         self.x = x
         self.y = y
+        self.sampleWeight = sampleWeight
         self.batchSize = batchSize
         self.shuffle = shuffle
     }
 
     var count: Int { (x.shape[0] + batchSize - 1) / batchSize }
 
-    func epoch() -> AnyIterator<(Tensor, Tensor?)> {
+    func epoch() -> AnyIterator<Batch> {
         let n = x.shape[0]
         let order: Tensor? = shuffle
             ? Tensor(shape: [n], scalars: withGlobalShuffle(n)) : nil
@@ -214,9 +230,10 @@ struct TensorBatches {
             defer { start = end }
             if let order {
                 let idx = order[start..<end]
-                return (x.gathering(atIndices: idx), y?.gathering(atIndices: idx))
+                return Batch(x: x.gathering(atIndices: idx), y: y?.gathering(atIndices: idx),
+                             sampleWeight: sampleWeight?.gathering(atIndices: idx))
             }
-            return (x[start..<end], y?[start..<end])
+            return Batch(x: x[start..<end], y: y?[start..<end], sampleWeight: sampleWeight?[start..<end])
         }
     }
 

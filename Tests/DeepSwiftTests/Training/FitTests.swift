@@ -88,6 +88,28 @@ final class FitTests: XCTestCase {
         XCTAssertEqual(model.compiledTestSteps.values.map(\.traceCount), [2])   // validation: 32 and 2
     }
 
+    /// Sample weights of 2 double the loss (Keras's sum over the batch size), so SGD
+    /// with half the learning rate takes exactly the unweighted steps.
+    func testSampleWeightsInFitAndEvaluate() {
+        let (x, y) = blobs(96, seed: 4)
+        let twos = Tensor.full([96], value: 2)
+        func train(weighted: Bool) -> (History, [Tensor], Logs) {
+            setRandomSeed(2)
+            let model = Sequential([Dense(8, activation: .tanh), Dense(3)])
+            model.compile(optimizer: SGD(learningRate: weighted ? 0.05 : 0.1),
+                          loss: SparseCategoricalCrossentropy(fromLogits: true))
+            let history = model.fit(x: x, y: y, batchSize: 32, epochs: 2, verbose: 0, shuffle: false,
+                                    sampleWeight: weighted ? twos : nil)
+            let logs = model.evaluate(x: x, y: y, sampleWeight: weighted ? twos : nil)
+            return (history, model.weights.map(\.value), logs)
+        }
+        let (plain, plainWeights, plainLogs) = train(weighted: false)
+        let (weighted, weightedWeights, weightedLogs) = train(weighted: true)
+        for (a, b) in zip(weighted.history["loss"]!, plain.history["loss"]!) { XCTAssertEqual(a, 2 * b, accuracy: 1e-5) }
+        for (a, b) in zip(weightedWeights, plainWeights) { assertClose(a, b, tolerance: 1e-5) }
+        XCTAssertEqual(weightedLogs["loss"]!, 2 * plainLogs["loss"]!, accuracy: 1e-5)
+    }
+
     func testFitOnDatasetOfPairsAddsModelLosses() {
         setRandomSeed(12)
         // An autoencoder trained on (x, x) pairs with an activity penalty added by a layer.
