@@ -99,8 +99,6 @@ final class CompiledGraph {
         let values = trace.values
         var nodes = trace.nodes
 
-        // An outer product of two row vectors whose only use is a state change that
-        // can take factors (an optimizer update) is handed over as its factors.
         var allUses = [Int](repeating: 0, count: values.count)
         for node in nodes { for v in node.inputs { allUses[v] += 1 } }
         for v in outputValues { allUses[v] += 1 }
@@ -123,6 +121,8 @@ final class CompiledGraph {
                 break
             }
         }
+        // An outer product of two row vectors whose only use is a state change that
+        // can take factors (an optimizer update) is handed over as its factors.
         for (n, node) in nodes.enumerated() {
             guard case .effect(_, let outer?) = node.kind else { continue }
             var inputs: [Int] = [], factored: [Bool] = []
