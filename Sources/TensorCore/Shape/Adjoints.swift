@@ -51,21 +51,25 @@ extension Tensor {
     /// `self > 0 ? g : 0` elementwise: relu's gradient as one differentiable op
     /// (its own gradient with respect to `g` is the same mask).
     public func reluGradient(_ g: Tensor) -> Tensor {
-        precondition(g.shape == shape && g.dtype == dtype && dtype.isFloatingPoint,
-                     "reluGradient: gradient \(g.shape) \(g.dtype) does not match input \(shape) \(dtype)")
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
-        ck_relu_grad(dtype.ck, g.storage.data, storage.data, out.storage.data, count)
-        return out.recorded(.reluGradient, [g, self])
+        activationGradient(g, .reluGradient, "reluGradient", ck_relu_grad)
     }
 
     /// `g·self·(1 - self)` elementwise, where `self` is a sigmoid's output: its
     /// gradient in one pass (differentiable in both inputs).
     public func sigmoidGradient(_ g: Tensor) -> Tensor {
+        activationGradient(g, .sigmoidGradient, "sigmoidGradient", ck_sigmoid_grad)
+    }
+
+    /// An activation's gradient `kernel(g, self)` as one recorded op.
+    private func activationGradient(
+        _ g: Tensor, _ op: DifferentiableOp, _ name: StaticString,
+        _ kernel: (ck_dtype, UnsafeRawPointer?, UnsafeRawPointer?, UnsafeMutableRawPointer?, Int) -> Void
+    ) -> Tensor {
         precondition(g.shape == shape && g.dtype == dtype && dtype.isFloatingPoint,
-                     "sigmoidGradient: gradient \(g.shape) \(g.dtype) does not match output \(shape) \(dtype)")
+                     "\(name): gradient \(g.shape) \(g.dtype) does not match \(shape) \(dtype)")
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
-        ck_sigmoid_grad(dtype.ck, g.storage.data, storage.data, out.storage.data, count)
-        return out.recorded(.sigmoidGradient, [g, self])
+        kernel(dtype.ck, g.storage.data, storage.data, out.storage.data, count)
+        return out.recorded(op, [g, self])
     }
 
     /// Adds `other` (of the same shape and dtype) into this tensor's memory, without
