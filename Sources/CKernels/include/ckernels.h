@@ -70,6 +70,11 @@ void ck_softmax_rows(int log, ck_dtype dt, const void *x, void *out, ptrdiff_t r
 /// out[i] = x[i] > 0 ? g[i] : 0 (the gradient of relu), for float32 or float64.
 void ck_relu_grad(ck_dtype dt, const void *g, const void *x, void *out, ptrdiff_t n);
 
+/// Normal deviates by Box–Muller: for each pair i, with r = sqrt(-2 log u1[i]) and
+/// θ = 2π u2[i], out[2i] = mean + stddev·r·cos θ and out[2i+1] = mean + stddev·r·sin θ.
+/// u1 must be in (0, 1].
+void ck_box_muller(const double *u1, const double *u2, double *out, ptrdiff_t pairs, double mean, double stddev);
+
 /// out = (g * y) * (1 - y): sigmoid's gradient from its output y, in one pass (the
 /// same rounding as the three separate ops).
 void ck_sigmoid_grad(ck_dtype dt, const void *g, const void *y, void *out, ptrdiff_t n);

@@ -1,3 +1,4 @@
+import CKernels
 /// Random tensors, as `tf.random`. Without `using:`, numbers come from the global
 /// generator that ``setRandomSeed(_:)`` seeds.
 ///
@@ -18,14 +19,17 @@ public enum Random {
                               dtype: DType = .float32, using generator: inout RandomGenerator) -> Tensor {
         requireFloat(dtype, "Random.normal")
         let n = shape.elementCount
-        var values = [Double](repeating: 0, count: n)
-        var i = 0
-        while i < n {
-            let (a, b) = generator.normalPair()
-            values[i] = mean + stddev * a
-            if i + 1 < n { values[i + 1] = mean + stddev * b }
-            i += 2
+        // The uniforms in the order normalPair draws them; the transcendental part
+        // runs vectorized in C.
+        let pairs = (n + 1) / 2
+        var u1 = [Double](repeating: 0, count: pairs), u2 = [Double](repeating: 0, count: pairs)
+        for i in 0..<pairs {
+            u1[i] = 1 - generator.nextUnit()
+            u2[i] = generator.nextUnit()
         }
+        var values = [Double](repeating: 0, count: 2 * pairs)
+        ck_box_muller(u1, u2, &values, pairs, mean, stddev)
+        values.removeLast(2 * pairs - n)
         return Tensor(shape: shape, scalars: values).cast(to: dtype)
     }
 
