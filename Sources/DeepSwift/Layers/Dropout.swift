@@ -35,9 +35,9 @@ public final class Dropout: Layer {
             // A compiled function replays the draw from this layer's own generator.
             let dtype = inputs.dtype
             u = Random.uniform(shape, dtype: dtype, using: &generator!)
-                .traced("dropoutNoise", [], stateful: true) { [unowned self] _ in
+                .traced("dropoutNoise", [], stateful: true, replay: { [unowned self] _ in
                     Random.uniform(shape, dtype: dtype, using: &self.generator!)
-                }
+                })
         } else {
             u = Random.uniform(shape, dtype: inputs.dtype)
         }

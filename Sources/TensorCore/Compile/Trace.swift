@@ -162,11 +162,13 @@ extension Tensor {
     /// to a tracing compiled function, which replays it by calling `compute` with
     /// the replayed `inputs`. Costs one thread-local load when nothing traces.
     /// A `stateful` op (a random source) is replayed even when its result is unused.
+    /// `replay` is an autoclosure so that its closure (and the context it captures)
+    /// is only built while tracing: eager calls allocate nothing for it.
     @inline(__always)
     public func traced(_ name: StaticString, _ inputs: @autoclosure () -> [Tensor], stateful: Bool = false,
-                       _ compute: @escaping ([Tensor]) -> Tensor) -> Tensor {
+                       replay compute: @autoclosure () -> ([Tensor]) -> Tensor) -> Tensor {
         if let trace = TraceContext.current {
-            trace.record(.custom(name: "\(name)", compute: compute), inputs: inputs(), output: self, isStateful: stateful)
+            trace.record(.custom(name: "\(name)", compute: compute()), inputs: inputs(), output: self, isStateful: stateful)
         }
         return self
     }

@@ -83,5 +83,5 @@ extension Tensor {
 /// The same value with a new identity that no tape connects to its inputs, as
 /// `tf.stop_gradient`: gradients do not flow back through it.
 public func stopGradient(_ x: Tensor) -> Tensor {
-    Tensor(storage: x.storage, shape: x.shape).traced("stopGradient", [x]) { stopGradient($0[0]) }
+    Tensor(storage: x.storage, shape: x.shape).traced("stopGradient", [x], replay: { stopGradient($0[0]) })
 }

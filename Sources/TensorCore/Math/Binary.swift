@@ -150,17 +150,17 @@ public func minimum(_ x: some TensorConvertible, _ y: Double) -> Tensor { minimu
 
 extension Tensor {
     /// Elementwise `==`, giving a bool tensor. (`==` compares whole tensors.)
-    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_EQ, lhs, rhs, "equal").traced("equal", [lhs, rhs]) { $0[0] .== $0[1] } }
+    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_EQ, lhs, rhs, "equal").traced("equal", [lhs, rhs], replay: { $0[0] .== $0[1] }) }
     /// Elementwise `!=`, giving a bool tensor.
-    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_NE, lhs, rhs, "notEqual").traced("notEqual", [lhs, rhs]) { $0[0] .!= $0[1] } }
+    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_NE, lhs, rhs, "notEqual").traced("notEqual", [lhs, rhs], replay: { $0[0] .!= $0[1] }) }
     /// Elementwise `<`, giving a bool tensor.
-    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LT, lhs, rhs, "less").traced("less", [lhs, rhs]) { $0[0] .< $0[1] } }
+    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LT, lhs, rhs, "less").traced("less", [lhs, rhs], replay: { $0[0] .< $0[1] }) }
     /// Elementwise `<=`, giving a bool tensor.
-    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LE, lhs, rhs, "lessEqual").traced("lessEqual", [lhs, rhs]) { $0[0] .<= $0[1] } }
+    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_LE, lhs, rhs, "lessEqual").traced("lessEqual", [lhs, rhs], replay: { $0[0] .<= $0[1] }) }
     /// Elementwise `>`, giving a bool tensor.
-    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GT, lhs, rhs, "greater").traced("greater", [lhs, rhs]) { $0[0] .> $0[1] } }
+    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GT, lhs, rhs, "greater").traced("greater", [lhs, rhs], replay: { $0[0] .> $0[1] }) }
     /// Elementwise `>=`, giving a bool tensor.
-    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GE, lhs, rhs, "greaterEqual").traced("greaterEqual", [lhs, rhs]) { $0[0] .>= $0[1] } }
+    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { binary(CK_GE, lhs, rhs, "greaterEqual").traced("greaterEqual", [lhs, rhs], replay: { $0[0] .>= $0[1] }) }
 
     public static func .== (lhs: Tensor, rhs: Double) -> Tensor { lhs .== Tensor(rhs, dtype: lhs.dtype) }
     public static func .!= (lhs: Tensor, rhs: Double) -> Tensor { lhs .!= Tensor(rhs, dtype: lhs.dtype) }
@@ -177,15 +177,15 @@ extension Tensor {
 /// Elementwise logical AND of two bool tensors.
 public func logicalAnd(_ x: Tensor, _ y: Tensor) -> Tensor {
     requireBool(x, "logicalAnd")
-    return Tensor.binary(CK_AND, x, y, "logicalAnd").traced("logicalAnd", [x, y]) { logicalAnd($0[0], $0[1]) }
+    return Tensor.binary(CK_AND, x, y, "logicalAnd").traced("logicalAnd", [x, y], replay: { logicalAnd($0[0], $0[1]) })
 }
 /// Elementwise logical OR of two bool tensors.
 public func logicalOr(_ x: Tensor, _ y: Tensor) -> Tensor {
     requireBool(x, "logicalOr")
-    return Tensor.binary(CK_OR, x, y, "logicalOr").traced("logicalOr", [x, y]) { logicalOr($0[0], $0[1]) }
+    return Tensor.binary(CK_OR, x, y, "logicalOr").traced("logicalOr", [x, y], replay: { logicalOr($0[0], $0[1]) })
 }
 /// Elementwise logical NOT of a bool tensor.
 public func logicalNot(_ x: Tensor) -> Tensor {
     requireBool(x, "logicalNot")
-    return x.unary(CK_NOT).traced("logicalNot", [x]) { logicalNot($0[0]) }
+    return x.unary(CK_NOT).traced("logicalNot", [x], replay: { logicalNot($0[0]) })
 }

@@ -110,12 +110,12 @@ extension Tensor {
     /// Whether any element is true over `axes` (every axis when nil); bool tensors only.
     public func any(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireBool(self, "any")
-        return reduce(CK_ANY, axes: axes, keepDims: keepDims, "any").traced("any", [self]) { $0[0].any(axes: axes, keepDims: keepDims) }
+        return reduce(CK_ANY, axes: axes, keepDims: keepDims, "any").traced("any", [self], replay: { $0[0].any(axes: axes, keepDims: keepDims) })
     }
     /// Whether every element is true over `axes` (every axis when nil); bool tensors only.
     public func all(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireBool(self, "all")
-        return reduce(CK_ALL, axes: axes, keepDims: keepDims, "all").traced("all", [self]) { $0[0].all(axes: axes, keepDims: keepDims) }
+        return reduce(CK_ALL, axes: axes, keepDims: keepDims, "all").traced("all", [self], replay: { $0[0].all(axes: axes, keepDims: keepDims) })
     }
     /// Whether every element of a bool tensor is true (true when empty).
     public func all() -> Bool { all(axes: nil).scalar(as: Bool.self) }
@@ -137,7 +137,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: TensorShape(outDims), dtype: .int64)
         ck_argreduce(isMax ? 1 : 0, dtype.ck, dims[..<a].reduce(1, *), dims[a], dims[(a + 1)...].reduce(1, *),
                      storage.data, out.storage.data.assumingMemoryBound(to: Int64.self))
-        return out.traced("argReduce", [self]) { $0[0].argReduce(isMax: isMax, axis: axis, name) }
+        return out.traced("argReduce", [self], replay: { $0[0].argReduce(isMax: isMax, axis: axis, name) })
     }
 
     /// log(sum(exp(x))) over `axes`, computed stably by shifting by the maximum.

@@ -11,7 +11,7 @@ public enum Random {
     public static func normal(_ shape: TensorShape, mean: Double = 0, stddev: Double = 1,
                               dtype: DType = .float32) -> Tensor {
         withGlobalGenerator { normal(shape, mean: mean, stddev: stddev, dtype: dtype, using: &$0) }
-            .traced("randomNormal", [], stateful: true) { _ in normal(shape, mean: mean, stddev: stddev, dtype: dtype) }
+            .traced("randomNormal", [], stateful: true, replay: { _ in normal(shape, mean: mean, stddev: stddev, dtype: dtype) })
     }
 
     /// Normally distributed values from `generator`.
@@ -38,7 +38,7 @@ public enum Random {
     public static func truncatedNormal(_ shape: TensorShape, mean: Double = 0, stddev: Double = 1,
                                        dtype: DType = .float32) -> Tensor {
         withGlobalGenerator { truncatedNormal(shape, mean: mean, stddev: stddev, dtype: dtype, using: &$0) }
-            .traced("randomTruncatedNormal", [], stateful: true) { _ in truncatedNormal(shape, mean: mean, stddev: stddev, dtype: dtype) }
+            .traced("randomTruncatedNormal", [], stateful: true, replay: { _ in truncatedNormal(shape, mean: mean, stddev: stddev, dtype: dtype) })
     }
 
     /// Truncated normal values from `generator`.
@@ -60,7 +60,7 @@ public enum Random {
     public static func uniform(_ shape: TensorShape, min: Double = 0, max: Double = 1,
                                dtype: DType = .float32) -> Tensor {
         withGlobalGenerator { uniform(shape, min: min, max: max, dtype: dtype, using: &$0) }
-            .traced("randomUniform", [], stateful: true) { _ in uniform(shape, min: min, max: max, dtype: dtype) }
+            .traced("randomUniform", [], stateful: true, replay: { _ in uniform(shape, min: min, max: max, dtype: dtype) })
     }
 
     /// Uniform values in `[min, max)` from `generator`.

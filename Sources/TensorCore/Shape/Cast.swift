@@ -14,7 +14,7 @@ extension Tensor {
         ck_cast(self.dtype.ck, storage.data, dtype.ck, out.storage.data, count)
         return self.dtype.isFloatingPoint && dtype.isFloatingPoint
             ? out.recorded(.cast, [self])
-            : out.traced("cast", [self]) { $0[0].cast(to: dtype) }
+            : out.traced("cast", [self], replay: { $0[0].cast(to: dtype) })
     }
 
     /// Each element limited to `[min, max]`, as `tf.clip_by_value`.

@@ -173,9 +173,9 @@ public func oneHot(_ indices: Tensor, depth: Int, onValue: Double = 1, offValue:
     for (j, i) in idx.enumerated() where i >= 0 && i < depth {
         (out.storage.data + (j * depth + Int(i)) * size).copyMemory(from: on.storage.data, byteCount: size)
     }
-    return out.traced("oneHot", [indices]) {
+    return out.traced("oneHot", [indices], replay: {
         oneHot($0[0], depth: depth, onValue: onValue, offValue: offValue, dtype: dtype)
-    }
+    })
 }
 
 /// Elements of `a` where `condition` is true and of `b` elsewhere, broadcasting all
