@@ -24,11 +24,8 @@ public final class BatchNormalization: Layer {
     }
 
     public override func build(inputShape: TensorShape) {
-        let a = axis < 0 ? axis + inputShape.rank : axis
-        precondition(a >= 0 && a < inputShape.rank, "BatchNormalization '\(name)': axis \(axis) is out of range for input shape \(inputShape)")
-        let features: TensorShape = [inputShape[a]]
-        if scale { gamma = addWeight(name: "gamma", shape: features, initializer: .ones()) }
-        if center { beta = addWeight(name: "beta", shape: features, initializer: .zeros()) }
+        let features = featureShape(self, axis: axis, inputShape: inputShape)
+        (gamma, beta) = scaleAndShift(self, features: features, scale: scale, center: center)
         movingMean = addWeight(name: "moving_mean", shape: features, initializer: .zeros(), trainable: false)
         movingVariance = addWeight(name: "moving_variance", shape: features, initializer: .ones(), trainable: false)
     }
@@ -74,9 +71,8 @@ public final class LayerNormalization: Layer {
     }
 
     public override func build(inputShape: TensorShape) {
-        let a = axis < 0 ? axis + inputShape.rank : axis
-        if scale { gamma = addWeight(name: "gamma", shape: [inputShape[a]], initializer: .ones()) }
-        if center { beta = addWeight(name: "beta", shape: [inputShape[a]], initializer: .zeros()) }
+        let features = featureShape(self, axis: axis, inputShape: inputShape)
+        (gamma, beta) = scaleAndShift(self, features: features, scale: scale, center: center)
     }
 
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
@@ -88,6 +84,21 @@ public final class LayerNormalization: Layer {
         return normalize(inputs, mean: mean, variance: variance, epsilon: epsilon, gamma: gamma, beta: beta,
                          shape: TensorShape(shape))
     }
+}
+
+/// The shape of the per-feature parameters: the size of the normalized axis,
+/// which must exist in `inputShape`.
+private func featureShape(_ layer: Layer, axis: Int, inputShape: TensorShape) -> TensorShape {
+    let a = axis < 0 ? axis + inputShape.rank : axis
+    precondition(a >= 0 && a < inputShape.rank,
+                 "\(type(of: layer)) '\(layer.name)': axis \(axis) is out of range for input shape \(inputShape)")
+    return [inputShape[a]]
+}
+
+/// The optional scale (`gamma`, ones) and shift (`beta`, zeros) weights.
+private func scaleAndShift(_ layer: Layer, features: TensorShape, scale: Bool, center: Bool) -> (Variable?, Variable?) {
+    (scale ? layer.addWeight(name: "gamma", shape: features, initializer: .ones()) : nil,
+     center ? layer.addWeight(name: "beta", shape: features, initializer: .zeros()) : nil)
 }
 
 /// `(x - mean) / sqrt(variance + epsilon) · gamma + beta`, the per-feature

@@ -50,6 +50,15 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(bn.nonTrainableWeights.map(\.name), ["moving_mean", "moving_variance"])
     }
 
+    func testNormalizationAxisOutOfRangeIsNamed() {
+        assertTraps("LayerNormalization", "axis 3 is out of range for input shape (2, 4)") {
+            _ = LayerNormalization(axis: 3)(Tensor.ones([2, 4]))
+        }
+        assertTraps("BatchNormalization", "axis -3 is out of range for input shape (2, 4)") {
+            _ = BatchNormalization(axis: -3)(Tensor.ones([2, 4]))
+        }
+    }
+
     func testLayerNormalizationAndShapeLayers() {
         let ln = LayerNormalization(epsilon: 0)
         assertClose(ln(Tensor([[1.0, 3.0], [2.0, 6.0]])), Tensor([[-1.0, 1], [-1, 1]]), tolerance: 1e-5)
