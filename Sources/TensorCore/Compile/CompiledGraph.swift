@@ -46,35 +46,25 @@ final class CompiledGraph {
     }
 
     /// A class, so that the replay loop reads its fields in place instead of
-    /// copying (and retaining) each one per step.
+    /// copying (and retaining) each one per step. Its input and released registers
+    /// live in the graph's flat arrays.
     final class Step {
-        let action: Action
         let code: Code
-        let inputs: [Int]
+        /// The register written, or -1.
         let output: Int
-        let shape: TensorShape
-        let dtype: DType
         /// The planned buffer's slot, or -1.
         let slot: Int
-        /// Registers whose last use is this step.
-        let releases: [Int]
 
-        init(action: Action, inputs: [Int], output: Int?, shape: TensorShape, dtype: DType, viewOf: Int?, slot: Int?,
-             releases: [Int]) {
-            self.action = action
-            self.code = Code(action, shape: shape, dtype: dtype, viewOf: viewOf)
-            self.inputs = inputs
+        init(code: Code, output: Int?, slot: Int?) {
+            self.code = code
             self.output = output ?? -1
-            self.shape = shape
-            self.dtype = dtype
             self.slot = slot ?? -1
-            self.releases = releases
         }
     }
 
     let steps: [Step]
-    /// Every step's input registers, then every step's released registers, end to
-    /// end (the replay loop walks them without touching per-step arrays).
+    /// Every step's input registers, then every step's released registers (those
+    /// whose last use it is), end to end, with each step's range.
     private let flatInputs: [Int]
     private let flatReleases: [Int]
     private let inputRanges: [Range<Int>]
@@ -217,6 +207,8 @@ final class CompiledGraph {
         var slotOfValue: [Int: (slot: Int, key: Key)] = [:]
         var slotCount = 0
         var steps: [Step] = []
+        var flatInputs: [Int] = [], flatReleases: [Int] = []
+        var inputRanges: [Range<Int>] = [], releaseRanges: [Range<Int>] = []
         var releasedAt = [[Int]](repeating: [], count: planned.count)
         for v in values.indices where lastUse[v] >= 0 && !pinned[v] && !isOutput.contains(v) {
             releasedAt[lastUse[v]].append(v)
@@ -231,18 +223,14 @@ final class CompiledGraph {
             for v in releasedAt[s] where root[v] == v {
                 if let (freed, key) = slotOfValue[v] { free[key, default: []].append(freed) }
             }
-            steps.append(Step(action: node.action, inputs: node.inputs, output: node.output, shape: node.shape,
-                              dtype: node.dtype, viewOf: node.viewOf, slot: slot, releases: releasedAt[s]))
+            steps.append(Step(code: Code(node.action, shape: node.shape, dtype: node.dtype, viewOf: node.viewOf),
+                              output: node.output, slot: slot))
+            inputRanges.append(flatInputs.count..<(flatInputs.count + node.inputs.count))
+            flatInputs += node.inputs
+            releaseRanges.append(flatReleases.count..<(flatReleases.count + releasedAt[s].count))
+            flatReleases += releasedAt[s]
         }
         self.steps = steps
-        var flatInputs: [Int] = [], flatReleases: [Int] = []
-        var inputRanges: [Range<Int>] = [], releaseRanges: [Range<Int>] = []
-        for step in steps {
-            inputRanges.append(flatInputs.count..<(flatInputs.count + step.inputs.count))
-            flatInputs += step.inputs
-            releaseRanges.append(flatReleases.count..<(flatReleases.count + step.releases.count))
-            flatReleases += step.releases
-        }
         self.flatInputs = flatInputs
         self.flatReleases = flatReleases
         self.inputRanges = inputRanges
