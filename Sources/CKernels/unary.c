@@ -175,8 +175,7 @@ CK_INT_UNARY(i32_unary, int32_t, uint32_t)
 CK_INT_UNARY(i64_unary, int64_t, uint64_t)
 CK_INT_UNARY(u8_unary, uint8_t, uint8_t)
 
-void ck_unary(ck_unary_op op, ck_dtype dt, const void *px, void *po, ptrdiff_t n) {
-    ck_enter();
+static void ck_unary_serial(ck_unary_op op, ck_dtype dt, const void *px, void *po, ptrdiff_t n) {
     switch (dt) {
     case CK_F32: {
         const float *x = px; float *o = po;
@@ -194,4 +193,41 @@ void ck_unary(ck_unary_op op, ck_dtype dt, const void *px, void *po, ptrdiff_t n
     case CK_I64: i64_unary(op, px, po, n); break;
     default: u8_unary(op, px, po, n); break;
     }
+}
+
+// Ops costing tens of cycles a vector (transcendentals, division, square roots)
+// are compute-bound at any size, so a large tensor splits over the cores; the
+// cheap ones are bound by memory and stay on one thread.
+static int ck_unary_is_heavy(ck_unary_op op) {
+    switch (op) {
+    case CK_SQRT: case CK_RSQRT: case CK_EXP: case CK_LOG: case CK_LOG1P: case CK_EXPM1:
+    case CK_TANH: case CK_SIGMOID: case CK_SOFTPLUS: case CK_SIN: case CK_COS:
+    case CK_RECIPROCAL: case CK_ERF:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+typedef struct { ck_unary_op op; ck_dtype dt; const char *x; char *out; size_t size; } ck_unary_job;
+
+static void ck_unary_range(void *ctx, ptrdiff_t begin, ptrdiff_t end) {
+    const ck_unary_job *job = ctx;
+    ck_enter();
+    ck_unary_serial(job->op, job->dt, job->x + (size_t)begin * job->size,
+                    job->out + (size_t)begin * job->size, end - begin);
+}
+
+// 32k floats of exp take ~50 us on one core; below two of them the wake-up of a
+// worker (~5-20 us) eats the gain.
+#define CK_UNARY_GRAIN (1 << 15)
+
+void ck_unary(ck_unary_op op, ck_dtype dt, const void *px, void *po, ptrdiff_t n) {
+    ck_enter();
+    if (n >= 2 * CK_UNARY_GRAIN && (dt == CK_F32 || dt == CK_F64) && ck_unary_is_heavy(op)) {
+        ck_unary_job job = { op, dt, px, po, ck_size(dt) };
+        ck_parallel_for(n, CK_UNARY_GRAIN, ck_unary_range, &job);
+        return;
+    }
+    ck_unary_serial(op, dt, px, po, n);
 }

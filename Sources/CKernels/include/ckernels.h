@@ -36,6 +36,20 @@ int ck_isa_level(void);
 /// CPU lacks is lowered to what it has. Returns the level now in force.
 int ck_set_isa_level(int level);
 
+/// A range of a parallel loop: runs elements [begin, end) of the job `ctx` describes.
+typedef void (*ck_range_fn)(void *ctx, ptrdiff_t begin, ptrdiff_t end);
+
+/// Runs fn over [0, n) split across the intra-op threads when n holds at least two
+/// `grain`s of work, else on the calling thread. Returns when every part is done.
+void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx);
+
+/// How many threads (the caller included) a parallel kernel may use; by default
+/// the CPUs this process may run on, at most 16.
+int ck_thread_count(void);
+
+/// Sets that count (<= 0 restores the default); returns the count now in force.
+int ck_set_thread_count(int count);
+
 /// out[i] = a[i*sa] op b[i*sb] for i in 0..<n (strides in elements, usually 0 or 1).
 /// Comparisons write bytes. Returns nonzero if an integer division by zero was seen.
 int ck_binary(ck_binary_op op, ck_dtype dt, const void *a, ptrdiff_t sa,

@@ -2,7 +2,8 @@ import CBLAS
 import CKernels
 import Synchronization
 
-/// How many threads OpenBLAS uses for a product of the given size.
+/// How many threads OpenBLAS uses for a product of the given size (at most
+/// `Threading.intraOpThreads`).
 ///
 /// Measured with `Benchmarks --crossover` on the 2-core development machine
 /// (2026-11-30): in a loop of identical products two threads already win at
@@ -19,7 +20,7 @@ enum BLASThreads {
     private static let current = Atomic<Int32>(-1)
 
     static func configure(m: Int, n: Int, k: Int) {
-        let wanted: Int32 = m * n * k >= crossoverFlops ? maxThreads : 1
+        let wanted: Int32 = m * n * k >= crossoverFlops ? min(maxThreads, ck_thread_count()) : 1
         if current.load(ordering: .relaxed) != wanted {
             openblas_set_num_threads(wanted)
             current.store(wanted, ordering: .relaxed)

@@ -1,0 +1,146 @@
+// Intra-op parallelism: a large, compute-bound kernel splits its range over the
+// machine's cores, as TensorFlow's and PyTorch's intra-op pools do for big
+// elementwise ops. Small kernels (every op of the benchmarks' training steps)
+// stay on the calling thread: waking a worker costs more than they take.
+//
+// The pool is one job at a time. A caller that finds it busy (another thread's
+// job, or a kernel running inside a worker) runs its range itself, so nested and
+// concurrent calls are always correct, only not parallel.
+#define _GNU_SOURCE   // sched_getaffinity, CPU_COUNT
+#include "internal.h"
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#define CK_MAX_THREADS 16
+
+static pthread_mutex_t ck_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ck_pool_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t ck_pool_done = PTHREAD_COND_INITIALIZER;
+static atomic_flag ck_pool_busy = ATOMIC_FLAG_INIT;
+static _Atomic int ck_threads = 0;   // 0 until decided; counts the calling thread
+static int ck_workers = 0;           // started so far (under the lock)
+
+// The job, written under the lock before `generation` moves on. Chunks are claimed
+// through `ticket` = generation << 32 | next chunk, so a worker that wakes late,
+// after its job has finished and another begun, can never claim a chunk of a job
+// whose description it did not copy.
+typedef struct {
+    ck_range_fn fn;
+    void *ctx;
+    ptrdiff_t n, chunk;
+    uint32_t chunks;
+    uint32_t generation;
+} ck_job;
+static ck_job ck_current;
+static _Atomic uint64_t ck_ticket = 0;
+static _Atomic uint32_t ck_pending = 0;
+
+static int ck_online_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int ck_thread_count(void) {
+    int n = atomic_load_explicit(&ck_threads, memory_order_relaxed);
+    if (n == 0) {
+        n = ck_online_cpus();
+        if (n > CK_MAX_THREADS) n = CK_MAX_THREADS;
+        int expected = 0;
+        if (!atomic_compare_exchange_strong(&ck_threads, &expected, n)) n = expected;
+    }
+    return n;
+}
+
+int ck_set_thread_count(int count) {
+    if (count <= 0) count = ck_online_cpus();
+    if (count > CK_MAX_THREADS) count = CK_MAX_THREADS;
+    atomic_store(&ck_threads, count);
+    return count;
+}
+
+// Claims and runs chunks of the job `job` until none are left (or the job is over).
+static void ck_run_chunks(const ck_job *job) {
+    uint64_t gen = (uint64_t)job->generation << 32;
+    for (;;) {
+        uint64_t t = atomic_load_explicit(&ck_ticket, memory_order_acquire);
+        if ((t & ~0xffffffffull) != gen || (uint32_t)t >= job->chunks) return;
+        if (!atomic_compare_exchange_weak_explicit(&ck_ticket, &t, t + 1, memory_order_acq_rel,
+                                                   memory_order_acquire)) continue;
+        ptrdiff_t begin = (ptrdiff_t)(uint32_t)t * job->chunk;
+        ptrdiff_t end = begin + job->chunk < job->n ? begin + job->chunk : job->n;
+        job->fn(job->ctx, begin, end);
+        if (atomic_fetch_sub_explicit(&ck_pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&ck_pool_lock);
+            pthread_cond_signal(&ck_pool_done);
+            pthread_mutex_unlock(&ck_pool_lock);
+        }
+    }
+}
+
+static void *ck_worker_main(void *unused) {
+    (void)unused;
+    ck_enter();
+    uint32_t seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&ck_pool_lock);
+        while (ck_current.generation == seen) pthread_cond_wait(&ck_pool_wake, &ck_pool_lock);
+        ck_job job = ck_current;
+        seen = job.generation;
+        pthread_mutex_unlock(&ck_pool_lock);
+        ck_run_chunks(&job);
+    }
+    return 0;
+}
+
+void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
+    ptrdiff_t parts = grain > 0 ? n / grain : 1;
+    int threads = ck_thread_count();
+    if (parts > threads) parts = threads;
+    if (parts < 2 || atomic_flag_test_and_set_explicit(&ck_pool_busy, memory_order_acquire)) {
+        fn(ctx, 0, n);
+        return;
+    }
+    // Chunks of whole cache lines (16 floats), two per thread so a thread that
+    // was descheduled for a moment does not hold up the others.
+    ptrdiff_t chunks = parts * 2;
+    ptrdiff_t chunk = ((n + chunks - 1) / chunks + 15) & ~(ptrdiff_t)15;
+    chunks = (n + chunk - 1) / chunk;
+
+    pthread_mutex_lock(&ck_pool_lock);
+    while (ck_workers < threads - 1) {
+        pthread_t thread;
+        if (pthread_create(&thread, 0, ck_worker_main, 0) != 0) break;
+        pthread_detach(thread);
+        ck_workers++;
+    }
+    if (ck_workers == 0) {   // no worker could be started: run here
+        pthread_mutex_unlock(&ck_pool_lock);
+        atomic_flag_clear_explicit(&ck_pool_busy, memory_order_release);
+        fn(ctx, 0, n);
+        return;
+    }
+    uint32_t generation = ck_current.generation + 1;
+    if (generation == 0) generation = 1;   // 0 is the workers' "nothing seen yet"
+    ck_current = (ck_job){ fn, ctx, n, chunk, (uint32_t)chunks, generation };
+    atomic_store_explicit(&ck_pending, (uint32_t)chunks, memory_order_relaxed);
+    atomic_store_explicit(&ck_ticket, (uint64_t)generation << 32, memory_order_release);
+    pthread_cond_broadcast(&ck_pool_wake);
+    ck_job job = ck_current;
+    pthread_mutex_unlock(&ck_pool_lock);
+
+    ck_run_chunks(&job);
+    // The last chunks are finishing on workers: spin briefly, then sleep.
+    for (int spin = 0; spin < 4096 && atomic_load_explicit(&ck_pending, memory_order_acquire); spin++)
+        __builtin_ia32_pause();
+    if (atomic_load_explicit(&ck_pending, memory_order_acquire)) {
+        pthread_mutex_lock(&ck_pool_lock);
+        while (atomic_load_explicit(&ck_pending, memory_order_acquire))
+            pthread_cond_wait(&ck_pool_done, &ck_pool_lock);
+        pthread_mutex_unlock(&ck_pool_lock);
+    }
+    atomic_flag_clear_explicit(&ck_pool_busy, memory_order_release);
+}

@@ -1,0 +1,25 @@
+import CKernels
+
+/// How many threads one op may use: TensorFlow's intra-op parallelism setting,
+/// PyTorch's `torch.set_num_threads`.
+///
+/// Large matrix products (OpenBLAS) and large transcendental elementwise ops
+/// (`exp`, `log`, `tanh`, `sigmoid`, `sqrt`, … on tensors of 64k elements and
+/// more) split their work over this many threads; everything smaller runs on
+/// the calling thread, where handing work to another core costs more than it
+/// saves. Results do not depend on the count: elementwise ops compute every
+/// element the same way on any thread. The default is the number of CPUs the
+/// process may run on.
+///
+/// ```swift
+/// Threading.intraOpThreads = 1      // everything on the calling thread
+/// Threading.intraOpThreads = 0      // back to the default
+/// ```
+public enum Threading {
+    /// The thread count, the calling thread included; setting 0 or less
+    /// restores the default, and counts above 16 are lowered to 16.
+    public static var intraOpThreads: Int {
+        get { Int(ck_thread_count()) }
+        set { _ = ck_set_thread_count(Int32(clamping: newValue)) }
+    }
+}

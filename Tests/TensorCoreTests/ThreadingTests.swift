@@ -1,0 +1,119 @@
+import XCTest
+import CKernels
+import Foundation
+@testable import TensorCore
+import TestSupport
+
+/// The intra-op pool: large transcendental ops split over threads with the same
+/// results as on one thread, and the pool covers every element exactly once.
+final class ThreadingTests: XCTestCase {
+    override func tearDown() { Threading.intraOpThreads = 0 }
+
+    func testThreadCountSetting() {
+        let cpus = min(ProcessInfo.processInfo.activeProcessorCount, 16)
+        Threading.intraOpThreads = 0
+        XCTAssertEqual(Threading.intraOpThreads, cpus)
+        Threading.intraOpThreads = 1
+        XCTAssertEqual(Threading.intraOpThreads, 1)
+        Threading.intraOpThreads = 100
+        XCTAssertEqual(Threading.intraOpThreads, 16)
+        Threading.intraOpThreads = -3
+        XCTAssertEqual(Threading.intraOpThreads, cpus)
+    }
+
+    /// 300,001 elements: above the parallel threshold, with a short last chunk.
+    func testLargeOpsMatchOneThreadExactly() {
+        var g = RandomGenerator(seed: 5)
+        let x = Random.uniform([300_001], min: 0.01, max: 8, using: &g)
+        let ops: [(String, (Tensor) -> Tensor)] = [
+            ("exp", { exp($0) }), ("log", { log($0) }), ("tanh", { tanh($0) }),
+            ("sigmoid", { sigmoid(-$0) }), ("softplus", { softplus($0 - 4) }), ("sqrt", { sqrt($0) }),
+            ("sin", { sin($0) }),
+        ]
+        for dtype in [DType.float32, .float64] {
+            let xd = x.cast(to: dtype)
+            for (name, op) in ops {
+                Threading.intraOpThreads = 1
+                let serial = op(xd)
+                Threading.intraOpThreads = 2
+                let parallel = op(xd)
+                XCTAssertEqual(serial.scalars(as: Double.self), parallel.scalars(as: Double.self), "\(name) \(dtype)")
+            }
+        }
+        // And the values are right: spot checks against Foundation's exp.
+        let e = exp(x).scalars(as: Float.self)
+        let xs = x.scalars(as: Float.self)
+        for i in stride(from: 0, to: 300_001, by: 9_999) {
+            XCTAssertEqual(e[i], Foundation.exp(xs[i]), accuracy: Foundation.exp(xs[i]) * 2e-7)
+        }
+    }
+
+    /// Several threads using large ops at once: the one that finds the pool busy
+    /// runs its op itself, and every result is complete and right.
+    func testConcurrentCallersAllGetCompleteResults() {
+        Threading.intraOpThreads = 2
+        let x = Tensor.full([200_000], value: 0.5)
+        let expected = Float(Foundation.exp(0.5))
+        let failures = Counter()
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            for _ in 0..<5 {
+                let y = exp(x + Double(i)).scalars(as: Float.self)
+                let want = expected * Foundation.exp(Float(i))
+                if y.contains(where: { abs($0 - want) > want * 2e-7 }) { failures.add() }
+            }
+        }
+        XCTAssertEqual(failures.value, 0)
+    }
+
+    /// The pool's own contract: chunks tile [0, n) exactly once, and with two
+    /// threads a second thread takes part.
+    func testParallelForCoversTheRangeOnMoreThanOneThread() throws {
+        try XCTSkipIf(ProcessInfo.processInfo.activeProcessorCount < 2, "one CPU")
+        Threading.intraOpThreads = 2
+        let log = ChunkLog()
+        let context = Unmanaged.passRetained(log)
+        defer { context.release() }
+        ck_parallel_for(1_000_003, 100_000, { ctx, begin, end in
+            let log = Unmanaged<ChunkLog>.fromOpaque(ctx!).takeUnretainedValue()
+            usleep(20_000)   // long enough for the worker to wake and claim a chunk
+            log.record(begin, end)
+        }, context.toOpaque())
+        let chunks = log.chunks.sorted { $0.0 < $1.0 }
+        XCTAssertEqual(chunks.first?.0, 0)
+        XCTAssertEqual(chunks.last?.1, 1_000_003)
+        for (a, b) in zip(chunks, chunks.dropFirst()) { XCTAssertEqual(a.1, b.0) }
+        XCTAssertEqual(Set(log.threads).count, 2)
+    }
+
+    /// Below two grains the loop runs as one call on the calling thread.
+    func testSmallRangesRunInOneCall() {
+        let log = ChunkLog()
+        let context = Unmanaged.passRetained(log)
+        defer { context.release() }
+        ck_parallel_for(150, 100, { ctx, begin, end in
+            Unmanaged<ChunkLog>.fromOpaque(ctx!).takeUnretainedValue().record(begin, end)
+        }, context.toOpaque())
+        XCTAssertEqual(log.chunks.count, 1)
+        XCTAssertEqual(log.chunks.first?.0, 0)
+        XCTAssertEqual(log.chunks.first?.1, 150)
+        XCTAssertEqual(log.threads, [pthread_self()])
+    }
+}
+
+private final class ChunkLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var chunks: [(Int, Int)] = []
+    private(set) var threads: [pthread_t] = []
+    func record(_ begin: Int, _ end: Int) {
+        lock.withLock {
+            chunks.append((begin, end))
+            threads.append(pthread_self())
+        }
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var value = 0
+    func add() { lock.withLock { value += 1 } }
+}
