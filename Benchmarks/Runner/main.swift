@@ -1,6 +1,7 @@
-// `swift run -c release Benchmarks [--filter SUBSTRING] [--json] [--crossover]`
+// `swift run -c release Benchmarks [--filter SUBSTRING | --only NAME,NAME] [--threads N] [--json] [--crossover]`
 // prints `name  median_us  min_us  max_us  [extra]` per workload (see BENCHMARKS.md).
 import Foundation
+import DeepSwift
 
 let arguments = CommandLine.arguments.dropFirst()
 var filter: String? = nil
@@ -8,10 +9,19 @@ if let i = arguments.firstIndex(of: "--filter"), arguments.index(after: i) < arg
     filter = arguments[arguments.index(after: i)]
 }
 let json = arguments.contains("--json")
+// `--threads 1` keeps every op on one thread (Threading.intraOpThreads).
+if let i = arguments.firstIndex(of: "--threads"), arguments.index(after: i) < arguments.endIndex,
+   let count = Int(arguments[arguments.index(after: i)]) {
+    Threading.intraOpThreads = count
+}
 
 var workloads = tensorWorkloads() + autodiffWorkloads() + dataWorkloads() + modelWorkloads()
 if arguments.contains("--crossover") { workloads = crossoverWorkloads() }
 if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
+if let i = arguments.firstIndex(of: "--only"), arguments.index(after: i) < arguments.endIndex {
+    let names = Set(arguments[arguments.index(after: i)].split(separator: ",").map(String.init))
+    workloads = workloads.filter { names.contains($0.name) }
+}
 
 var results: [Measurement] = []
 for w in workloads {

@@ -143,8 +143,30 @@ CK_OUTER(outer_f32_base, , float)
 CK_OUTER(outer_f64_avx2, CK_AVX2, double)
 CK_OUTER(outer_f64_base, , double)
 
-void ck_outer(ck_dtype dt, const void *a, const void *b, void *out, ptrdiff_t m, ptrdiff_t n) {
-    ck_enter();
+static void ck_outer_serial(ck_dtype dt, const void *a, const void *b, void *out, ptrdiff_t m, ptrdiff_t n) {
     if (dt == CK_F32) (ck_isa == 2 ? outer_f32_avx2 : outer_f32_base)(a, b, out, m, n);
     else (ck_isa == 2 ? outer_f64_avx2 : outer_f64_base)(a, b, out, m, n);
+}
+
+typedef struct { ck_dtype dt; const char *a; const void *b; char *out; ptrdiff_t n; size_t size; } ck_outer_job;
+
+static void ck_outer_rows(void *ctx, ptrdiff_t begin, ptrdiff_t end) {
+    const ck_outer_job *job = ctx;
+    ck_enter();
+    ck_outer_serial(job->dt, job->a + (size_t)begin * job->size, job->b,
+                    job->out + (size_t)begin * (size_t)job->n * job->size, end - begin, job->n);
+}
+
+void ck_outer(ck_dtype dt, const void *a, const void *b, void *out, ptrdiff_t m, ptrdiff_t n) {
+    ck_enter();
+    // Writing a large product is bound by one core's store bandwidth: rows split
+    // over the intra-op threads from 128k elements (the hypernetwork's 16x51,050
+    // weight gradient: 2x faster on two cores).
+    if (m >= 2 && n > 0 && m * n >= (1 << 17)) {
+        ck_outer_job job = { dt, a, b, out, n, ck_size(dt) };
+        ptrdiff_t grain = ((1 << 16) + n - 1) / n;
+        ck_parallel_for(m, grain, ck_outer_rows, &job);
+        return;
+    }
+    ck_outer_serial(dt, a, b, out, m, n);
 }

@@ -104,10 +104,12 @@ void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
         fn(ctx, 0, n);
         return;
     }
-    // Chunks of whole cache lines (16 floats), two per thread so a thread that
-    // was descheduled for a moment does not hold up the others.
+    // Two chunks per thread, so a thread that was descheduled for a moment does
+    // not hold up the others; chunks of many elements end on cache-line multiples
+    // (16 floats). A loop over rows has few, large elements: no rounding.
     ptrdiff_t chunks = parts * 2;
-    ptrdiff_t chunk = ((n + chunks - 1) / chunks + 15) & ~(ptrdiff_t)15;
+    ptrdiff_t chunk = (n + chunks - 1) / chunks;
+    if (chunk >= 1024) chunk = (chunk + 15) & ~(ptrdiff_t)15;
     chunks = (n + chunk - 1) / chunk;
 
     pthread_mutex_lock(&ck_pool_lock);

@@ -220,7 +220,9 @@ static void ck_unary_range(void *ctx, ptrdiff_t begin, ptrdiff_t end) {
 
 // 32k floats of exp take ~50 us on one core; below two of them the wake-up of a
 // worker (~5-20 us) eats the gain.
+#ifndef CK_UNARY_GRAIN
 #define CK_UNARY_GRAIN (1 << 15)
+#endif
 
 void ck_unary(ck_unary_op op, ck_dtype dt, const void *px, void *po, ptrdiff_t n) {
     ck_enter();

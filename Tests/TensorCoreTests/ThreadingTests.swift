@@ -48,6 +48,20 @@ final class ThreadingTests: XCTestCase {
         }
     }
 
+    /// A large outer product (a batch-of-one weight gradient) splits its rows.
+    func testLargeOuterProductMatchesOneThreadExactly() {
+        var g = RandomGenerator(seed: 6)
+        let a = Random.normal([1, 7], using: &g), b = Random.normal([1, 40_003], using: &g)
+        Threading.intraOpThreads = 1
+        let serial = matmul(a, b, transposeA: true)
+        Threading.intraOpThreads = 2
+        let parallel = matmul(a, b, transposeA: true)
+        XCTAssertEqual(parallel.shape, [7, 40_003])
+        XCTAssertEqual(serial.scalars(as: Float.self), parallel.scalars(as: Float.self))
+        let (p, x, y) = (parallel.scalars(as: Float.self), a.scalars(as: Float.self), b.scalars(as: Float.self))
+        for (i, j) in [(0, 0), (3, 20_001), (6, 40_002)] { XCTAssertEqual(p[i * 40_003 + j], x[i] * y[j]) }
+    }
+
     /// Several threads using large ops at once: the one that finds the pool busy
     /// runs its op itself, and every result is complete and right.
     func testConcurrentCallersAllGetCompleteResults() {

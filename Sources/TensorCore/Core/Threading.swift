@@ -23,3 +23,21 @@ public enum Threading {
         set { _ = ck_set_thread_count(Int32(clamping: newValue)) }
     }
 }
+
+extension Threading {
+    /// Runs `body` over `0..<count` in parts on the intra-op threads when the range
+    /// holds at least two `grain`s, else as one call on this thread. Every part
+    /// has run when it returns. For kernels whose work splits by element.
+    @_spi(Kernels)
+    public static func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        guard count >= 2 * grain, ck_thread_count() > 1 else { return body(0..<count) }
+        withoutActuallyEscaping(body) { body in
+            var job = body
+            withUnsafeMutablePointer(to: &job) { pointer in
+                ck_parallel_for(count, grain, { context, begin, end in
+                    context!.assumingMemoryBound(to: ((Range<Int>) -> Void).self).pointee(begin..<end)
+                }, pointer)
+            }
+        }
+    }
+}

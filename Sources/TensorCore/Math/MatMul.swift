@@ -16,11 +16,15 @@ import Synchronization
 /// vs 23.3 ms).
 enum BLASThreads {
     static let crossoverFlops = 1 << 22
+    static let gemvCrossover = 1 << 18
     static let maxThreads = Int32(openblas_get_num_procs())
     private static let current = Atomic<Int32>(-1)
 
     static func configure(m: Int, n: Int, k: Int) {
-        let wanted: Int32 = m * n * k >= crossoverFlops ? min(maxThreads, ck_thread_count()) : 1
+        // A row vector times a large matrix (gemv) is bound by one core's memory
+        // bandwidth rather than by arithmetic: it splits from 256k matrix elements.
+        let large = m * n * k >= crossoverFlops || (m == 1 && n * k >= gemvCrossover)
+        let wanted: Int32 = large ? min(maxThreads, ck_thread_count()) : 1
         if current.load(ordering: .relaxed) != wanted {
             openblas_set_num_threads(wanted)
             current.store(wanted, ordering: .relaxed)

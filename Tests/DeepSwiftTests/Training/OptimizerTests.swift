@@ -119,3 +119,39 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(SGD(learningRate: .schedule { $0 < 5 ? 1 : 0.5 }).currentLearningRate, 1)
     }
 }
+
+/// Variables of 128k elements and more update on all intra-op threads, dense
+/// gradients and outer-product factors alike, with exactly the results of one thread.
+final class ParallelOptimizerTests: XCTestCase {
+    override func tearDown() { Threading.intraOpThreads = 0 }
+
+    func testLargeUpdatesMatchOneThreadExactly() {
+        // 5×60,001: rows wider than a tile, parts split mid-row; 60,001×3: narrow
+        // rows in whole-row tiles, with part boundaries that cut rows.
+        for (rows, cols) in [(5, 60_001), (60_001, 3)] {
+            setRandomSeed(3)
+            let a = Random.normal([1, rows]), b = Random.normal([1, cols])
+            let initial = Random.normal([rows, cols])
+            let optimizers: [() -> Optimizer] = [{ Adam(learningRate: 0.01, amsgrad: true) },
+                                                 { SGD(learningRate: 0.1, momentum: 0.9) }, { RMSprop() }]
+            for make in optimizers {
+                func run(threads: Int, outer: Bool) -> [[Float]] {
+                    Threading.intraOpThreads = threads
+                    let optimizer = make()
+                    var value = initial
+                    var state = optimizer.makeState(for: Variable(initial))
+                    let kernel = optimizer.kernel(for: .float32, learningRate: 0.01)
+                    let gradient: Optimizer.GradientValue = outer ? .outer(a, b) : .dense(matmul(a, b, transposeA: true))
+                    for _ in 0..<3 { optimizer.update(&value, gradient: gradient, state: &state, kernel: kernel) }
+                    return ([value] + state).map { $0.scalars(as: Float.self) }
+                }
+                let reference = run(threads: 1, outer: false)
+                XCTAssertNotEqual(reference[0], initial.scalars(as: Float.self), "the weights moved")
+                for (threads, outer) in [(2, false), (1, true), (2, true)] {
+                    let result = run(threads: threads, outer: outer)
+                    XCTAssertTrue(result == reference, "\(type(of: make())) \(rows)×\(cols), \(threads) threads, outer \(outer)")
+                }
+            }
+        }
+    }
+}
