@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #define CK_MAX_THREADS 16
 
@@ -36,6 +37,7 @@ typedef struct {
 static ck_job ck_current;
 static _Atomic uint64_t ck_ticket = 0;
 static _Atomic uint32_t ck_pending = 0;
+static _Atomic uint32_t ck_posted = 0;   // the latest generation, read without the lock
 
 static int ck_online_cpus(void) {
     cpu_set_t set;
@@ -81,11 +83,21 @@ static void ck_run_chunks(const ck_job *job) {
     }
 }
 
+// A worker that finished a job watches for the next one this many TSC ticks
+// (~40 us at 2-3 GHz) before it sleeps: the kernels of a training step come
+// microseconds apart, and waking a sleeping thread costs about as much as a
+// small GEMM's half.
+#define CK_WORKER_SPIN_TICKS 100000
+
 static void *ck_worker_main(void *unused) {
     (void)unused;
     ck_enter();
     uint32_t seen = 0;
     for (;;) {
+        uint64_t start = __rdtsc();
+        while (atomic_load_explicit(&ck_posted, memory_order_acquire) == seen
+               && __rdtsc() - start < CK_WORKER_SPIN_TICKS)
+            __builtin_ia32_pause();
         pthread_mutex_lock(&ck_pool_lock);
         while (ck_current.generation == seen) pthread_cond_wait(&ck_pool_wake, &ck_pool_lock);
         ck_job job = ck_current;
@@ -104,10 +116,10 @@ void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
         fn(ctx, 0, n);
         return;
     }
-    // Two chunks per thread, so a thread that was descheduled for a moment does
-    // not hold up the others; chunks of many elements end on cache-line multiples
-    // (16 floats). A loop over rows has few, large elements: no rounding.
-    ptrdiff_t chunks = parts * 2;
+    // One chunk per thread (a GEMM loses efficiency in smaller pieces); chunks of
+    // many elements end on cache-line multiples (16 floats), while a loop over
+    // rows has few, large elements: no rounding there.
+    ptrdiff_t chunks = parts;
     ptrdiff_t chunk = (n + chunks - 1) / chunks;
     if (chunk >= 1024) chunk = (chunk + 15) & ~(ptrdiff_t)15;
     chunks = (n + chunk - 1) / chunk;
@@ -130,6 +142,7 @@ void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
     ck_current = (ck_job){ fn, ctx, n, chunk, (uint32_t)chunks, generation };
     atomic_store_explicit(&ck_pending, (uint32_t)chunks, memory_order_relaxed);
     atomic_store_explicit(&ck_ticket, (uint64_t)generation << 32, memory_order_release);
+    atomic_store_explicit(&ck_posted, generation, memory_order_release);
     pthread_cond_broadcast(&ck_pool_wake);
     ck_job job = ck_current;
     pthread_mutex_unlock(&ck_pool_lock);

@@ -46,6 +46,43 @@ final class MatMulTests: XCTestCase {
         }
     }
 
+    /// Mid-sized products split into blocks of rows (m >= n) or columns, one
+    /// single-threaded BLAS call per intra-op thread: every transpose combination,
+    /// float32 and float64, against a float64 loop; a batch of one row goes to gemv.
+    func testSplitProductsAgainstNaiveLoop() {
+        defer { Threading.intraOpThreads = 0 }
+        Threading.intraOpThreads = 2
+        var g = RandomGenerator(seed: 12)
+        for (m, k, n) in [(96, 300, 33), (33, 300, 96), (1, 600, 700)] {
+            let x = Random.normal([m, k], dtype: .float64, using: &g)
+            let y = Random.normal([k, n], dtype: .float64, using: &g)
+            let xs = x.scalars(as: Double.self), ys = y.scalars(as: Double.self)
+            var expected = [Double](repeating: 0, count: m * n)
+            for i in 0..<m { for p in 0..<k { for j in 0..<n { expected[i * n + j] += xs[i * k + p] * ys[p * n + j] } } }
+            let want = Tensor(shape: [m, n], scalars: expected)
+            for dtype in [DType.float64, .float32] {
+                let (a, b) = (x.cast(to: dtype), y.cast(to: dtype))
+                let (at, bt) = (a.transposed(), b.transposed())
+                let tolerance = dtype == .float64 ? 1e-12 : 1e-4
+                assertClose(matmul(a, b), want, tolerance: tolerance)
+                assertClose(matmul(at, b, transposeA: true), want, tolerance: tolerance)
+                assertClose(matmul(a, bt, transposeB: true), want, tolerance: tolerance)
+                assertClose(matmul(at, bt, transposeA: true, transposeB: true), want, tolerance: tolerance)
+            }
+        }
+    }
+
+    /// Concurrent single-threaded BLAS calls share no state: a split product
+    /// repeated many times gives the same bits every time.
+    func testSplitProductsAreRepeatable() {
+        defer { Threading.intraOpThreads = 0 }
+        Threading.intraOpThreads = 2
+        var g = RandomGenerator(seed: 13)
+        let x = Random.normal([64, 784], using: &g), y = Random.normal([784, 32], using: &g)
+        let first = matmul(x, y).scalars(as: Float.self)
+        for _ in 0..<200 { XCTAssertTrue(matmul(x, y).scalars(as: Float.self) == first) }
+    }
+
     func testEmptyInnerDimensionGivesZeros() {
         XCTAssertEqual(matmul(Tensor.zeros([2, 0]), Tensor.zeros([0, 3])), Tensor.zeros([2, 3]))
     }

@@ -3,26 +3,33 @@ import CKernels
 import Synchronization
 
 /// How many threads OpenBLAS uses for a product of the given size (at most
-/// `Threading.intraOpThreads`).
+/// `Threading.intraOpThreads`), and which products DeepSwift splits itself.
 ///
 /// Measured with `Benchmarks --crossover` on the 2-core development machine
-/// (2026-11-30): in a loop of identical products two threads already win at
-/// 96³ (33 vs 68 µs) and even at 64×784×32 (87 vs 148 µs), because the workers
-/// stay hot. Inside a training step they do not: between products the workers
-/// go back to sleep, and waking them for every small GEMM made the reference
-/// MLP step 2.7× slower (257 vs 95 µs, BENCHMARKS.md). So products run on one
-/// thread below m·n·k = 2^22 (a 160³ product, or batch 256 × 128 × 128) and on
-/// every core above, where the work amortizes the hand-off (256×784×2048: 14.3
-/// vs 23.3 ms).
+/// (2026-11-30): in a loop of identical products OpenBLAS's two threads already
+/// win at 96³ (33 vs 68 µs) and even at 64×784×32 (87 vs 148 µs), because its
+/// workers stay hot. Inside a training step they do not: between products they go
+/// back to sleep, and waking them for every small GEMM made the reference MLP
+/// step 2.7× slower (257 vs 95 µs, BENCHMARKS.md). So OpenBLAS runs on one thread
+/// below m·n·k = 2^22 (a 160³ product, or batch 256 × 128 × 128) and on every
+/// core above, where the work amortizes its hand-off (256×784×2048: 14.3 vs
+/// 23.3 ms). From 2^18 up to that crossover, DeepSwift's own pool (whose worker
+/// stays awake between the kernels of a step) runs one single-threaded product
+/// per thread on a block of c's rows or columns: the MLP step's 64×784×32
+/// forward product takes 73 instead of 133 µs, its 784×64×32 weight gradient 59
+/// instead of 97 µs. A row vector times a large matrix (gemv) is bound by memory
+/// bandwidth and lets OpenBLAS use every core from 2^18 matrix elements.
 enum BLASThreads {
     static let crossoverFlops = 1 << 22
     static let gemvCrossover = 1 << 18
+    /// Products from 2^18 multiply-adds (32×64×128) up to the crossover split
+    /// into blocks of at least 8 rows or columns, one per intra-op thread.
+    static let splitFlops = 1 << 18
+    static let splitMinimum = 8
     static let maxThreads = Int32(openblas_get_num_procs())
     private static let current = Atomic<Int32>(-1)
 
     static func configure(m: Int, n: Int, k: Int) {
-        // A row vector times a large matrix (gemv) is bound by one core's memory
-        // bandwidth rather than by arithmetic: it splits from 256k matrix elements.
         let large = m * n * k >= crossoverFlops || (m == 1 && n * k >= gemvCrossover)
         let wanted: Int32 = large ? min(maxThreads, ck_thread_count()) : 1
         if current.load(ordering: .relaxed) != wanted {
@@ -127,19 +134,34 @@ private func gemm(_ a: Tensor, _ aOffset: Int, _ ta: Bool, lda: Int,
         }
         return
     }
-    switch a.dtype {
-    case .float32:
-        let pa = a.storage.data.assumingMemoryBound(to: Float.self) + aOffset
-        let pb = b.storage.data.assumingMemoryBound(to: Float.self) + bOffset
-        let pc = c.storage.data.assumingMemoryBound(to: Float.self) + cOffset
-        cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), 1,
-                    pa, Int32(lda), pb, Int32(ldb), Float(beta), pc, Int32(n))
-    default:
-        let pa = a.storage.data.assumingMemoryBound(to: Double.self) + aOffset
-        let pb = b.storage.data.assumingMemoryBound(to: Double.self) + bOffset
-        let pc = c.storage.data.assumingMemoryBound(to: Double.self) + cOffset
-        cblas_dgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), 1,
-                    pa, Int32(lda), pb, Int32(ldb), beta, pc, Int32(n))
+    // A block of rows (or columns) of c from the matching block of op(a) (or op(b)).
+    func block(_ range: Range<Int>, rows: Bool) {
+        let (lo, count) = (range.lowerBound, range.count)
+        let (aShift, bShift) = rows ? ((ta ? lo : lo * lda), 0) : (0, (tb ? lo * ldb : lo))
+        let (bm, bn, cShift) = rows ? (count, n, lo * n) : (m, count, lo)
+        switch a.dtype {
+        case .float32:
+            let pa = a.storage.data.assumingMemoryBound(to: Float.self) + aOffset + aShift
+            let pb = b.storage.data.assumingMemoryBound(to: Float.self) + bOffset + bShift
+            let pc = c.storage.data.assumingMemoryBound(to: Float.self) + cOffset + cShift
+            cblas_sgemm(CblasRowMajor, transA, transB, Int32(bm), Int32(bn), Int32(k), 1,
+                        pa, Int32(lda), pb, Int32(ldb), Float(beta), pc, Int32(n))
+        default:
+            let pa = a.storage.data.assumingMemoryBound(to: Double.self) + aOffset + aShift
+            let pb = b.storage.data.assumingMemoryBound(to: Double.self) + bOffset + bShift
+            let pc = c.storage.data.assumingMemoryBound(to: Double.self) + cOffset + cShift
+            cblas_dgemm(CblasRowMajor, transA, transB, Int32(bm), Int32(bn), Int32(k), 1,
+                        pa, Int32(lda), pb, Int32(ldb), beta, pc, Int32(n))
+        }
+    }
+    let work = m * n * k
+    if work >= BLASThreads.splitFlops && work < BLASThreads.crossoverFlops {
+        // Below the crossover OpenBLAS runs on one thread; the intra-op pool runs
+        // one single-threaded product per thread on a block of c's longer side.
+        let rows = m >= n
+        Threading.parallelFor(rows ? m : n, grain: BLASThreads.splitMinimum) { block($0, rows: rows) }
+    } else {
+        block(0..<m, rows: true)
     }
 }
 
