@@ -98,10 +98,35 @@ void ck_clip(ck_dtype dt, const void *px, double lo, double hi, void *out, ptrdi
     }
 }
 
+typedef struct { const char *src; ptrdiff_t rows; size_t row_bytes; const int64_t *indices; char *dst; } ck_gather_job;
+
+// Rows [begin, end) of a gather with long rows (the outer count is 1).
+static void ck_gather_long_rows(void *ctx, ptrdiff_t begin, ptrdiff_t end) {
+    const ck_gather_job *job = ctx;
+    size_t row_bytes = job->row_bytes;
+    for (ptrdiff_t j = begin; j < end; j++) {
+        // Rows come in random order (shuffled batches): start loading the next
+        // one but one while this one is copied.
+        if (j + 2 < end) {
+            const char *next = job->src + (size_t)job->indices[j + 2] * row_bytes;
+            for (size_t b = 0; b < row_bytes && b < 8192; b += 64) __builtin_prefetch(next + b);
+        }
+        memcpy(job->dst + (size_t)j * row_bytes, job->src + (size_t)job->indices[j] * row_bytes, row_bytes);
+    }
+}
+
 ptrdiff_t ck_gather_rows(const void *src, ptrdiff_t outer, ptrdiff_t rows, size_t row_bytes,
                          const int64_t *indices, ptrdiff_t count, void *dst) {
     for (ptrdiff_t j = 0; j < count; j++)
         if (indices[j] < 0 || indices[j] >= rows) return j;
+    if (outer == 1 && row_bytes > 8) {
+        // A batch of dataset rows: one core's copy is bound by its own memory
+        // bandwidth, so batches of 64 KiB and more split over the intra-op threads.
+        ck_gather_job job = { src, rows, row_bytes, indices, dst };
+        ptrdiff_t grain = (ptrdiff_t)((32u << 10) / row_bytes) + 1;
+        ck_parallel_for(count, grain, ck_gather_long_rows, &job);
+        return -1;
+    }
     const char *s = src; char *d = dst;
     for (ptrdiff_t o = 0; o < outer; o++) {
         const char *block = s + (size_t)o * (size_t)rows * row_bytes;

@@ -62,6 +62,20 @@ final class ThreadingTests: XCTestCase {
         for (i, j) in [(0, 0), (3, 20_001), (6, 40_002)] { XCTAssertEqual(p[i * 40_003 + j], x[i] * y[j]) }
     }
 
+    /// A batch of long rows (a shuffled dataset batch) splits its rows.
+    func testLargeRowGatherIsComplete() {
+        Threading.intraOpThreads = 2
+        let x = Tensor(shape: [500, 784], scalars: (0..<(500 * 784)).map { Float($0) })
+        var g = RandomGenerator(seed: 2)
+        let picks = (0..<97).map { _ in Int64(Random.uniform([], min: 0, max: 500, dtype: .int64, using: &g).scalar(as: Int64.self)) }
+        let batch = x.gathering(atIndices: Tensor(shape: [97], scalars: picks))
+        XCTAssertEqual(batch.shape, [97, 784])
+        let values = batch.scalars(as: Float.self)
+        for (j, row) in picks.enumerated() {
+            XCTAssertEqual(Array(values[j * 784..<(j + 1) * 784]), (0..<784).map { Float(Int(row) * 784 + $0) }, "row \(j)")
+        }
+    }
+
     /// Several threads using large ops at once: the one that finds the pool busy
     /// runs its op itself, and every result is complete and right.
     func testConcurrentCallersAllGetCompleteResults() {
