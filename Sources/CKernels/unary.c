@@ -218,11 +218,9 @@ static void ck_unary_range(void *ctx, ptrdiff_t begin, ptrdiff_t end) {
                     job->out + (size_t)begin * job->size, end - begin);
 }
 
-// 32k floats of exp take ~50 us on one core; below two of them the wake-up of a
-// worker (~5-20 us) eats the gain.
-#ifndef CK_UNARY_GRAIN
-#define CK_UNARY_GRAIN (1 << 15)
-#endif
+// 8k floats of exp take ~14 us on one core; from two of them, half on the pool's
+// worker (awake between the kernels of a step) finishes in ~8 us.
+#define CK_UNARY_GRAIN (1 << 13)
 
 void ck_unary(ck_unary_op op, ck_dtype dt, const void *px, void *po, ptrdiff_t n) {
     ck_enter();

@@ -149,10 +149,12 @@ open class Optimizer {
     static let outerTile = 2048
 
     /// Variables of at least twice this many elements update on all intra-op
-    /// threads: a large update is bound by one core's memory bandwidth (the
-    /// hypernetwork's 827k-weight Adam pass takes 1.3 ms on one core of the
-    /// development VM, 0.75 ms on two), a small one is done before a worker wakes.
-    static let parallelGrain = 1 << 16
+    /// threads. A large update is bound by one core's memory bandwidth (the
+    /// hypernetwork's 827k-weight Adam pass: 1.3 ms on one core of the development
+    /// VM, 0.75 ms on two), a mid-sized one by Adam's square root and division
+    /// (the VAE's 50k-weight kernels); the pool's worker, awake between the
+    /// kernels of a step, takes half from 16k elements on.
+    static let parallelGrain = 1 << 13
 
     /// One fused update of `value` in place.
     func update(_ value: inout Tensor, gradient: GradientValue, state: inout [Tensor], kernel: UpdateKernel) {

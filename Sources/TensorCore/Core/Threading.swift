@@ -3,13 +3,14 @@ import CKernels
 /// How many threads one op may use: TensorFlow's intra-op parallelism setting,
 /// PyTorch's `torch.set_num_threads`.
 ///
-/// Large matrix products (OpenBLAS) and large transcendental elementwise ops
-/// (`exp`, `log`, `tanh`, `sigmoid`, `sqrt`, … on tensors of 64k elements and
-/// more) split their work over this many threads; everything smaller runs on
-/// the calling thread, where handing work to another core costs more than it
-/// saves. Results do not depend on the count: elementwise ops compute every
-/// element the same way on any thread. The default is the number of CPUs the
-/// process may run on.
+/// Kernels with enough work split it over this many threads: matrix products
+/// from 2^18 multiply-adds (32×64 by 64×128), transcendental elementwise
+/// ops (`exp`, `log`, `tanh`, `sigmoid`, `sqrt`, …) from 16k elements, optimizer
+/// updates of variables from 16k elements, large outer products and batches of
+/// long rows. Everything smaller runs on the calling thread, where handing work
+/// to another core costs more than it saves. Elementwise results do not depend
+/// on the count; matrix products may differ in the last bits, as in every BLAS.
+/// The default is the number of CPUs the process may run on.
 ///
 /// ```swift
 /// Threading.intraOpThreads = 1      // everything on the calling thread
