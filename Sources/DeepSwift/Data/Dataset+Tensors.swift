@@ -4,7 +4,7 @@ extension Dataset where Element == Tensor {
     public static func fromTensorSlices(_ x: Tensor) -> Dataset<Tensor> {
         precondition(x.rank >= 1, "Dataset.fromTensorSlices: needs a tensor of rank >= 1, got shape \(x.shape)")
         let n = x.shape[0]
-        return Dataset(cardinality: n, slices: Slices(indices: { rowIndices(n) },
+        return Dataset(cardinality: n, slices: Slices(indices: { RangeIndices(n) },
                                       element: { x[$0] },
                                       batch: { x.gathering(atIndices: Tensor(shape: [$0.count], scalars: $0.map(Int64.init))) }))
     }
@@ -24,7 +24,7 @@ extension Dataset where Element == (Tensor, Tensor) {
                      "Dataset.fromTensorSlices: x \(x.shape) and y \(y.shape) need the same first dimension")
         let n = x.shape[0]
         return Dataset(cardinality: n, slices: Slices(
-            indices: { rowIndices(n) },
+            indices: { RangeIndices(n) },
             element: { (x[$0], y[$0]) },
             batch: { rows in
                 let indices = Tensor(shape: [rows.count], scalars: rows.map(Int64.init))
@@ -47,8 +47,13 @@ extension Dataset {
         let batches = cardinality.map { dropRemainder ? $0 / batchSize : ($0 + batchSize - 1) / batchSize }
         if let s = slices {
             return Dataset(cardinality: batches, elements: {
-                let chunks = indexChunks(s.indices(), size: batchSize, dropRemainder: dropRemainder)
-                return AnyIterator { chunks.next().map(s.batch) }
+                let indices = s.indices()
+                return AnyIterator {
+                    var rows: [Int] = []
+                    rows.reserveCapacity(batchSize)
+                    indices.read(into: &rows, count: batchSize)
+                    return rows.isEmpty || (dropRemainder && rows.count < batchSize) ? nil : s.batch(rows)
+                }
             })
         }
         let base = elements
@@ -56,22 +61,6 @@ extension Dataset {
             var chunks = ChunkIterator(base: base(), size: batchSize, dropRemainder: dropRemainder)
             return AnyIterator { chunks.next().map(stack) }
         })
-    }
-}
-
-/// Batches of row indices (non-generic, so compiled for `Int`).
-func indexChunks(_ base: AnyIterator<Int>, size: Int, dropRemainder: Bool) -> AnyIterator<[Int]> {
-    var it = ChunkIterator(base: base, size: size, dropRemainder: dropRemainder)
-    return AnyIterator { it.next() }
-}
-
-/// 0, 1, ..., n-1.
-func rowIndices(_ n: Int) -> AnyIterator<Int> {
-    var i = 0
-    return AnyIterator {
-        guard i < n else { return nil }
-        defer { i += 1 }
-        return i
     }
 }
 

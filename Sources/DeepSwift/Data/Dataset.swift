@@ -27,7 +27,17 @@ public struct Dataset<Element>: Sequence {
         self.slices = slices
         self.elements = {
             let indices = slices.indices()
-            return AnyIterator { indices.next().map(slices.element) }
+            var block: [Int] = [], position = 0
+            return AnyIterator {
+                if position == block.count {
+                    block.removeAll(keepingCapacity: true)
+                    position = 0
+                    indices.read(into: &block, count: 256)
+                    if block.isEmpty { return nil }
+                }
+                defer { position += 1 }
+                return slices.element(block[position])
+            }
         }
     }
 
@@ -54,10 +64,10 @@ public struct Dataset<Element>: Sequence {
         }
     }
 
-    /// Applies an index-preserving transform to the row indices when the dataset
-    /// still has them, else to the elements. Both transforms are the same generic
-    /// iterator; the index one is used at `Int` and so compiled for it.
-    private func transformed(cardinality: Int?, _ indices: @escaping (AnyIterator<Int>) -> AnyIterator<Int>,
+    /// Applies a transform to the row indices when the dataset still has them,
+    /// else to the elements (the same transform, as an index stream and as a
+    /// generic iterator).
+    private func transformed(cardinality: Int?, _ indices: @escaping (IndexStream) -> IndexStream,
                              _ elements: @escaping (AnyIterator<Element>) -> AnyIterator<Element>)
         -> Dataset<Element>
     {
@@ -72,14 +82,14 @@ public struct Dataset<Element>: Sequence {
     /// At most the first `count` elements, as `dataset.take`.
     public func take(_ count: Int) -> Dataset<Element> {
         transformed(cardinality: cardinality.map { Swift.min($0, count) },
-                    { indexIterator(TakeIterator(base: $0, count: count)) },
+                    { TakenIndices(base: $0, count: count) },
                     { AnyIterator(TakeIterator(base: $0, count: count)) })
     }
 
     /// All but the first `count` elements, as `dataset.skip`.
     public func skip(_ count: Int) -> Dataset<Element> {
         transformed(cardinality: cardinality.map { Swift.max(0, $0 - count) },
-                    { indexIterator(SkipIterator(base: $0, count: count)) },
+                    { SkippedIndices(base: $0, count: count) },
                     { AnyIterator(SkipIterator(base: $0, count: count)) })
     }
 
@@ -89,7 +99,7 @@ public struct Dataset<Element>: Sequence {
         let total = count.flatMap { n in cardinality.map { $0 * n } } ?? (cardinality == 0 ? 0 : nil)
         if let s = slices {
             return Dataset(cardinality: total,
-                           slices: Slices(indices: { indexIterator(RepeatIterator(makeBase: s.indices, count: count)) },
+                           slices: Slices(indices: { RepeatedIndices(makePass: s.indices, count: count) },
                                           element: s.element, batch: s.batch))
         }
         let base = self.elements
@@ -108,29 +118,9 @@ public struct Dataset<Element>: Sequence {
         let passes = PassCounter()
         let generator = { RandomGenerator(seed: base &+ (reshuffleEachIteration ? passes.next() : 0) &* 0x9E37_79B9_7F4A_7C15) }
         return transformed(cardinality: cardinality,
-                           { indexIterator(ShuffleIterator(base: $0, bufferSize: bufferSize, generator: generator())) },
+                           { ShuffledIndices(base: $0, bufferSize: bufferSize, generator: generator()) },
                            { AnyIterator(ShuffleIterator(base: $0, bufferSize: bufferSize, generator: generator())) })
     }
-}
-
-/// Row-index iterators are built by these non-generic functions, so that the
-/// compiler specializes them for `Int` (built inside `Dataset<Element>`'s generic
-/// methods they ran through generic metadata lookups, a third of an epoch).
-func indexIterator(_ it: ShuffleIterator<AnyIterator<Int>>) -> AnyIterator<Int> {
-    var it = it
-    return AnyIterator { it.next() }
-}
-func indexIterator(_ it: TakeIterator<AnyIterator<Int>>) -> AnyIterator<Int> {
-    var it = it
-    return AnyIterator { it.next() }
-}
-func indexIterator(_ it: SkipIterator<AnyIterator<Int>>) -> AnyIterator<Int> {
-    var it = it
-    return AnyIterator { it.next() }
-}
-func indexIterator(_ it: RepeatIterator<Int>) -> AnyIterator<Int> {
-    var it = it
-    return AnyIterator { it.next() }
 }
 
 /// TensorFlow's shuffle buffer over another iterator.
@@ -182,6 +172,7 @@ struct RepeatIterator<Element>: IteratorProtocol {
     let count: Int?
     var pass = 0
     var current: AnyIterator<Element>? = nil
+    var currentYielded = false
 
     init(makeBase: @escaping () -> AnyIterator<Element>, count: Int?) {
         self.makeBase = makeBase
@@ -194,18 +185,22 @@ struct RepeatIterator<Element>: IteratorProtocol {
                 if let count, pass >= count { return nil }
                 pass += 1
                 current = makeBase()
+                currentYielded = false
             }
-            if let e = current!.next() { return e }
+            if let e = current!.next() {
+                currentYielded = true
+                return e
+            }
             current = nil
-            if pass > 0, makeBase().next() == nil { return nil }
+            if !currentYielded { return nil }
         }
     }
 }
 
 /// A dataset that still reads rows of source tensors by index.
 struct Slices<Element> {
-    /// A new pass over the row indices, in order.
-    let indices: () -> AnyIterator<Int>
+    /// A new pass over the row indices.
+    let indices: () -> IndexStream
     /// One row as an element.
     let element: (Int) -> Element
     /// Several rows stacked into one element (a batch).

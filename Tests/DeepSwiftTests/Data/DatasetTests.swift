@@ -68,6 +68,37 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(rows(d.map { $0 + 1 }.take(1)), [[1]])
     }
 
+    /// A dataset of tensor slices works on row indices a block at a time; after
+    /// `map` the same transforms run on elements. Both give the same elements in
+    /// the same order, batched or not.
+    func testIndexPathMatchesElementPath() {
+        let big = Tensor.range(0, 300).reshaped(to: [300, 1])
+        let pipelines: [(String, (Dataset<Tensor>) -> Dataset<Tensor>)] = [
+            ("shuffle", { $0.shuffle(bufferSize: 37, seed: 4) }),
+            ("shuffle+repeat", { $0.shuffle(bufferSize: 64, seed: 5).repeat(3) }),
+            ("repeat+shuffle", { $0.repeat(2).shuffle(bufferSize: 100, seed: 6) }),
+            ("take+skip", { $0.skip(11).take(250).shuffle(bufferSize: 20, seed: 7) }),
+            ("endless", { $0.take(7).repeat().shuffle(bufferSize: 5, seed: 8).take(600) }),
+            ("skip past the end", { $0.skip(400).repeat() }),
+        ]
+        for (name, pipeline) in pipelines {
+            let viaIndices = pipeline(Dataset.fromTensorSlices(big))
+            let viaElements = pipeline(Dataset.fromTensorSlices(big).map { $0 })
+            XCTAssertNotNil(viaIndices.slices, name)
+            XCTAssertNil(viaElements.slices, name)
+            let elements = rows(viaElements)
+            XCTAssertEqual(rows(viaIndices), elements, name)
+            // Second passes (reshuffled alike), batched; a fresh dataset's first
+            // pass, batched, holds the first pass's elements.
+            let batched = Array(viaIndices.batch(64).map { $0.scalars(as: Int32.self) })
+            XCTAssertEqual(batched, Array(viaElements.batch(64).map { $0.scalars(as: Int32.self) }), name)
+            let fresh = Array(pipeline(Dataset.fromTensorSlices(big)).batch(64).map { $0.scalars(as: Int32.self) })
+            XCTAssertEqual(fresh.flatMap { $0 }, elements.flatMap { $0 }, name)
+        }
+        XCTAssertEqual(rows(Dataset.fromTensorSlices(big).skip(400).repeat()), [])
+        XCTAssertEqual(Array(Dataset.fromTensorSlices(big).take(130).batch(64, dropRemainder: true)).count, 2)
+    }
+
     func testCardinality() {
         let d = Dataset.fromTensorSlices((x, y))
         XCTAssertEqual(d.cardinality, 10)
