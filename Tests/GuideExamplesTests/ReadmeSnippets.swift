@@ -104,6 +104,12 @@ final class ReadmeSnippetTests: XCTestCase {
         XCTAssertEqual(trainOnBatch.traceCount, 1)
         XCTAssertTrue(lastLoss.isFinite)
 
+        Threading.intraOpThreads = 1   // every op on the calling thread
+        let onOneThread = exp(Tensor.ones([100_000]))
+        Threading.intraOpThreads = 0   // back to the default: every core
+        XCTAssertEqual(onOneThread.scalars(as: Float.self), exp(Tensor.ones([100_000])).scalars(as: Float.self))
+        XCTAssertEqual(Threading.intraOpThreads, min(ProcessInfo.processInfo.activeProcessorCount, 16))
+
         let inputs = Input(shape: [784])
         let hidden = Dense(64, activation: .relu)(inputs)
         let outputs = Dense(10)(hidden)
