@@ -37,12 +37,9 @@ final class MatMulTests: XCTestCase {
         for (m, k, n) in [(64, 784, 32), (7, 1, 5), (130, 140, 150)] {
             let x = Random.normal([m, k], dtype: .float64, using: &g)
             let y = Random.normal([k, n], dtype: .float64, using: &g)
-            let xs = x.scalars(as: Double.self), ys = y.scalars(as: Double.self)
-            var expected = [Double](repeating: 0, count: m * n)
-            for i in 0..<m { for p in 0..<k { for j in 0..<n { expected[i * n + j] += xs[i * k + p] * ys[p * n + j] } } }
-            assertClose(matmul(x, y), Tensor(shape: [m, n], scalars: expected), tolerance: 1e-12)
-            assertClose(matmul(x.cast(to: .float32), y.cast(to: .float32)), Tensor(shape: [m, n], scalars: expected),
-                        tolerance: 1e-4)
+            let expected = naiveProduct(x, y)
+            assertClose(matmul(x, y), expected, tolerance: 1e-12)
+            assertClose(matmul(x.cast(to: .float32), y.cast(to: .float32)), expected, tolerance: 1e-4)
         }
     }
 
@@ -56,10 +53,7 @@ final class MatMulTests: XCTestCase {
         for (m, k, n) in [(96, 300, 33), (33, 300, 96), (1, 600, 700)] {
             let x = Random.normal([m, k], dtype: .float64, using: &g)
             let y = Random.normal([k, n], dtype: .float64, using: &g)
-            let xs = x.scalars(as: Double.self), ys = y.scalars(as: Double.self)
-            var expected = [Double](repeating: 0, count: m * n)
-            for i in 0..<m { for p in 0..<k { for j in 0..<n { expected[i * n + j] += xs[i * k + p] * ys[p * n + j] } } }
-            let want = Tensor(shape: [m, n], scalars: expected)
+            let want = naiveProduct(x, y)
             for dtype in [DType.float64, .float32] {
                 let (a, b) = (x.cast(to: dtype), y.cast(to: dtype))
                 let (at, bt) = (a.transposed(), b.transposed())
@@ -81,6 +75,15 @@ final class MatMulTests: XCTestCase {
         let x = Random.normal([64, 784], using: &g), y = Random.normal([784, 32], using: &g)
         let first = matmul(x, y).scalars(as: Float.self)
         for _ in 0..<200 { XCTAssertTrue(matmul(x, y).scalars(as: Float.self) == first) }
+    }
+
+    /// x·y by the schoolbook loop in float64.
+    func naiveProduct(_ x: Tensor, _ y: Tensor) -> Tensor {
+        let (m, k, n) = (x.shape[0], x.shape[1], y.shape[1])
+        let xs = x.scalars(as: Double.self), ys = y.scalars(as: Double.self)
+        var product = [Double](repeating: 0, count: m * n)
+        for i in 0..<m { for p in 0..<k { for j in 0..<n { product[i * n + j] += xs[i * k + p] * ys[p * n + j] } } }
+        return Tensor(shape: [m, n], scalars: product)
     }
 
     func testEmptyInnerDimensionGivesZeros() {
