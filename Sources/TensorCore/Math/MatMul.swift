@@ -23,7 +23,7 @@ enum BLASThreads {
     static let crossoverFlops = 1 << 22
     static let gemvCrossover = 1 << 18
     /// Products from 2^18 multiply-adds (32×64×128) up to the crossover split
-    /// into blocks of at least 8 rows or columns, one per intra-op thread.
+    /// into blocks of c's rows or columns, one per intra-op thread.
     static let splitFlops = 1 << 18
     static let splitMinimum = 8
     static let maxThreads = Int32(openblas_get_num_procs())
@@ -158,8 +158,11 @@ private func gemm(_ a: Tensor, _ aOffset: Int, _ ta: Bool, lda: Int,
     if work >= BLASThreads.splitFlops && work < BLASThreads.crossoverFlops {
         // Below the crossover OpenBLAS runs on one thread; the intra-op pool runs
         // one single-threaded product per thread on a block of c's longer side.
+        // Each block holds at least 2^17 multiply-adds and 8 rows or columns.
         let rows = m >= n
-        Threading.parallelFor(rows ? m : n, grain: BLASThreads.splitMinimum) { block($0, rows: rows) }
+        let perLine = (rows ? n : m) * k
+        let grain = Swift.max(BLASThreads.splitMinimum, (BLASThreads.splitFlops / 2 + perLine - 1) / perLine)
+        Threading.parallelFor(rows ? m : n, grain: grain) { block($0, rows: rows) }
     } else {
         block(0..<m, rows: true)
     }
