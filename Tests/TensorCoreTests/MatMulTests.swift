@@ -50,7 +50,7 @@ final class MatMulTests: XCTestCase {
         defer { Threading.intraOpThreads = 0 }
         Threading.intraOpThreads = 2
         var g = RandomGenerator(seed: 12)
-        for (m, k, n) in [(96, 300, 33), (33, 300, 96), (1, 600, 700)] {
+        for (m, k, n) in [(96, 300, 33), (33, 300, 96), (1, 600, 700), (1, 40_000, 9)] {
             let x = Random.normal([m, k], dtype: .float64, using: &g)
             let y = Random.normal([k, n], dtype: .float64, using: &g)
             let want = naiveProduct(x, y)
@@ -63,6 +63,22 @@ final class MatMulTests: XCTestCase {
                 assertClose(matmul(a, bt, transposeB: true), want, tolerance: tolerance)
                 assertClose(matmul(at, bt, transposeA: true, transposeB: true), want, tolerance: tolerance)
             }
+        }
+    }
+
+    /// A batch of one through a dense layer accumulates onto the bias (beta 1),
+    /// split by outputs or by the sum.
+    func testSplitRowVectorProductsKeepTheBias() {
+        defer { Threading.intraOpThreads = 0 }
+        Threading.intraOpThreads = 2
+        var g = RandomGenerator(seed: 14)
+        for (k, n) in [(600, 700), (40_000, 9)] {
+            let x = Random.normal([1, k], dtype: .float64, using: &g)
+            let w = Random.normal([k, n], dtype: .float64, using: &g)
+            let bias = Random.normal([n], dtype: .float64, using: &g)
+            let want = naiveProduct(x, w) + bias
+            assertClose(linear(x, w, bias), want, tolerance: 1e-12)
+            assertClose(linear(x.cast(to: .float32), w.cast(to: .float32), bias.cast(to: .float32)), want, tolerance: 1e-3)
         }
     }
 

@@ -17,11 +17,10 @@ import Synchronization
 /// stays awake between the kernels of a step) runs one single-threaded product
 /// per thread on a block of c's rows or columns: the MLP step's 64×784×32
 /// forward product takes 73 instead of 133 µs, its 784×64×32 weight gradient 59
-/// instead of 97 µs. A row vector times a large matrix (gemv) is bound by memory
-/// bandwidth and lets OpenBLAS use every core from 2^18 matrix elements.
+/// instead of 97 µs. A row vector times a matrix of 2^18 elements and more
+/// (gemv, bound by memory bandwidth) splits the same way (`rowVectorProduct`).
 enum BLASThreads {
     static let crossoverFlops = 1 << 22
-    static let gemvCrossover = 1 << 18
     /// Products from 2^18 multiply-adds (32×64×128) up to the crossover split
     /// into blocks of c's rows or columns, one per intra-op thread.
     static let splitFlops = 1 << 18
@@ -30,8 +29,7 @@ enum BLASThreads {
     private static let current = Atomic<Int32>(-1)
 
     static func configure(m: Int, n: Int, k: Int) {
-        let large = m * n * k >= crossoverFlops || (m == 1 && n * k >= gemvCrossover)
-        let wanted: Int32 = large ? min(maxThreads, ck_thread_count()) : 1
+        let wanted: Int32 = m * n * k >= crossoverFlops ? min(maxThreads, ck_thread_count()) : 1
         if current.load(ordering: .relaxed) != wanted {
             openblas_set_num_threads(wanted)
             current.store(wanted, ordering: .relaxed)
@@ -96,6 +94,61 @@ public func matmul(_ a: some TensorConvertible, _ b: some TensorConvertible,
     return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
 }
 
+/// `c = a·op(b) + beta·c` for a row vector `a` (gemv, without gemm's packing).
+/// Bound by memory bandwidth, a product of 2^18 matrix elements and more splits
+/// over the intra-op threads: by c's entries when there are many, else by the
+/// sum (the hypernetwork's 16 dot products of length 51,050), whose partial sums
+/// are then added. OpenBLAS itself stays on one thread, so its spinning workers
+/// never compete with the pool's.
+private func rowVectorProduct(_ a: Tensor, _ aOffset: Int, _ b: Tensor, _ bOffset: Int, _ tb: Bool, ldb: Int,
+                              _ c: Tensor, _ cOffset: Int, n: Int, k: Int, beta: Double) {
+    let size = c.dtype.byteSize
+    let (pa, pb, pc) = (a.storage.data + aOffset * size, b.storage.data + bOffset * size, c.storage.data + cOffset * size)
+    /// out[cols] (+)= a[sum]·op(b)[sum, cols], on this thread.
+    func gemv(_ cols: Range<Int>, _ sum: Range<Int>, _ out: UnsafeMutableRawPointer, beta: Double) {
+        let (rows, columns, trans, shift) = tb
+            ? (cols.count, sum.count, CblasNoTrans, cols.lowerBound * ldb + sum.lowerBound)
+            : (sum.count, cols.count, CblasTrans, sum.lowerBound * ldb + cols.lowerBound)
+        let (x, y, matrix) = (pa + sum.lowerBound * size, out + cols.lowerBound * size, pb + shift * size)
+        switch c.dtype {
+        case .float32:
+            cblas_sgemv(CblasRowMajor, trans, Int32(rows), Int32(columns), 1,
+                        matrix.assumingMemoryBound(to: Float.self), Int32(ldb),
+                        x.assumingMemoryBound(to: Float.self), 1, Float(beta), y.assumingMemoryBound(to: Float.self), 1)
+        default:
+            cblas_dgemv(CblasRowMajor, trans, Int32(rows), Int32(columns), 1,
+                        matrix.assumingMemoryBound(to: Double.self), Int32(ldb),
+                        x.assumingMemoryBound(to: Double.self), 1, beta, y.assumingMemoryBound(to: Double.self), 1)
+        }
+    }
+    let threads = Int(ck_thread_count())
+    let columnGrain = Swift.max(16, (BLASThreads.splitFlops / 2 + k - 1) / k)
+    let sumParts = Swift.min(threads, k / 4096)
+    if n * k < BLASThreads.splitFlops || threads < 2 {
+        gemv(0..<n, 0..<k, pc, beta: beta)
+    } else if n >= 2 * columnGrain {
+        Threading.parallelFor(n, grain: columnGrain) { gemv($0, 0..<k, pc, beta: beta) }
+    } else if sumParts >= 2 {
+        let partials = UnsafeMutableRawPointer.allocate(byteCount: (sumParts - 1) * n * size, alignment: 64)
+        defer { partials.deallocate() }
+        Threading.parallelFor(sumParts, grain: 1) { parts in
+            for part in parts {
+                let sum = (k * part / sumParts)..<(k * (part + 1) / sumParts)
+                if part == 0 {
+                    gemv(0..<n, sum, pc, beta: beta)
+                } else {
+                    gemv(0..<n, sum, partials + (part - 1) * n * size, beta: 0)
+                }
+            }
+        }
+        for part in 1..<sumParts {
+            _ = ck_binary(CK_ADD, c.dtype.ck, pc, 1, partials + (part - 1) * n * size, 1, pc, n)
+        }
+    } else {
+        gemv(0..<n, 0..<k, pc, beta: beta)
+    }
+}
+
 /// One row-major GEMM of offset matrices into `c`: `c = a·b + beta·c` (beta 0
 /// or 1; with beta 0, `c` may hold anything).
 private func gemm(_ a: Tensor, _ aOffset: Int, _ ta: Bool, lda: Int,
@@ -117,21 +170,7 @@ private func gemm(_ a: Tensor, _ aOffset: Int, _ ta: Bool, lda: Int,
         return
     }
     if m == 1 {
-        // A row vector times a matrix: gemv, without gemm's packing.
-        let (rows, cols) = tb ? (n, k) : (k, n)
-        let trans = tb ? CblasNoTrans : CblasTrans
-        switch a.dtype {
-        case .float32:
-            cblas_sgemv(CblasRowMajor, trans, Int32(rows), Int32(cols), 1,
-                        b.storage.data.assumingMemoryBound(to: Float.self) + bOffset, Int32(ldb),
-                        a.storage.data.assumingMemoryBound(to: Float.self) + aOffset, 1, Float(beta),
-                        c.storage.data.assumingMemoryBound(to: Float.self) + cOffset, 1)
-        default:
-            cblas_dgemv(CblasRowMajor, trans, Int32(rows), Int32(cols), 1,
-                        b.storage.data.assumingMemoryBound(to: Double.self) + bOffset, Int32(ldb),
-                        a.storage.data.assumingMemoryBound(to: Double.self) + aOffset, 1, beta,
-                        c.storage.data.assumingMemoryBound(to: Double.self) + cOffset, 1)
-        }
+        rowVectorProduct(a, aOffset, b, bOffset, tb, ldb: ldb, c, cOffset, n: n, k: k, beta: beta)
         return
     }
     // A block of rows (or columns) of c from the matching block of op(a) (or op(b)).
