@@ -1,4 +1,5 @@
 import XCTest
+import CBLAS
 @testable import TensorCore
 import TestSupport
 
@@ -80,6 +81,25 @@ final class MatMulTests: XCTestCase {
             assertClose(linear(x, w, bias), want, tolerance: 1e-12)
             assertClose(linear(x.cast(to: .float32), w.cast(to: .float32), bias.cast(to: .float32)), want, tolerance: 1e-3)
         }
+    }
+
+    /// OpenBLAS's thread count follows each product's size even when other code
+    /// in the process changed it behind DeepSwift's back.
+    func testBLASThreadCountFollowsTheProductSize() {
+        defer { Threading.intraOpThreads = 0 }
+        let procs = Int32(openblas_get_num_procs())
+        let big = Tensor.ones([256, 256]), small = Tensor.ones([8, 8])
+        openblas_set_num_threads(1)
+        XCTAssertEqual(matmul(big, big)[0, 0].scalar(as: Float.self), 256)   // 2^24 multiply-adds
+        XCTAssertEqual(openblas_get_num_threads(), procs)
+        _ = matmul(small, small)
+        XCTAssertEqual(openblas_get_num_threads(), 1)
+        openblas_set_num_threads(procs)
+        _ = matmul(small, small)
+        XCTAssertEqual(openblas_get_num_threads(), 1, "set again although it was set to 1 before")
+        Threading.intraOpThreads = 1
+        _ = matmul(big, big)
+        XCTAssertEqual(openblas_get_num_threads(), 1, "capped by Threading.intraOpThreads")
     }
 
     /// Concurrent single-threaded BLAS calls share no state: a split product

@@ -1,6 +1,5 @@
 import CBLAS
 import CKernels
-import Synchronization
 
 /// How many threads OpenBLAS uses for a product of the given size (at most
 /// `Threading.intraOpThreads`), and which products DeepSwift splits itself.
@@ -26,14 +25,12 @@ enum BLASThreads {
     static let splitFlops = 1 << 18
     static let splitMinimum = 8
     static let maxThreads = Int32(openblas_get_num_procs())
-    private static let current = Atomic<Int32>(-1)
 
+    /// Asks OpenBLAS for its current count rather than remembering what was set:
+    /// other code in the process (a C library, a baseline) may set it too.
     static func configure(m: Int, n: Int, k: Int) {
         let wanted: Int32 = m * n * k >= crossoverFlops ? min(maxThreads, ck_thread_count()) : 1
-        if current.load(ordering: .relaxed) != wanted {
-            openblas_set_num_threads(wanted)
-            current.store(wanted, ordering: .relaxed)
-        }
+        if openblas_get_num_threads() != wanted { openblas_set_num_threads(wanted) }
     }
 }
 
