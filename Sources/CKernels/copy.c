@@ -98,9 +98,9 @@ void ck_clip(ck_dtype dt, const void *px, double lo, double hi, void *out, ptrdi
     }
 }
 
-typedef struct { const char *src; ptrdiff_t rows; size_t row_bytes; const int64_t *indices; char *dst; } ck_gather_job;
+typedef struct { const char *src; size_t row_bytes; const int64_t *indices; char *dst; } ck_gather_job;
 
-// Rows [begin, end) of a gather with long rows (the outer count is 1).
+// Rows [begin, end) of a gather of rows longer than a word.
 static void ck_gather_long_rows(void *ctx, ptrdiff_t begin, ptrdiff_t end) {
     const ck_gather_job *job = ctx;
     size_t row_bytes = job->row_bytes;
@@ -119,14 +119,6 @@ ptrdiff_t ck_gather_rows(const void *src, ptrdiff_t outer, ptrdiff_t rows, size_
                          const int64_t *indices, ptrdiff_t count, void *dst) {
     for (ptrdiff_t j = 0; j < count; j++)
         if (indices[j] < 0 || indices[j] >= rows) return j;
-    if (outer == 1 && row_bytes > 8) {
-        // A batch of dataset rows: one core's copy is bound by its own memory
-        // bandwidth, so batches of 64 KiB and more split over the intra-op threads.
-        ck_gather_job job = { src, rows, row_bytes, indices, dst };
-        ptrdiff_t grain = (ptrdiff_t)((32u << 10) / row_bytes) + 1;
-        ck_parallel_for(count, grain, ck_gather_long_rows, &job);
-        return -1;
-    }
     const char *s = src; char *d = dst;
     for (ptrdiff_t o = 0; o < outer; o++) {
         const char *block = s + (size_t)o * (size_t)rows * row_bytes;
@@ -135,16 +127,12 @@ ptrdiff_t ck_gather_rows(const void *src, ptrdiff_t outer, ptrdiff_t rows, size_
         case 1: for (ptrdiff_t j = 0; j < count; j++) out[j] = block[indices[j]]; break;
         case 4: for (ptrdiff_t j = 0; j < count; j++) ((uint32_t *)out)[j] = ((const uint32_t *)block)[indices[j]]; break;
         case 8: for (ptrdiff_t j = 0; j < count; j++) ((uint64_t *)out)[j] = ((const uint64_t *)block)[indices[j]]; break;
-        default:
-            for (ptrdiff_t j = 0; j < count; j++) {
-                // Rows come in random order (shuffled batches): start loading the
-                // next one while this one is copied.
-                if (j + 2 < count) {
-                    const char *next = block + (size_t)indices[j + 2] * row_bytes;
-                    for (size_t b = 0; b < row_bytes && b < 8192; b += 64) __builtin_prefetch(next + b);
-                }
-                memcpy(out + (size_t)j * row_bytes, block + (size_t)indices[j] * row_bytes, row_bytes);
-            }
+        default: {
+            // A batch of dataset rows: one core's copy is bound by its own memory
+            // bandwidth, so gathers of 64 KiB and more split over the intra-op threads.
+            ck_gather_job job = { block, row_bytes, indices, out };
+            ck_parallel_for(count, (ptrdiff_t)((32u << 10) / row_bytes) + 1, ck_gather_long_rows, &job);
+        }
         }
     }
     return -1;

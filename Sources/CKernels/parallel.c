@@ -1,7 +1,9 @@
-// Intra-op parallelism: a large, compute-bound kernel splits its range over the
-// machine's cores, as TensorFlow's and PyTorch's intra-op pools do for big
-// elementwise ops. Small kernels (every op of the benchmarks' training steps)
-// stay on the calling thread: waking a worker costs more than they take.
+// Intra-op parallelism: a kernel with enough work splits its range over the
+// machine's cores, as TensorFlow's and PyTorch's intra-op pools do. Each caller
+// says how much work makes splitting worth it (its grain); below two grains a
+// kernel stays on the calling thread, where handing work over costs more than it
+// saves. Workers stay awake for a moment after each job, so the kernels of one
+// training step find them ready.
 //
 // The pool is one job at a time. A caller that finds it busy (another thread's
 // job, or a kernel running inside a worker) runs its range itself, so nested and
