@@ -119,31 +119,33 @@ private func rowVectorProduct(_ a: Tensor, _ aOffset: Int, _ b: Tensor, _ bOffse
         }
     }
     let threads = Int(ck_thread_count())
-    let columnGrain = Swift.max(16, (BLASThreads.splitFlops / 2 + k - 1) / k)
-    let sumParts = Swift.min(threads, k / 4096)
-    if n * k < BLASThreads.splitFlops || threads < 2 {
-        gemv(0..<n, 0..<k, pc, beta: beta)
-    } else if n >= 2 * columnGrain {
-        Threading.parallelFor(n, grain: columnGrain) { gemv($0, 0..<k, pc, beta: beta) }
-    } else if sumParts >= 2 {
-        let partials = UnsafeMutableRawPointer.allocate(byteCount: (sumParts - 1) * n * size, alignment: 64)
-        defer { partials.deallocate() }
-        Threading.parallelFor(sumParts, grain: 1) { parts in
-            for part in parts {
-                let sum = (k * part / sumParts)..<(k * (part + 1) / sumParts)
-                if part == 0 {
-                    gemv(0..<n, sum, pc, beta: beta)
-                } else {
-                    gemv(0..<n, sum, partials + (part - 1) * n * size, beta: 0)
+    if n * k >= BLASThreads.splitFlops && threads >= 2 {
+        let columnGrain = Swift.max(16, (BLASThreads.splitFlops / 2 + k - 1) / k)
+        if n >= 2 * columnGrain {
+            Threading.parallelFor(n, grain: columnGrain) { gemv($0, 0..<k, pc, beta: beta) }
+            return
+        }
+        let parts = Swift.min(threads, k / 4096)
+        if parts >= 2 {
+            let partials = UnsafeMutableRawPointer.allocate(byteCount: (parts - 1) * n * size, alignment: 64)
+            defer { partials.deallocate() }
+            Threading.parallelFor(parts, grain: 1) { range in
+                for part in range {
+                    let sum = (k * part / parts)..<(k * (part + 1) / parts)
+                    if part == 0 {
+                        gemv(0..<n, sum, pc, beta: beta)
+                    } else {
+                        gemv(0..<n, sum, partials + (part - 1) * n * size, beta: 0)
+                    }
                 }
             }
+            for part in 1..<parts {
+                _ = ck_binary(CK_ADD, c.dtype.ck, pc, 1, partials + (part - 1) * n * size, 1, pc, n)
+            }
+            return
         }
-        for part in 1..<sumParts {
-            _ = ck_binary(CK_ADD, c.dtype.ck, pc, 1, partials + (part - 1) * n * size, 1, pc, n)
-        }
-    } else {
-        gemv(0..<n, 0..<k, pc, beta: beta)
     }
+    gemv(0..<n, 0..<k, pc, beta: beta)
 }
 
 /// One row-major GEMM of offset matrices into `c`: `c = a·b + beta·c` (beta 0
