@@ -103,8 +103,10 @@ final class ThreadingTests: XCTestCase {
         defer { context.release() }
         ck_parallel_for(1_000_003, 100_000, { ctx, begin, end in
             let log = Unmanaged<ChunkLog>.fromOpaque(ctx!).takeUnretainedValue()
-            usleep(20_000)   // long enough for the worker to wake and claim a chunk
             log.record(begin, end)
+            // Hold this chunk until the other one has started (or 10 s passed):
+            // the other can then only have been claimed by a worker.
+            for _ in 0..<10_000 where log.count < 2 { usleep(1_000) }
         }, context.toOpaque())
         let chunks = log.chunks.sorted { $0.0 < $1.0 }
         XCTAssertEqual(chunks.first?.0, 0)
@@ -132,6 +134,7 @@ private final class ChunkLog: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var chunks: [(Int, Int)] = []
     private(set) var threads: [pthread_t] = []
+    var count: Int { lock.withLock { chunks.count } }
     func record(_ begin: Int, _ end: Int) {
         lock.withLock {
             chunks.append((begin, end))
