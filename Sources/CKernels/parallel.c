@@ -6,8 +6,9 @@
 // training step find them ready.
 //
 // The pool is one job at a time. A caller that finds it busy (another thread's
-// job, or a kernel running inside a worker) runs its range itself, so nested and
-// concurrent calls are always correct, only not parallel.
+// job, or a kernel running inside a worker) runs the same chunks itself, so nested
+// and concurrent calls are always correct, only not parallel, and give the same
+// results.
 #define _GNU_SOURCE   // sched_getaffinity, CPU_COUNT
 #include "internal.h"
 #include <pthread.h>
@@ -110,11 +111,19 @@ static void *ck_worker_main(void *unused) {
     return 0;
 }
 
+// Runs the chunks one after another on this thread: the same split as in
+// parallel, so that results (a split GEMM's rounding) never depend on whether
+// the pool was free.
+static void ck_run_serially(ptrdiff_t n, ptrdiff_t chunk, ck_range_fn fn, void *ctx) {
+    for (ptrdiff_t begin = 0; begin < n; begin += chunk)
+        fn(ctx, begin, begin + chunk < n ? begin + chunk : n);
+}
+
 void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
     ptrdiff_t parts = grain > 0 ? n / grain : 1;
     int threads = ck_thread_count();
     if (parts > threads) parts = threads;
-    if (parts < 2 || atomic_flag_test_and_set_explicit(&ck_pool_busy, memory_order_acquire)) {
+    if (parts < 2) {
         fn(ctx, 0, n);
         return;
     }
@@ -125,6 +134,10 @@ void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
     ptrdiff_t chunk = (n + chunks - 1) / chunks;
     if (chunk >= 1024) chunk = (chunk + 15) & ~(ptrdiff_t)15;
     chunks = (n + chunk - 1) / chunk;
+    if (atomic_flag_test_and_set_explicit(&ck_pool_busy, memory_order_acquire)) {
+        ck_run_serially(n, chunk, fn, ctx);
+        return;
+    }
 
     pthread_mutex_lock(&ck_pool_lock);
     while (ck_workers < threads - 1) {
@@ -136,7 +149,7 @@ void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
     if (ck_workers == 0) {   // no worker could be started: run here
         pthread_mutex_unlock(&ck_pool_lock);
         atomic_flag_clear_explicit(&ck_pool_busy, memory_order_release);
-        fn(ctx, 0, n);
+        ck_run_serially(n, chunk, fn, ctx);
         return;
     }
     uint32_t generation = ck_current.generation + 1;

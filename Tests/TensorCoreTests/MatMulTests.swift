@@ -1,6 +1,6 @@
 import XCTest
 import CBLAS
-@testable import TensorCore
+@_spi(Kernels) @testable import TensorCore
 import TestSupport
 
 final class MatMulTests: XCTestCase {
@@ -111,6 +111,15 @@ final class MatMulTests: XCTestCase {
         let x = Random.normal([64, 784], using: &g), y = Random.normal([784, 32], using: &g)
         let first = matmul(x, y).scalars(as: Float.self)
         for _ in 0..<200 { XCTAssertTrue(matmul(x, y).scalars(as: Float.self) == first) }
+        // With the pool busy (here: inside one of its own parts) the product runs
+        // the same blocks on one thread, so the bits do not depend on timing.
+        let inside = UnsafeMutablePointer<[Float]>.allocate(capacity: 1)
+        inside.initialize(to: [])
+        defer { inside.deinitialize(count: 1); inside.deallocate() }
+        Threading.parallelFor(2, grain: 1) { part in
+            if part.lowerBound == 0 { inside.pointee = matmul(x, y).scalars(as: Float.self) }
+        }
+        XCTAssertTrue(inside.pointee == first)
     }
 
     /// x·y by the schoolbook loop in float64.

@@ -41,6 +41,8 @@ typedef void (*ck_range_fn)(void *ctx, ptrdiff_t begin, ptrdiff_t end);
 
 /// Runs fn over [0, n) split across the intra-op threads when n holds at least two
 /// `grain`s of work, else on the calling thread. Returns when every part is done.
+/// The parts depend only on n, grain and the thread count: when the pool is busy
+/// (another caller, or a call from inside a part) the same parts run here in turn.
 void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx);
 
 /// How many threads (the caller included) a parallel kernel may use; by default
