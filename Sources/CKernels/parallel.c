@@ -13,6 +13,7 @@
 #include "internal.h"
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -42,11 +43,51 @@ static _Atomic uint64_t ck_ticket = 0;
 static _Atomic uint32_t ck_pending = 0;
 static _Atomic uint32_t ck_posted = 0;   // the latest generation, read without the lock
 
+int ck_cpu_quota_limit(const char *cpu_max, const char *cfs_quota, const char *cfs_period) {
+    long long quota = -1, period = 0;
+    if (cpu_max) {
+        // cgroup v2: "max 100000" (no limit) or "<quota> <period>"
+        if (sscanf(cpu_max, "%lld %lld", &quota, &period) != 2) return 0;
+    } else if (cfs_quota && cfs_period) {
+        // cgroup v1: quota -1 means no limit
+        if (sscanf(cfs_quota, "%lld", &quota) != 1 || sscanf(cfs_period, "%lld", &period) != 1) return 0;
+    }
+    if (quota <= 0 || period <= 0) return 0;
+    long long cpus = (quota + period - 1) / period;
+    return cpus > 1024 ? 1024 : (int)cpus;
+}
+
+static int ck_read_small_file(const char *path, char *buffer, size_t size) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t got = fread(buffer, 1, size - 1, f);
+    fclose(f);
+    buffer[got] = 0;
+    return got > 0;
+}
+
+// The CPUs this process may use: its affinity mask, lowered to its container's
+// CPU quota (a container given 2 CPUs of a 64-core host sees 64 in its mask, and
+// 15 spinning workers would spend its quota on waiting).
 static int ck_online_cpus(void) {
+    int n;
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        n = CPU_COUNT(&set);
+    } else {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        n = online > 0 ? (int)online : 1;
+    }
+    char v2[64], quota[64], period[64];
+    int limit = 0;
+    if (ck_read_small_file("/sys/fs/cgroup/cpu.max", v2, sizeof v2)) {
+        limit = ck_cpu_quota_limit(v2, 0, 0);
+    } else if (ck_read_small_file("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", quota, sizeof quota)
+               && ck_read_small_file("/sys/fs/cgroup/cpu/cpu.cfs_period_us", period, sizeof period)) {
+        limit = ck_cpu_quota_limit(0, quota, period);
+    }
+    if (limit > 0 && limit < n) n = limit;
+    return n > 0 ? n : 1;
 }
 
 int ck_thread_count(void) {

@@ -21,6 +21,19 @@ final class ThreadingTests: XCTestCase {
         XCTAssertEqual(Threading.intraOpThreads, cpus)
     }
 
+    /// A container's CPU quota caps the default thread count.
+    func testCPUQuotaParsing() {
+        XCTAssertEqual(ck_cpu_quota_limit("max 100000\n", nil, nil), 0)
+        XCTAssertEqual(ck_cpu_quota_limit("200000 100000\n", nil, nil), 2)
+        XCTAssertEqual(ck_cpu_quota_limit("150000 100000", nil, nil), 2, "a part of a CPU counts as one")
+        XCTAssertEqual(ck_cpu_quota_limit("50000 100000", nil, nil), 1)
+        XCTAssertEqual(ck_cpu_quota_limit(nil, "-1\n", "100000\n"), 0)
+        XCTAssertEqual(ck_cpu_quota_limit(nil, "400000\n", "100000\n"), 4)
+        XCTAssertEqual(ck_cpu_quota_limit("garbage", nil, nil), 0)
+        XCTAssertEqual(ck_cpu_quota_limit(nil, nil, nil), 0)
+        XCTAssertEqual(ck_cpu_quota_limit("100000 0", nil, nil), 0)
+    }
+
     /// 300,001 elements: above the parallel threshold, with a short last chunk.
     func testLargeOpsMatchOneThreadExactly() {
         var g = RandomGenerator(seed: 5)

@@ -46,11 +46,17 @@ typedef void (*ck_range_fn)(void *ctx, ptrdiff_t begin, ptrdiff_t end);
 void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx);
 
 /// How many threads (the caller included) a parallel kernel may use; by default
-/// the CPUs this process may run on, at most 16.
+/// the CPUs this process may run on (its affinity mask and its container's CPU
+/// quota), at most 16.
 int ck_thread_count(void);
 
 /// Sets that count (<= 0 restores the default); returns the count now in force.
 int ck_set_thread_count(int count);
+
+/// The whole CPUs a cgroup quota allows (rounded up), from cgroup v2's cpu.max
+/// text, or else v1's cfs_quota_us and cfs_period_us texts; 0 when unlimited or
+/// unreadable. The default thread count is never above it.
+int ck_cpu_quota_limit(const char *cpu_max, const char *cfs_quota, const char *cfs_period);
 
 /// out[i] = a[i*sa] op b[i*sb] for i in 0..<n (strides in elements, usually 0 or 1).
 /// Comparisons write bytes. Returns nonzero if an integer division by zero was seen.

@@ -10,7 +10,8 @@ import CKernels
 /// long rows. Everything smaller runs on the calling thread, where handing work
 /// to another core costs more than it saves. Elementwise results do not depend
 /// on the count; matrix products may differ in the last bits, as in every BLAS.
-/// The default is the number of CPUs the process may run on.
+/// The default is the number of CPUs the process may run on: its affinity mask,
+/// lowered to its container's CPU quota (cgroup v1 or v2), at most 16.
 ///
 /// ```swift
 /// Threading.intraOpThreads = 1      // everything on the calling thread
