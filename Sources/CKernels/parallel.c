@@ -133,10 +133,11 @@ static void ck_run_chunks(const ck_job *job) {
 // small GEMM's half.
 #define CK_WORKER_SPIN_TICKS 100000
 
-static void *ck_worker_main(void *unused) {
-    (void)unused;
+// `arg` is the generation of the last job posted before this worker started:
+// it waits for a newer one.
+static void *ck_worker_main(void *arg) {
     ck_enter();
-    uint32_t seen = 0;
+    uint32_t seen = (uint32_t)(uintptr_t)arg;
     for (;;) {
         uint64_t start = __rdtsc();
         while (atomic_load_explicit(&ck_posted, memory_order_acquire) == seen
@@ -160,6 +161,21 @@ static void ck_run_serially(ptrdiff_t n, ptrdiff_t chunk, ck_range_fn fn, void *
         fn(ctx, begin, begin + chunk < n ? begin + chunk : n);
 }
 
+// A forked child has none of its parent's workers: it starts its own pool.
+static void ck_pool_after_fork_in_child(void) {
+    pthread_mutex_init(&ck_pool_lock, 0);
+    pthread_cond_init(&ck_pool_wake, 0);
+    pthread_cond_init(&ck_pool_done, 0);
+    atomic_flag_clear(&ck_pool_busy);
+    ck_workers = 0;
+    // A job the parent was running is not this process's: no chunk of it is left.
+    atomic_store(&ck_ticket, ((uint64_t)ck_current.generation << 32) | 0xffffffffu);
+    atomic_store(&ck_pending, 0);
+}
+
+static pthread_once_t ck_pool_fork_once = PTHREAD_ONCE_INIT;
+static void ck_pool_register_fork_handler(void) { pthread_atfork(0, 0, ck_pool_after_fork_in_child); }
+
 void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
     ptrdiff_t parts = grain > 0 ? n / grain : 1;
     int threads = ck_thread_count();
@@ -180,10 +196,11 @@ void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
         return;
     }
 
+    pthread_once(&ck_pool_fork_once, ck_pool_register_fork_handler);
     pthread_mutex_lock(&ck_pool_lock);
     while (ck_workers < threads - 1) {
         pthread_t thread;
-        if (pthread_create(&thread, 0, ck_worker_main, 0) != 0) break;
+        if (pthread_create(&thread, 0, ck_worker_main, (void *)(uintptr_t)ck_current.generation) != 0) break;
         pthread_detach(thread);
         ck_workers++;
     }
@@ -194,7 +211,6 @@ void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
         return;
     }
     uint32_t generation = ck_current.generation + 1;
-    if (generation == 0) generation = 1;   // 0 is the workers' "nothing seen yet"
     ck_current = (ck_job){ fn, ctx, n, chunk, (uint32_t)chunks, generation };
     atomic_store_explicit(&ck_pending, (uint32_t)chunks, memory_order_relaxed);
     atomic_store_explicit(&ck_ticket, (uint64_t)generation << 32, memory_order_release);

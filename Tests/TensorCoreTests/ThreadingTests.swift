@@ -111,21 +111,52 @@ final class ThreadingTests: XCTestCase {
     func testParallelForCoversTheRangeOnMoreThanOneThread() throws {
         try XCTSkipIf(ProcessInfo.processInfo.activeProcessorCount < 2, "one CPU")
         Threading.intraOpThreads = 2
+        let log = Self.runTwoParts()
+        let chunks = log.chunks.sorted { $0.0 < $1.0 }
+        XCTAssertEqual(chunks.first?.0, 0)
+        XCTAssertEqual(chunks.last?.1, 1_000_003)
+        for (a, b) in zip(chunks, chunks.dropFirst()) { XCTAssertEqual(a.1, b.0) }
+        XCTAssertEqual(Set(log.threads).count, 2)
+    }
+
+    /// Two parts of a range, each held until the other has started (or 5 s have
+    /// passed): the second can then only have been claimed by a worker.
+    private static func runTwoParts() -> ChunkLog {
         let log = ChunkLog()
         let context = Unmanaged.passRetained(log)
         defer { context.release() }
         ck_parallel_for(1_000_003, 100_000, { ctx, begin, end in
             let log = Unmanaged<ChunkLog>.fromOpaque(ctx!).takeUnretainedValue()
             log.record(begin, end)
-            // Hold this chunk until the other one has started (or 10 s passed):
-            // the other can then only have been claimed by a worker.
-            for _ in 0..<10_000 where log.count < 2 { usleep(1_000) }
+            for _ in 0..<5_000 where log.count < 2 { usleep(1_000) }
         }, context.toOpaque())
-        let chunks = log.chunks.sorted { $0.0 < $1.0 }
-        XCTAssertEqual(chunks.first?.0, 0)
-        XCTAssertEqual(chunks.last?.1, 1_000_003)
-        for (a, b) in zip(chunks, chunks.dropFirst()) { XCTAssertEqual(a.1, b.0) }
-        XCTAssertEqual(Set(log.threads).count, 2)
+        return log
+    }
+
+    private static func partsRanOnTwoThreads() -> Bool { Set(runTwoParts().threads).count == 2 }
+
+    /// A forked child (the parent's pool already running) starts workers of its
+    /// own: its kernels are right, and they run on two threads again.
+    func testForkedChildRunsParallelKernels() throws {
+        try XCTSkipIf(ProcessInfo.processInfo.activeProcessorCount < 2, "one CPU")
+        Threading.intraOpThreads = 2
+        let n = 300_000
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: n), y = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { x.deallocate(); y.deallocate() }
+        x.initialize(repeating: 1, count: n)
+        ck_unary(CK_EXP, CK_F32, x, y, n)   // the parent's pool is up
+        let pid = fork()
+        if pid == 0 {
+            alarm(30)   // a hang ends the child instead of the test run
+            y.initialize(repeating: 0, count: n)
+            ck_unary(CK_EXP, CK_F32, x, y, n)
+            let correct = (0..<n).allSatisfy { abs(y[$0] - 2.7182817) < 1e-6 }
+            _exit(correct && Self.partsRanOnTwoThreads() ? 0 : 1)
+        }
+        XCTAssertGreaterThan(pid, 0)
+        var status: Int32 = 0
+        XCTAssertEqual(waitpid(pid, &status, 0), pid)
+        XCTAssertEqual(status, 0, "the child computed exp on its own pool and exited normally")
     }
 
     /// Below two grains the loop runs as one call on the calling thread.
