@@ -1,6 +1,7 @@
 // Data movement and conversion: strided copies (transpose, slicing, broadcasting,
 // concatenation), select, casts, fills and clipping.
 #include "internal.h"
+#include <math.h>
 
 #define CK_STRIDED_ROW(T) { \
         const T *s = (const T *)src + so; T *d = (T *)dst + dof; \
@@ -74,6 +75,10 @@ void ck_cast(ck_dtype from, const void *px, ck_dtype to, void *out, ptrdiff_t n)
 }
 
 void ck_fill(ck_dtype dt, void *out, double value, ptrdiff_t n) {
+    if (value == 0 && !signbit(value)) {   // +0 is all zero bits in every dtype
+        memset(out, 0, (size_t)n * ck_size(dt));
+        return;
+    }
     switch (dt) {
     case CK_F32: { float v = (float)value, *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = v; } break;
     case CK_F64: { double *o = out; for (ptrdiff_t i = 0; i < n; i++) o[i] = value; } break;

@@ -173,10 +173,24 @@ private func gemm(_ a: Tensor, _ aOffset: Int, _ ta: Bool, lda: Int,
         return
     }
     // A block of rows (or columns) of c from the matching block of op(a) (or op(b)).
+    let work = m * n * k
     func block(_ range: Range<Int>, rows: Bool) {
         let (lo, count) = (range.lowerBound, range.count)
         let (aShift, bShift) = rows ? ((ta ? lo : lo * lda), 0) : (0, (tb ? lo * ldb : lo))
         let (bm, bn, cShift) = rows ? (count, n, lo * n) : (m, count, lo)
+        var beta = beta
+        if beta == 0 && work < BLASThreads.crossoverFlops {
+            // Single-threaded OpenBLAS clears c for beta 0 with a scalar loop; a
+            // memset and beta 1 give the same values 15 µs sooner on a 784×64
+            // weight gradient (k = 32), three times a step in the MLP and the VAE.
+            let (size, start) = (c.dtype.byteSize, c.storage.data + (cOffset + cShift) * c.dtype.byteSize)
+            if bn == n {
+                ck_fill(c.dtype.ck, start, 0, bm * n)
+            } else {
+                for r in 0..<bm { ck_fill(c.dtype.ck, start + r * n * size, 0, bn) }
+            }
+            beta = 1
+        }
         switch a.dtype {
         case .float32:
             let pa = a.storage.data.assumingMemoryBound(to: Float.self) + aOffset + aShift
@@ -192,7 +206,6 @@ private func gemm(_ a: Tensor, _ aOffset: Int, _ ta: Bool, lda: Int,
                         pa, Int32(lda), pb, Int32(ldb), beta, pc, Int32(n))
         }
     }
-    let work = m * n * k
     if work >= BLASThreads.splitFlops && work < BLASThreads.crossoverFlops {
         // Below the crossover OpenBLAS runs on one thread; the intra-op pool runs
         // one single-threaded product per thread on a block of c's longer side.
