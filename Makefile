@@ -1,7 +1,7 @@
 # DeepSwift: `make run` runs the guide, `make test` the tests, `make bench` the benchmarks.
 # Each first installs the Debian packages the library links against, if missing.
 
-SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libsleef-dev zlib1g-dev dataset-fashion-mnist
+SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libsleef-dev zlib1g-dev dataset-fashion-mnist fortunes openmpi-bin libopenmpi-dev
 SWIFT ?= swift
 
 .PHONY: all deps build run test bench clean

@@ -45,11 +45,14 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
         return binary(`where`(mask, g, zero), `where`(mask, zero, g))
 
     case .exp: return [g * y]
-    case .log: return [g / x[0]]
+    // 1/x as its own op: the second derivative is then -g·(1/x)·(1/x), which stays
+    // finite where x·x would flush to zero (x = 6e-20 in float32).
+    case .log: return [g * reciprocal(x[0])]
     case .log1p: return [g / (x[0] + 1)]
     case .expm1: return [g * (y + 1)]
     case .sqrt: return [g / (y * 2)]
-    case .rsqrt: return [g * y * y * y * -0.5]
+    // -½·g·y/x = -½·g·x^(-3/2), without forming y³ (which overflows at x = 2e-26).
+    case .rsqrt: return [g * y * -0.5 / x[0]]
     case .reciprocal: return [-g * y * y]
     case .tanh: return [g * (1 - y * y)]
     case .sigmoid: return [y.sigmoidGradient(g)]
@@ -84,9 +87,20 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
     case .sum(let axes, let keepDims):
         return [expandReduced(g, axes: axes, keepDims: keepDims, like: x[0]).broadcasted(to: x[0].shape)]
     case .prod(let axes, let keepDims):
+        // Zero-safe: the product of the other elements. With x' = x where x ≠ 0 and 1
+        // at zeros, and P' = prod(x'): no zero gives P'/x; one zero gives P' at the
+        // zero and P'/x'·s elsewhere, where s (the sum of the zero elements) is 0 in
+        // value but carries d/dx of the zero, so second derivatives stay right; two or
+        // more zeros give 0.
         let gb = expandReduced(g, axes: axes, keepDims: keepDims, like: x[0])
-        let yb = expandReduced(y, axes: axes, keepDims: keepDims, like: x[0])
-        return [gb * yb / x[0]]
+        let one = Tensor(1, dtype: g.dtype)
+        let isZero = x[0] .== zero
+        let nonZero = `where`(isZero, one, x[0])
+        let product = nonZero.prod(axes: axes, keepDims: true)
+        let zeros = isZero.cast(to: g.dtype).sum(axes: axes, keepDims: true)
+        let s = `where`(isZero, x[0], zero).sum(axes: axes, keepDims: true)
+        let others = `where`(isZero, one, `where`(zeros .== zero, one, s))
+        return [gb * `where`(zeros .>= 2, zero, product / nonZero * others)]
     case .max(let axes, let keepDims), .min(let axes, let keepDims):
         // Ties share the gradient equally, as in TensorFlow.
         let yb = expandReduced(y, axes: axes, keepDims: keepDims, like: x[0])

@@ -135,7 +135,8 @@ void ck_reduce(ck_reduce_op op, ck_dtype dt, ptrdiff_t outer, ptrdiff_t r, ptrdi
     }
 }
 
-// NaN counts as the extreme value (TensorFlow's argmax returns a NaN's index).
+// NaN counts as the extreme value: the first NaN's index, as PyTorch's and NumPy's
+// argmax/argmin (TensorFlow 2.21 skips NaN instead).
 #define CK_ARGREDUCE(NAME, TYPE) \
     static void NAME(int is_max, ptrdiff_t outer, ptrdiff_t r, ptrdiff_t inner, \
                      const TYPE *x, int64_t *out) { \

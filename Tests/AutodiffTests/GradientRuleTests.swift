@@ -58,8 +58,55 @@ final class GradientRuleTests: XCTestCase {
             }
         }
         checkGradients([positive([3, 2])]) { $0[0].prod(axis: 0) }
+        checkGradients([awayFromZero([2, 3, 2])]) { $0[0].prod(axes: [0, 2]) }
+        checkGradients([awayFromZero([2, 3])]) { $0[0].prod(axis: 1, keepDims: true) }
+    }
+
+    /// TF and PyTorch give the product of the other elements, also at zeros.
+    func testProdGradientAtZeros() {
+        let x = Tensor([[1.5, 0, -0.8], [0, 0, 2]], dtype: .float64)
+        let tape = GradientTape()
+        tape.watch(x)
+        let y = tape.record { x.prod(axis: 1) }
+        let g = tape.gradient(of: y, wrt: x)!
+        XCTAssertEqual(g.scalars(as: Double.self), [-0.0, 1.5 * -0.8, 0, 0, 0, 0])
+        XCTAssertEqual(g.scalars(as: Double.self)[0].sign, .minus)
+        // One zero: the second derivatives are those of the polynomial x0·x1·x2.
+        let z = Tensor([1.5, 0, -0.8], dtype: .float64)
+        let outer = GradientTape(), inner = GradientTape()
+        outer.watch(z)
+        let h = outer.record { () -> Tensor in
+            inner.watch(z)
+            let p = inner.record { z.prod() }
+            return inner.gradient(of: p, wrt: z)![1]   // ∂p/∂x1 = x0·x2
+        }
+        assertClose(outer.gradient(of: h, wrt: z)!, Tensor([-0.8, 0, 1.5], dtype: .float64), tolerance: 1e-15)
+        // Finite differences agree at a point with one zero.
+        checkGradients([Tensor([[2, 0, 3], [1, -2, 0.5]], dtype: .float64)]) { $0[0].prod(axis: 1) }
         checkGradients([x]) { softmax($0[0], axis: 1) }
         checkGradients([x]) { logSoftmax($0[0]) }
+    }
+
+    /// Near the bottom of float32's range, the rules stay finite where TF's do.
+    func testLogAndRsqrtRulesDoNotOverflowInFloat32() {
+        let x = Tensor([6e-20] as [Float])
+        let outer = GradientTape(), inner = GradientTape()
+        outer.watch(x)
+        let g = outer.record { () -> Tensor in
+            inner.watch(x)
+            let y = inner.record { log(x) }
+            return inner.gradient(of: y, wrt: x)!
+        }
+        let second = outer.gradient(of: g, wrt: x)!.scalar(as: Float.self)
+        XCTAssertTrue(second.isFinite, "\(second)")
+        XCTAssertEqual(Double(second), -1 / (6e-20 * 6e-20), accuracy: 1e34)
+        let r = Tensor([2e-26] as [Float])
+        let tape = GradientTape()
+        tape.watch(r)
+        let y = tape.record { rsqrt(r) }
+        let d = tape.gradient(of: y, wrt: r)!.scalar(as: Float.self)
+        XCTAssertTrue(d.isFinite, "\(d)")
+        XCTAssertEqual(Double(d), -0.5 * pow(2e-26, -1.5), accuracy: 1e35)
     }
 
     func testMatmul() {

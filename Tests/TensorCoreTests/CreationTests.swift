@@ -13,6 +13,18 @@ final class CreationTests: XCTestCase {
         XCTAssertEqual(Tensor(7).rank, 0)
     }
 
+    /// Literals keep Double and Int precision until the dtype is chosen.
+    func testLiteralsKeepFullPrecisionForWideDTypes() {
+        XCTAssertEqual(Tensor([0.1, 0.05], dtype: .float64).scalars(as: Double.self), [0.1, 0.05])
+        XCTAssertEqual(Tensor([[0.1], [1e-300]], dtype: .float64).scalars(as: Double.self), [0.1, 1e-300])
+        XCTAssertEqual(Tensor([0.1, 0.05]).scalars(as: Float.self), [0.1, 0.05])
+        XCTAssertEqual(Tensor([16_777_217, -9_007_199_254_740_993], dtype: .int64).scalars(as: Int64.self),
+                       [16_777_217, -9_007_199_254_740_993])
+        XCTAssertEqual(Tensor([16_777_217], dtype: .float64).scalars(as: Double.self), [16_777_217])
+        XCTAssertEqual(Tensor([[1, 2]]).dtype, .int32)
+        assertTraps("the integer 3000000000 does not fit int32") { _ = Tensor([3_000_000_000]) }
+    }
+
     func testShapeScalarsRoundTrip() {
         let t = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6] as [Float])
         XCTAssertEqual(t.count, 6)

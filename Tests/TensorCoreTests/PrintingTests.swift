@@ -39,6 +39,10 @@ final class PrintingTests: XCTestCase {
         XCTAssertEqual(Tensor([1.5e-5, 1.0]).valuesDescription, "[1.5e-05 1.0e+00]")
         XCTAssertEqual(Tensor(shape: [3], scalars: [1e10, -2.5e-3, 3.0]).valuesDescription,
                        "[ 1.0e+10 -2.5e-03  3.0e+00]")
+        // Positive exponents pad to two digits, as NumPy's.
+        XCTAssertEqual(Tensor([1e9, 1.0]).valuesDescription, "[1.e+09 1.e+00]")
+        XCTAssertEqual(Tensor([1e20, 1.0], dtype: .float64).valuesDescription, "[1.e+20 1.e+00]")
+        XCTAssertEqual(Tensor([1e200, 1.0], dtype: .float64).valuesDescription, "[1.e+200 1.e+000]")
     }
 
     func testNonFinite() {

@@ -56,6 +56,12 @@ final class ReductionTests: XCTestCase {
         XCTAssertEqual(t.argmin(axis: 1).scalars(as: Int64.self), [0, 2])
         XCTAssertEqual(t.argmax(axis: 0).scalars(as: Int64.self), [1, 0, 0])
         XCTAssertEqual(Tensor([1.0, Double.nan, 3]).argmax().scalars(as: Int64.self), [1])
+        // NaN counts as the extreme, as PyTorch and NumPy: the first NaN's index.
+        let nan = Tensor([[1, .nan, 5, .nan], [4, 2, 8, 0]] as [[Float]])
+        XCTAssertEqual(nan.argmax(axis: 1).scalars(as: Int64.self), [1, 2])
+        XCTAssertEqual(nan.argmin(axis: 1).scalars(as: Int64.self), [1, 3])
+        XCTAssertEqual(nan.argmax(axis: 0).scalars(as: Int64.self), [1, 0, 1, 0])
+        XCTAssertEqual(Tensor([Float.nan, .nan]).argmin().scalars(as: Int64.self), [0])
     }
 
     func testLargeFloatSumIsAccurate() {

@@ -3,6 +3,12 @@
 public enum DataError: Error, Equatable, CustomStringConvertible {
     /// The file could not be opened or read.
     case unreadable(file: String, reason: String)
+    /// The file could not be written: the reason names the step (create, write,
+    /// rename) and the system's error.
+    case unwritable(file: String, reason: String)
+    /// The files of a dataset disagree with each other or with the format (labels
+    /// out of range, images of different sizes, no examples).
+    case inconsistentDataset(file: String, reason: String)
     /// The first four bytes are not an IDX magic number DeepSwift reads.
     case badMagic(file: String, found: UInt32)
     /// The element type code of the IDX header is not one DeepSwift reads.
@@ -26,6 +32,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unreadable(let file, let reason):
             return "\(file): cannot be read (\(reason))"
+        case .unwritable(let file, let reason):
+            return "\(file): cannot be written (\(reason))"
+        case .inconsistentDataset(let file, let reason):
+            return "\(file): \(reason)"
         case .badMagic(let file, let found):
             return "\(file): not an IDX file: magic number 0x\(String(found, radix: 16, uppercase: true)) (expected 0x00000801 for labels, 0x00000803 for images, or another IDX type)"
         case .unsupportedElementType(let file, let code):

@@ -8,10 +8,16 @@ enum Gzip {
     }
 
     /// The decompressed bytes of every gzip member in `bytes`; throws on a corrupt or
-    /// truncated stream.
-    static func decompress(_ bytes: [UInt8], file: String) throws -> [UInt8] {
+    /// truncated stream, and on bytes after the last member other than zero padding
+    /// (as Python's gzip module). The output never grows past `maxBytes`, nor past
+    /// the size `expectedSize` reads from the first bytes once it can (nil: not
+    /// yet), so a gzip bomb is refused before it fills memory.
+    static func decompress(_ bytes: [UInt8], file: String, maxBytes: Int = defaultMaxFileBytes,
+                           expectedSize: ([UInt8]) throws -> Int? = { _ in nil }) throws -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(bytes.count * 4)
+        var limit = maxBytes
+        var sizeKnown = false
+        output.reserveCapacity(Swift.min(bytes.count * 4, maxBytes))
         var stream = z_stream()
         // 16 + MAX_WBITS: expect a gzip header and trailer.
         guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -29,15 +35,33 @@ enum Gzip {
                     return inflate(&stream, Z_NO_FLUSH)
                 }
                 let produced = chunk.count - Int(stream.avail_out)
+                guard output.count + produced <= limit else {
+                    throw DataError.corruptGzip(file: file, reason: sizeKnown
+                        ? "it decompresses to more than the \(limit) bytes its header describes"
+                        : "it decompresses to more than \(limit) bytes")
+                }
                 output.append(contentsOf: chunk[..<produced])
+                if !sizeKnown, let size = try expectedSize(output) {
+                    guard size <= maxBytes else {
+                        throw DataError.corruptGzip(file: file, reason: "its header describes \(size) bytes, more than the limit of \(maxBytes)")
+                    }
+                    sizeKnown = true
+                    limit = size
+                    output.reserveCapacity(size)
+                }
                 switch status {
                 case Z_STREAM_END:
-                    // Another gzip member may follow (as `cat a.gz b.gz` makes).
-                    if stream.avail_in > 0 && isCompressed(Array(UnsafeBufferPointer(start: stream.next_in, count: min(2, Int(stream.avail_in))))) {
+                    // Another gzip member may follow (as `cat a.gz b.gz` makes); zero
+                    // bytes may pad the end.
+                    let rest = UnsafeBufferPointer(start: stream.next_in, count: Int(stream.avail_in))
+                    if rest.count >= 2 && rest[0] == 0x1f && rest[1] == 0x8b {
                         guard inflateReset(&stream) == Z_OK else {
                             throw DataError.corruptGzip(file: file, reason: "cannot restart for the next member")
                         }
                         continue
+                    }
+                    if let garbage = rest.firstIndex(where: { $0 != 0 }) {
+                        throw DataError.corruptGzip(file: file, reason: "\(rest.count - garbage) bytes after the end of the gzip data")
                     }
                     return
                 case Z_OK:

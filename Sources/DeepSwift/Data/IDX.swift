@@ -17,7 +17,23 @@ public enum IDX {
     /// The tensor stored in `bytes`, plain or gzip-compressed; `file` names the
     /// source in errors.
     public static func decode(_ bytes: [UInt8], file: String = "<memory>") throws -> Tensor {
-        let data = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, file: file) : bytes
+        // A compressed file may decompress to no more than its header describes.
+        let data = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, file: file, expectedSize: { prefix in
+            guard prefix.count >= 4 else { return nil }
+            let rank = Int(prefix[3])
+            guard prefix.count >= 4 + 4 * rank else { return nil }
+            var size = 1
+            for i in 0..<rank {
+                let o = 4 + 4 * i
+                let d = Int(UInt32(prefix[o]) << 24 | UInt32(prefix[o + 1]) << 16 | UInt32(prefix[o + 2]) << 8 | UInt32(prefix[o + 3]))
+                let (product, overflow) = size.multipliedReportingOverflow(by: d)
+                guard !overflow else { return .max }
+                size = product
+            }
+            let element = [0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8][Int(prefix[2])] ?? 1
+            let (body, overflow) = size.multipliedReportingOverflow(by: element)
+            return overflow ? .max : 4 + 4 * rank + body
+        }) : bytes
         guard data.count >= 4 else { throw DataError.truncatedHeader(file: file, length: data.count, needed: 4) }
         let magic = UInt32(data[0]) << 24 | UInt32(data[1]) << 16 | UInt32(data[2]) << 8 | UInt32(data[3])
         guard data[0] == 0, data[1] == 0, data[3] >= 1 else { throw DataError.badMagic(file: file, found: magic) }
@@ -93,31 +109,5 @@ public enum IDX {
         (0..<(body.count / MemoryLayout<T>.size)).map {
             T(bigEndian: body.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self))
         }
-    }
-}
-
-/// The whole file at `path`.
-func readBytes(_ path: String) throws -> [UInt8] {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-        throw DataError.unreadable(file: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
-    }
-    defer { try? handle.close() }
-    do {
-        return [UInt8](try handle.readToEnd() ?? Data())
-    } catch {
-        throw DataError.unreadable(file: path, reason: "\(error)")
-    }
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`,
-/// so that a crash never leaves a half-written file.
-func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0 ... .max))"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-        throw DataError.unreadable(file: temporary, reason: "cannot create the file")
-    }
-    guard rename(temporary, path) == 0 else {
-        try? FileManager.default.removeItem(atPath: temporary)
-        throw DataError.unreadable(file: path, reason: "cannot rename the temporary file over it")
     }
 }

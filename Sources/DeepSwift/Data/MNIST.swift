@@ -4,6 +4,9 @@ import Foundation
 struct MNISTFiles {
     static let names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    /// Images are `imageSide`×`imageSide` pixels; labels are classes below `classCount`.
+    static let imageSide = 28
+    static let classCount: UInt8 = 10
 
     /// `directory/name.gz` or `directory/name` for each file, if all four exist there.
     static func find(in directory: String) -> [String]? {
@@ -14,7 +17,8 @@ struct MNISTFiles {
     }
 
     /// Reads and checks an MNIST-format dataset from four files: uint8 images
-    /// (N, rows, cols) and uint8 labels (N,) with matching counts.
+    /// (N, 28, 28) with N > 0 and uint8 labels (N,) below 10. Any disagreement
+    /// throws a ``DataError`` naming the file.
     static func load(_ paths: [String]) throws -> (train: (x: Tensor, y: Tensor), test: (x: Tensor, y: Tensor)) {
         func pair(_ imagesPath: String, _ labelsPath: String) throws -> (x: Tensor, y: Tensor) {
             let x = try IDX.read(contentsOf: imagesPath)
@@ -25,12 +29,22 @@ struct MNISTFiles {
             guard y.rank == 1, y.dtype == .uint8 else {
                 throw DataError.unexpectedShape(file: labelsPath, shape: y.shape.dimensions, expected: "uint8 labels (N,)")
             }
+            guard x.shape[1] == imageSide, x.shape[2] == imageSide else {
+                throw DataError.inconsistentDataset(file: imagesPath, reason: "images of \(x.shape[1])×\(x.shape[2]) pixels; an MNIST-format dataset has \(imageSide)×\(imageSide)")
+            }
+            guard x.shape[0] > 0 else {
+                throw DataError.inconsistentDataset(file: imagesPath, reason: "the file holds no examples")
+            }
             guard x.shape[0] == y.shape[0] else {
                 throw DataError.countMismatch(images: imagesPath, imageCount: x.shape[0], labels: labelsPath, labelCount: y.shape[0])
             }
+            if let bad = y.scalars(as: UInt8.self).enumerated().first(where: { $0.element >= classCount }) {
+                throw DataError.inconsistentDataset(file: labelsPath, reason: "label \(bad.element) at index \(bad.offset) is not a class 0–\(classCount - 1)")
+            }
             return (x, y)
         }
-        return (try pair(paths[0], paths[1]), try pair(paths[2], paths[3]))
+        let train = try pair(paths[0], paths[1]), test = try pair(paths[2], paths[3])
+        return (train, test)
     }
 
     /// The first of `directories` holding the four files, loaded.

@@ -117,8 +117,9 @@ public final class BinaryCrossentropy: Loss {
             // max(x, 0) - x·y + log(1 + e^-|x|): exact for large |x|.
             elementwise = relu(yPred) - yPred * y + softplus(-abs(yPred))
         } else {
+            // Keras 2's formula: clip to [ε, 1 - ε], then add ε again inside each log.
             let p = yPred.clipped(min: lossEpsilon, max: 1 - lossEpsilon)
-            elementwise = -(y * log(p) + (1 - y) * log(1 - p))
+            elementwise = -(y * log(p + lossEpsilon) + (1 - y) * log(1 - p + lossEpsilon))
         }
         return elementwise.rank == 0 ? elementwise : elementwise.mean(axis: -1)
     }

@@ -2,13 +2,15 @@
 import Foundation
 
 /// True/false positive/negative counts at a list of thresholds, accumulated over
-/// batches: the state behind Precision, Recall and AUC.
+/// batches: the state behind Precision, Recall and AUC. As in Keras, predictions
+/// and thresholds are compared in float32: a float32 prediction equal to a
+/// threshold is not above it.
 final class ConfusionCounts {
-    let thresholds: [Double]
+    let thresholds: [Float]
     var tp: [Double], fp: [Double], tn: [Double], fn: [Double]
 
     init(thresholds: [Double]) {
-        self.thresholds = thresholds
+        self.thresholds = thresholds.map { Float($0) }
         tp = Array(repeating: 0, count: thresholds.count)
         fp = tp; tn = tp; fn = tp
     }
@@ -21,7 +23,7 @@ final class ConfusionCounts {
 
     private func accumulate(_ yTrue: Tensor, _ yPred: Tensor, _ sampleWeight: Tensor?) {
         let labels = yTrue.cast(to: .float64).scalars(as: Double.self)
-        let scores = yPred.cast(to: .float64).scalars(as: Double.self)
+        let scores = yPred.cast(to: .float32).scalars(as: Float.self)
         precondition(labels.count == scores.count, "confusion metrics: targets \(yTrue.shape) and predictions \(yPred.shape) differ in size")
         let weights = sampleWeight.map { $0.cast(to: .float64).broadcasted(to: yPred.shape).scalars(as: Double.self) }
         for i in scores.indices {
@@ -47,6 +49,7 @@ final class ConfusionCounts {
 
     func precision(_ i: Int) -> Double { ConfusionCounts.ratio(tp[i], tp[i] + fp[i]) }
     func recall(_ i: Int) -> Double { ConfusionCounts.ratio(tp[i], tp[i] + fn[i]) }
+    func specificity(_ i: Int) -> Double { ConfusionCounts.ratio(tn[i], tn[i] + fp[i]) }
 
     /// The largest `value` over thresholds where `constraint` is at least `minimum` (0 if none).
     func best(_ value: (Int) -> Double, where constraint: (Int) -> Double, atLeast minimum: Double) -> Tensor {
@@ -54,11 +57,21 @@ final class ConfusionCounts {
     }
 }
 
-/// Keras's default thresholds for `numThresholds`: evenly spaced in (0, 1), with
+/// Keras's `AUC` thresholds for `numThresholds`: evenly spaced in (0, 1), with
 /// the end points nudged by ε so that 0 and 1 predictions fall inside.
 func defaultThresholds(_ count: Int) -> [Double] {
     let inner = (1..<(count - 1)).map { Double($0) / Double(count - 1) }
     return [-1e-7] + inner + [1 + 1e-7]
+}
+
+/// The thresholds of Keras's sensitivity/specificity metrics (`PrecisionAtRecall`
+/// and its relatives): evenly spaced, with the end points exactly 0 and 1 (a
+/// prediction of 0 is below every threshold); `[0.5]` for one threshold.
+func constraintThresholds(_ count: Int) -> [Double] {
+    precondition(count > 0, "numThresholds must be at least 1, got \(count)")
+    if count == 1 { return [0.5] }
+    let inner: [Double] = (0..<(count - 2)).map { (i: Int) -> Double in Double(i + 1) / Double(count - 1) }
+    return [0.0] + inner + [1.0]
 }
 
 /// The fraction of predicted positives (score > threshold) that are positive, as
@@ -100,7 +113,7 @@ public final class PrecisionAtRecall: Metric {
     public init(recall: Double, numThresholds: Int = 200, name: String = "precision_at_recall") {
         self.name = name
         self.recall = recall
-        counts = ConfusionCounts(thresholds: defaultThresholds(numThresholds))
+        counts = ConfusionCounts(thresholds: constraintThresholds(numThresholds))
     }
     public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
     public func result() -> Tensor { counts.best(counts.precision, where: counts.recall, atLeast: recall) }
@@ -117,10 +130,66 @@ public final class RecallAtPrecision: Metric {
     public init(precision: Double, numThresholds: Int = 200, name: String = "recall_at_precision") {
         self.name = name
         self.precision = precision
-        counts = ConfusionCounts(thresholds: defaultThresholds(numThresholds))
+        counts = ConfusionCounts(thresholds: constraintThresholds(numThresholds))
     }
     public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
     public func result() -> Tensor { counts.best(counts.recall, where: counts.precision, atLeast: precision) }
+    public func resetState() { counts.reset() }
+}
+
+/// The best sensitivity (recall) among thresholds whose specificity
+/// (TN / (TN + FP)) is at least `specificity`, as `keras.metrics.SensitivityAtSpecificity`.
+///
+/// ```swift
+/// let metric = SensitivityAtSpecificity(specificity: 0.5)
+/// metric.updateState(Tensor([0, 0, 1, 1]), Tensor([0.1, 0.6, 0.4, 0.9]))
+/// metric.result()   // 1.0
+/// ```
+public final class SensitivityAtSpecificity: Metric {
+    public let name: String
+    /// The least specificity a threshold must reach.
+    public let specificity: Double
+    let counts: ConfusionCounts
+
+    /// - Parameters:
+    ///   - specificity: the constraint, in [0, 1].
+    ///   - numThresholds: how many thresholds are tried (Keras's 200).
+    public init(specificity: Double, numThresholds: Int = 200, name: String = "sensitivity_at_specificity") {
+        precondition((0...1).contains(specificity), "SensitivityAtSpecificity: specificity must be in [0, 1], got \(specificity)")
+        self.name = name
+        self.specificity = specificity
+        counts = ConfusionCounts(thresholds: constraintThresholds(numThresholds))
+    }
+    public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
+    public func result() -> Tensor { counts.best(counts.recall, where: counts.specificity, atLeast: specificity) }
+    public func resetState() { counts.reset() }
+}
+
+/// The best specificity among thresholds whose sensitivity (recall) is at least
+/// `sensitivity`, as `keras.metrics.SpecificityAtSensitivity`.
+///
+/// ```swift
+/// let metric = SpecificityAtSensitivity(sensitivity: 0.5)
+/// metric.updateState(Tensor([0, 0, 1, 1]), Tensor([0.1, 0.6, 0.4, 0.9]))
+/// metric.result()   // 1.0
+/// ```
+public final class SpecificityAtSensitivity: Metric {
+    public let name: String
+    /// The least sensitivity a threshold must reach.
+    public let sensitivity: Double
+    let counts: ConfusionCounts
+
+    /// - Parameters:
+    ///   - sensitivity: the constraint, in [0, 1].
+    ///   - numThresholds: how many thresholds are tried (Keras's 200).
+    public init(sensitivity: Double, numThresholds: Int = 200, name: String = "specificity_at_sensitivity") {
+        precondition((0...1).contains(sensitivity), "SpecificityAtSensitivity: sensitivity must be in [0, 1], got \(sensitivity)")
+        self.name = name
+        self.sensitivity = sensitivity
+        counts = ConfusionCounts(thresholds: constraintThresholds(numThresholds))
+    }
+    public func updateState(_ yTrue: Tensor, _ yPred: Tensor, sampleWeight: Tensor?) { counts.update(yTrue, yPred, sampleWeight) }
+    public func result() -> Tensor { counts.best(counts.specificity, where: counts.recall, atLeast: sensitivity) }
     public func resetState() { counts.reset() }
 }
 

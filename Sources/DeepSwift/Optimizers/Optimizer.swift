@@ -120,7 +120,7 @@ open class Optimizer {
             if let existing = slots[key] { slot = existing } else { slot = Slot(v, makeState(for: v)); slots[key] = slot }
             let kernel: UpdateKernel
             if let k = kernels[v.dtype] { kernel = k } else { kernel = self.kernel(for: v.dtype, learningRate: rate); kernels[v.dtype] = kernel }
-            v.updateInPlace { value in update(&value, gradient: gradient, state: &slot.state, kernel: kernel) }
+            v.updateInPlace { value in update(&value, gradient: gradient, state: &slot.state, kernel: kernel, variable: v.name) }
         }
         iterations += 1
     }
@@ -157,8 +157,14 @@ open class Optimizer {
     static let parallelGrain = 1 << 13
 
     /// One fused update of `value` in place.
-    func update(_ value: inout Tensor, gradient: GradientValue, state: inout [Tensor], kernel: UpdateKernel) {
+    func update(_ value: inout Tensor, gradient: GradientValue, state: inout [Tensor], kernel: UpdateKernel,
+                variable: String) {
         let (count, size) = (value.count, value.dtype.byteSize)
+        // The C kernels trust these sizes: a short state buffer would be written past.
+        for (i, s) in state.enumerated() {
+            precondition(s.count == count && s.dtype == value.dtype,
+                         "\(type(of: self)).apply: state slot \(i) of variable '\(variable)' is \(s.shape) \(s.dtype), but the variable is \(value.shape) \(value.dtype)")
+        }
         var pointers: [UnsafeMutableRawPointer] = []
         for i in state.indices { pointers.append(state[i].withUnsafeMutableData { $0 }) }
         switch gradient {
@@ -211,7 +217,34 @@ open class Optimizer {
     /// The state of `variable` (for checkpoints and tests): moments, accumulators.
     public func state(of variable: Variable) -> [Tensor] { slots[ObjectIdentifier(variable)]?.state ?? [] }
 
-    /// Replaces the state of `variable` (restoring a checkpoint).
-    public func setState(_ state: [Tensor], of variable: Variable) { slots[ObjectIdentifier(variable)] = Slot(variable, state) }
+    /// Replaces the state of `variable` (restoring a checkpoint). The state must
+    /// have the layout this optimizer keeps: as many tensors as it makes for a new
+    /// variable, each of the variable's shape and dtype (``stateProblem(_:for:)``
+    /// says what is wrong otherwise).
+    public func setState(_ state: [Tensor], of variable: Variable) {
+        if let problem = stateProblem(state, for: variable) { preconditionFailure("\(type(of: self)).setState: \(problem)") }
+        slots[ObjectIdentifier(variable)] = Slot(variable, state)
+    }
+
+    /// Why `state` cannot be the state of `variable` for this optimizer, or nil when
+    /// it can: the number of tensors, and each one's shape and dtype, must be those
+    /// of the state a new variable starts with.
+    ///
+    /// - Parameters:
+    ///   - state: the candidate state tensors, in the optimizer's slot order.
+    ///   - variable: the variable they would belong to.
+    ///   - name: the variable's name in the message (its hierarchical weight name,
+    ///     say); `variable.name` by default.
+    public func stateProblem(_ state: [Tensor], for variable: Variable, name: String? = nil) -> String? {
+        let expected = makeState(for: variable)
+        let name = name ?? variable.name
+        guard state.count == expected.count else {
+            return "\(type(of: self)) keeps \(expected.count) state tensor(s) for variable '\(name)', got \(state.count)"
+        }
+        for (i, (s, e)) in zip(state, expected).enumerated() where s.shape != e.shape || s.dtype != e.dtype {
+            return "state slot \(i) of variable '\(name)' is \(s.shape) \(s.dtype), the variable needs \(e.shape) \(e.dtype)"
+        }
+        return nil
+    }
 }
 

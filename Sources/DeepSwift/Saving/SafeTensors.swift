@@ -46,52 +46,104 @@ public enum SafeTensors {
         return out
     }
 
-    /// The tensors in a safetensors file's bytes, in file order; throws on any
-    /// inconsistency instead of reading past the data.
+    /// The largest header the format allows (the reference reader's limit).
+    public static let maxHeaderSize = 100_000_000
+
+    /// The tensors in a safetensors file's bytes, in file order. Validates as the
+    /// reference reader does and throws on anything else: a UTF-8 JSON object
+    /// of at most ``maxHeaderSize`` bytes with no duplicate keys; each entry exactly
+    /// `dtype`, `shape` and `data_offsets`, written as plain non-negative integers;
+    /// `__metadata__` a string-to-string object; offsets that, sorted, start at 0,
+    /// touch, hold `prod(shape)·size` bytes each and end where the file ends.
     public static func decode(_ bytes: [UInt8], file: String = "<memory>") throws -> [(name: String, tensor: Tensor)] {
+        func corrupt(_ reason: String) -> CheckpointError { .corruptHeader(file: file, reason: reason) }
         guard bytes.count >= 8 else { throw CheckpointError.truncated(file: file, reason: "\(bytes.count) bytes, less than the 8-byte header length") }
         let headerLength = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian
+        guard headerLength <= UInt64(maxHeaderSize) else {
+            throw corrupt("the header claims \(headerLength) bytes, more than the format's limit of \(maxHeaderSize)")
+        }
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw CheckpointError.truncated(file: file, reason: "the header claims \(headerLength) bytes but the file has \(bytes.count - 8) after the length")
         }
         let dataStart = 8 + Int(headerLength)
-        let json: Any
+        guard headerLength > 0, bytes[8] == UInt8(ascii: "{") else { throw corrupt("the header does not start with '{'") }
+        let json: StrictJSON
         do {
-            json = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))
-        } catch {
-            throw CheckpointError.corruptHeader(file: file, reason: "not valid JSON")
+            json = try StrictJSON.parse(bytes[8..<dataStart])
+        } catch let e as StrictJSON.ParseError {
+            throw corrupt("not valid JSON: \(e.reason)" + (e.offset.map { " at byte \($0) of the header" } ?? ""))
         }
-        guard let header = json as? [String: Any] else { throw CheckpointError.corruptHeader(file: file, reason: "not a JSON object") }
+        guard case .object(let header) = json else { throw corrupt("not a JSON object") }
         let dataSize = bytes.count - dataStart
-        var entries: [(name: String, tensor: Tensor, begin: Int)] = []
-        for (name, value) in header where name != "__metadata__" {
-            guard let entry = value as? [String: Any], let code = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw CheckpointError.corruptHeader(file: file, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
+        var entries: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
+        for (name, value) in header {
+            if name == "__metadata__" {
+                guard case .object(let pairs) = value, pairs.allSatisfy({ if case .string = $0.value { true } else { false } }) else {
+                    throw corrupt("__metadata__ is not an object of strings")
+                }
+                continue
             }
-            guard let dtype = codes.first(where: { $0.value == code })?.key else {
-                throw CheckpointError.corruptHeader(file: file, reason: "entry '\(name)' has unsupported dtype \(code)")
-            }
-            guard shape.allSatisfy({ $0 >= 0 && $0 < 1 << 40 }) else {
-                throw CheckpointError.corruptHeader(file: file, reason: "entry '\(name)' has an invalid shape \(shape)")
-            }
-            let (begin, end) = (offsets[0], offsets[1])
-            let count = shape.reduce(1, *)
-            guard begin >= 0, begin <= end, end - begin == count * dtype.byteSize else {
-                throw CheckpointError.corruptHeader(file: file, reason: "entry '\(name)': offsets \(offsets) do not fit shape \(shape) of \(code)")
-            }
-            guard end <= dataSize else {
-                throw CheckpointError.truncated(file: file, reason: "entry '\(name)' ends at byte \(end) of data but the data has \(dataSize)")
-            }
-            var t = Tensor.zeros(TensorShape(shape), dtype: dtype)
-            if end > begin {
-                bytes.withUnsafeBytes { raw in
-                    t.withUnsafeMutableData { $0.copyMemory(from: raw.baseAddress! + dataStart + begin, byteCount: end - begin) }
+            guard case .object(let fields) = value else { throw corrupt("entry '\(name)' is not an object") }
+            var code: String?, shapeValue: [StrictJSON]?, offsetValue: [StrictJSON]?
+            for (key, field) in fields {
+                switch (key, field) {
+                case ("dtype", .string(let c)): code = c
+                case ("shape", .array(let a)): shapeValue = a
+                case ("data_offsets", .array(let a)): offsetValue = a
+                case ("dtype", _), ("shape", _), ("data_offsets", _): throw corrupt("entry '\(name)' has a '\(key)' of the wrong type")
+                default: throw corrupt("entry '\(name)' has an unknown field '\(key)'")
                 }
             }
-            entries.append((name, t, begin))
+            guard let code, let shapeValue, let offsetValue else {
+                throw corrupt("entry '\(name)' lacks dtype, shape or data_offsets")
+            }
+            guard let dtype = codes.first(where: { $0.value == code })?.key else {
+                throw corrupt("entry '\(name)' has unsupported dtype \(code)")
+            }
+            let shape = shapeValue.compactMap(\.plainInteger)
+            guard shape.count == shapeValue.count else {
+                throw corrupt("entry '\(name)' has a shape that is not a list of non-negative integers")
+            }
+            let offsets = offsetValue.compactMap(\.plainInteger)
+            guard offsets.count == 2, offsetValue.count == 2 else {
+                throw corrupt("entry '\(name)' has data_offsets that are not two non-negative integers")
+            }
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw corrupt("entry '\(name)': the shape \(shape) has more elements than fit in memory") }
+                count = product
+            }
+            let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+            guard !overflow, offsets[0] <= offsets[1], offsets[1] - offsets[0] == byteCount else {
+                throw corrupt("entry '\(name)': offsets \(offsets) do not fit shape \(shape) of \(code)")
+            }
+            entries.append((name, dtype, shape, offsets[0], offsets[1]))
         }
-        return entries.sorted { $0.begin < $1.begin }.map { ($0.name, $0.tensor) }
+        entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        var end = 0
+        for e in entries {
+            guard e.begin == end else {
+                throw corrupt(e.begin > end ? "a hole: no tensor holds data bytes \(end)..<\(e.begin) (before '\(e.name)')"
+                                            : "entry '\(e.name)' overlaps the tensor before it at byte \(e.begin)")
+            }
+            end = e.end
+        }
+        guard end <= dataSize else {
+            throw CheckpointError.truncated(file: file, reason: "the tensors end at byte \(end) of data but the data has \(dataSize)")
+        }
+        guard end == dataSize else {
+            throw corrupt("\(dataSize - end) bytes after the last tensor's data (the header describes \(end) of \(dataSize))")
+        }
+        return entries.map { e in
+            var t = Tensor.zeros(TensorShape(e.shape), dtype: e.dtype)
+            if e.end > e.begin {
+                bytes.withUnsafeBytes { raw in
+                    t.withUnsafeMutableData { $0.copyMemory(from: raw.baseAddress! + dataStart + e.begin, byteCount: e.end - e.begin) }
+                }
+            }
+            return (e.name, t)
+        }
     }
 }
 
@@ -116,14 +168,19 @@ extension Layer {
 
     /// Reads weights saved by ``saveWeights(to:optimizer:)`` (or any safetensors file
     /// with the same names, shapes and dtypes), matching by hierarchical name, or,
-    /// when only the automatic names differ, by order. Throws, changing nothing,
-    /// when the file is corrupt or does not match; the error lists every mismatch.
+    /// when only the automatic names differ, by order. With `optimizer`, its step
+    /// count and per-variable state are restored too. Everything is checked before
+    /// anything is assigned: when the file is corrupt or does not match (weights,
+    /// or optimizer state of another shape, dtype or count), it throws, listing
+    /// every mismatch, and the model and the optimizer are unchanged.
     public func loadWeights(from path: String, optimizer: Optimizer? = nil) throws {
         let entries = try SafeTensors.decode(readBytes(path), file: path)
         var byName: [String: Tensor] = [:]
         for (n, t) in entries { byName[n] = t }
-        var problems: [String] = []
         let named = namedWeights
+        // The file's name for each of the model's weights.
+        var source: [String] = named.map(\.name)
+        var problems: [String] = []
         for (name, v) in named {
             guard let t = byName[name] else { problems.append("missing weight '\(name)' of shape \(v.shape)"); continue }
             if t.shape != v.shape || t.dtype != v.dtype {
@@ -134,33 +191,36 @@ extension Layer {
         for (name, _) in entries where !known.contains(name) && !name.hasPrefix("optimizer/") {
             problems.append("unexpected weight '\(name)'")
         }
-        let weightEntries = entries.filter { !$0.name.hasPrefix("optimizer/") }
-        if problems.isEmpty {
-            for (name, v) in named { v.assign(byName[name]!) }
-        } else if weightEntries.count == named.count,
-                  zip(weightEntries, named).allSatisfy({ $0.tensor.shape == $1.variable.shape && $0.tensor.dtype == $1.variable.dtype }) {
+        if !problems.isEmpty {
+            let weightEntries = entries.filter { !$0.name.hasPrefix("optimizer/") }
+            guard weightEntries.count == named.count,
+                  zip(weightEntries, named).allSatisfy({ $0.tensor.shape == $1.variable.shape && $0.tensor.dtype == $1.variable.dtype }) else {
+                throw CheckpointError.mismatch(file: path, problems: problems)
+            }
             // Same architecture under other automatic names (a second `Dense()` is
             // `dense_1`): match by order, as Keras's load_weights does by default.
-            for (entry, (name, v)) in zip(weightEntries, named) {
-                v.assign(entry.tensor)
-                byName[name] = entry.tensor
-                if let i = entries.firstIndex(where: { $0.name == entry.name }) {
-                    for suffix in 0... {
-                        guard let s = byName["optimizer/\(entries[i].name)/\(suffix)"] else { break }
-                        byName["optimizer/\(name)/\(suffix)"] = s
-                    }
-                }
-            }
-        } else {
-            throw CheckpointError.mismatch(file: path, problems: problems)
+            source = weightEntries.map(\.name)
         }
+        var states: [(Variable, [Tensor])] = []
+        var iterations: Int?
         if let optimizer, let steps = byName["optimizer/iterations"] {
-            optimizer.iterations = Int(steps.scalar(as: Int64.self))
-            for (name, v) in named {
-                var state: [Tensor] = []
-                while let s = byName["optimizer/\(name)/\(state.count)"] { state.append(s) }
-                if !state.isEmpty { optimizer.setState(state, of: v) }
+            guard steps.rank == 0, steps.dtype.isInteger, steps.scalar(as: Int64.self) >= 0 else {
+                throw CheckpointError.mismatch(file: path, problems: [
+                    "'optimizer/iterations' must be a non-negative integer scalar, the file has shape \(steps.shape) \(steps.dtype)"])
             }
+            iterations = Int(steps.scalar(as: Int64.self))
+            for ((name, v), file) in zip(named, source) {
+                var state: [Tensor] = []
+                while let s = byName["optimizer/\(file)/\(state.count)"] { state.append(s) }
+                if state.isEmpty { continue }
+                if let problem = optimizer.stateProblem(state, for: v, name: name) { problems.append("optimizer state: \(problem)") } else { states.append((v, state)) }
+            }
+            if !problems.isEmpty { throw CheckpointError.mismatch(file: path, problems: problems) }
+        }
+        for ((_, v), file) in zip(named, source) { v.assign(byName[file]!) }
+        if let optimizer, let iterations {
+            optimizer.iterations = iterations
+            for (v, state) in states { optimizer.setState(state, of: v) }
         }
     }
 }

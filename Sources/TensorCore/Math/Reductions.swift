@@ -123,8 +123,18 @@ extension Tensor {
     public func any() -> Bool { any(axes: nil).scalar(as: Bool.self) }
 
     /// The index of the largest element along `axis`, as int64 (first one on ties).
+    ///
+    /// NaN counts as the largest value: a slice holding NaN gives the index of its
+    /// first NaN, as PyTorch's and NumPy's `argmax` do. (TensorFlow 2.21 skips NaN.)
+    ///
+    /// ```swift
+    /// Tensor([1, .nan, 3] as [Float]).argmax()   // 1
+    /// ```
     public func argmax(axis: Int = -1) -> Tensor { argReduce(isMax: true, axis: axis, "argmax") }
     /// The index of the smallest element along `axis`, as int64 (first one on ties).
+    ///
+    /// NaN counts as the smallest value: the index of the slice's first NaN, as in
+    /// PyTorch and NumPy.
     public func argmin(axis: Int = -1) -> Tensor { argReduce(isMax: false, axis: axis, "argmin") }
 
     func argReduce(isMax: Bool, axis: Int, _ name: StaticString) -> Tensor {

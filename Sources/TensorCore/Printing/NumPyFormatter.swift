@@ -205,7 +205,8 @@ struct NumPyFormatter {
                 frac = String(digits.dropFirst())
                 exponent = v == 0 ? 0 : d.point - 1
             }
-            let expText = (exponent < 0 ? "-" : "") + (Swift.abs(exponent) < 10 ? "0" : "") + String(Swift.abs(exponent))
+            // With its sign, as NumPy counts it: "+09" and "-05" both pad to two digits.
+            let expText = (exponent < 0 ? "-" : "+") + (Swift.abs(exponent) < 10 ? "0" : "") + String(Swift.abs(exponent))
             return ((d.negative ? "-" : "") + mantissaInt, frac, expText)
         }
     }

@@ -68,6 +68,66 @@ final class IDXTests: XCTestCase {
                        "x.gz: not an IDX file: magic number 0x1234 (expected 0x00000801 for labels, 0x00000803 for images, or another IDX type)")
     }
 
+    func testAGzipBombIsRefusedBeforeItFillsMemory() throws {
+        // A header promising 2^32 - 1 bytes of labels (more than the 4 GiB limit),
+        // then a megabyte of zeros in 65 concatenated members.
+        let header: [UInt8] = [0, 0, 8, 1, 0xFF, 0xFF, 0xFF, 0xFF]
+        var bomb = try Gzip.compress(header + [UInt8](repeating: 0, count: 1 << 14))
+        for _ in 0..<64 { bomb += try Gzip.compress([UInt8](repeating: 0, count: 1 << 14)) }
+        XCTAssertThrowsError(try IDX.decode(bomb, file: "bomb.gz")) { error in
+            XCTAssertEqual(error as? DataError, .corruptGzip(file: "bomb.gz", reason: "its header describes 4294967303 bytes, more than the limit of 4294967296"))
+        }
+        // A header promising 4 labels, followed by more data than that.
+        let long = try Gzip.compress([0, 0, 8, 1, 0, 0, 0, 4] + [UInt8](repeating: 7, count: 1 << 19))
+        XCTAssertThrowsError(try IDX.decode(long, file: "long.gz")) { error in
+            XCTAssertEqual(error as? DataError, .corruptGzip(file: "long.gz", reason: "it decompresses to more than the 12 bytes its header describes"))
+        }
+        // Without a header to go by, the output stops at the limit.
+        XCTAssertThrowsError(try Gzip.decompress(Gzip.compress([UInt8](repeating: 0, count: 1000)), file: "z.gz", maxBytes: 999)) { error in
+            XCTAssertEqual(error as? DataError, .corruptGzip(file: "z.gz", reason: "it decompresses to more than 999 bytes"))
+        }
+    }
+
+    func testBytesAfterTheGzipDataAreRejectedButZeroPaddingIsNot() throws {
+        let labels = Tensor(shape: [3], scalars: [7, 2, 1] as [UInt8])
+        let gz = try IDX.encode(labels, compress: true)
+        XCTAssertEqual(try IDX.decode(gz + [0, 0, 0, 0]), labels)
+        XCTAssertThrowsError(try IDX.decode(gz + [0, 0x41, 0x42], file: "t.gz")) { error in
+            XCTAssertEqual(error as? DataError, .corruptGzip(file: "t.gz", reason: "2 bytes after the end of the gzip data"))
+        }
+    }
+
+    func testWriteErrorsSayWhichStepFailedAndWhy() throws {
+        let target = "\(directory!)/missing-folder/labels-idx1-ubyte"
+        XCTAssertThrowsError(try IDX.write(Tensor([1] as [UInt8]), to: target)) { error in
+            guard case .unwritable(let file, let reason) = error as? DataError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, target)
+            XCTAssertTrue(reason.hasPrefix("cannot create the temporary file \(target).tmp-"), reason)
+            XCTAssertTrue(reason.hasSuffix(": No such file or directory"), reason)
+            XCTAssertTrue("\(error)".hasPrefix("\(target): cannot be written (cannot create the temporary file"), "\(error)")
+        }
+        // A folder where the file should go: the rename fails.
+        let folder = "\(directory!)/a-folder"
+        try FileManager.default.createDirectory(atPath: folder + "/inside", withIntermediateDirectories: true)
+        XCTAssertThrowsError(try IDX.write(Tensor([1] as [UInt8]), to: folder)) { error in
+            XCTAssertEqual(error as? DataError, .unwritable(file: folder, reason: "cannot rename the temporary file over it: Is a directory"))
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory!).sorted(), ["a-folder"])
+    }
+
+    func testStaleTemporaryFilesOfDeadWritersAreRemoved() throws {
+        let target = "\(directory!)/w.idx"
+        // A writer that died mid-write left its temporary file (pid 2^22 + 1 is
+        // above Linux's pid_max default, so no process has it); a live one (this
+        // process) keeps its own.
+        let dead = "\(target).tmp-4194305-17", live = "\(target).tmp-\(getpid())-5"
+        for path in [dead, live] { FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])) }
+        try IDX.write(Tensor([1] as [UInt8]), to: target)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dead))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live))
+        XCTAssertEqual(try IDX.read(contentsOf: target), Tensor([1] as [UInt8]))
+    }
+
     func testMissingFileSaysSo() {
         XCTAssertThrowsError(try IDX.read(contentsOf: "\(directory!)/nothing")) { error in
             XCTAssertEqual(error as? DataError, .unreadable(file: "\(directory!)/nothing", reason: "no such file"))

@@ -45,6 +45,11 @@ final class LossTests: XCTestCase {
         XCTAssertEqual(MeanAbsoluteError()(Tensor([[1.0, 2]]), Tensor([[2.0, 4]])).scalar(as: Float.self), 1.5)
         // Huber with delta 1: 0.5·0.25 and 1·(2 - 0.5).
         XCTAssertEqual(Huber()(Tensor([[0.0, 0]]), Tensor([[0.5, 2]])).scalar(as: Float.self), (0.125 + 1.5) / 2)
+        // Keras 2's probability formula (values computed with tf.keras 2).
+        XCTAssertEqual(BinaryCrossentropy()(Tensor([1.0, 0, 1, 0]), Tensor([1.0, 0, 0, 1])).scalar(as: Float.self),
+                       7.689547, accuracy: 1e-5)
+        XCTAssertEqual(CategoricalCrossentropy()(Tensor([[1.0, 0, 0], [0, 1, 0]]), Tensor([[1.0, 0, 0], [0.5, 0, 0.5]])).scalar(as: Float.self),
+                       8.059048, accuracy: 1e-5)
         let kl = KLDivergence()(Tensor([[0.5, 0.5]]), Tensor([[0.25, 0.75]])).scalar(as: Float.self)
         XCTAssertEqual(Double(kl), 0.5 * log(2.0) + 0.5 * log(0.5 / 0.75), accuracy: 1e-6)
     }
@@ -118,5 +123,31 @@ final class MetricTests: XCTestCase {
         let rap = RecallAtPrecision(precision: 1)
         rap.updateState(y, p)
         XCTAssertEqual(rap.result().scalar(as: Float.self), 2.0 / 3, accuracy: 1e-6) // threshold in (0.6, 0.8)
+    }
+
+    /// Keras's sensitivity/specificity thresholds end exactly at 0 and 1, and
+    /// predictions meet thresholds in float32 (values checked against tf.keras 2).
+    func testConfusionMetricThresholdsMatchKeras() {
+        let par = PrecisionAtRecall(recall: 1)
+        par.updateState(Tensor([1.0, 0]), Tensor([0.0, 0.5]))
+        XCTAssertEqual(par.result().scalar(as: Float.self), 0)
+        XCTAssertEqual(constraintThresholds(5), [0, 0.25, 0.5, 0.75, 1])
+        XCTAssertEqual(constraintThresholds(1), [0.5])
+        let auc = AUC()
+        auc.updateState(Tensor([1.0, 0]), Tensor([Float(3.0 / 199), 0.0149]))
+        XCTAssertEqual(auc.result().scalar(as: Float.self), 0.5)
+        let y = Tensor([0.0, 0, 1, 1]), p = Tensor([0.1, 0.6, 0.4, 0.9])
+        let sensitivity = SensitivityAtSpecificity(specificity: 0.5)
+        sensitivity.updateState(y, p)
+        XCTAssertEqual(sensitivity.result().scalar(as: Float.self), 1)
+        let strict = SensitivityAtSpecificity(specificity: 1)
+        strict.updateState(y, p)
+        XCTAssertEqual(strict.result().scalar(as: Float.self), 0.5)
+        let specificity = SpecificityAtSensitivity(sensitivity: 0.5)
+        specificity.updateState(y, p)
+        XCTAssertEqual(specificity.result().scalar(as: Float.self), 1)
+        let all = SpecificityAtSensitivity(sensitivity: 1)
+        all.updateState(y, p)
+        XCTAssertEqual(all.result().scalar(as: Float.self), 0.5)
     }
 }

@@ -142,7 +142,7 @@ final class ParallelOptimizerTests: XCTestCase {
                     var state = optimizer.makeState(for: Variable(initial))
                     let kernel = optimizer.kernel(for: .float32, learningRate: 0.01)
                     let gradient: Optimizer.GradientValue = outer ? .outer(a, b) : .dense(matmul(a, b, transposeA: true))
-                    for _ in 0..<3 { optimizer.update(&value, gradient: gradient, state: &state, kernel: kernel) }
+                    for _ in 0..<3 { optimizer.update(&value, gradient: gradient, state: &state, kernel: kernel, variable: "w") }
                     return ([value] + state).map { $0.scalars(as: Float.self) }
                 }
                 let reference = run(threads: 1, outer: false)
