@@ -194,4 +194,8 @@ static inline void ck_set_reusable_storage(void *storage) { ck_reuse = storage; 
 void *ck_call_context(void);
 void ck_set_call_context(void *context);
 
+/// The calling thread's random generator: four words of xoshiro256 state and a
+/// fifth that is nonzero once they are seeded, owned by TensorCore's Random.
+uint64_t *ck_thread_random_state(void);
+
 #endif

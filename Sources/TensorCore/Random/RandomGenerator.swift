@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import CKernels
 
 /// A fast, seedable generator (xoshiro256**, seeded through SplitMix64).
 ///
@@ -44,11 +45,18 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-/// The process-wide generator behind every random op that is not given one.
-let globalGenerator = Mutex(RandomGenerator(seed: UInt64.random(in: .min ... .max)))
+/// The seed ``setRandomSeed(_:)`` set last, if it was called.
+let globalSeed = Mutex<UInt64?>(nil)
 
 /// Makes every later random op that uses the global generator (initializers,
 /// dropout, shuffling, sampling) reproducible, as `keras.utils.set_random_seed`.
+///
+/// Each thread draws from its own generator, so a model trained on one thread
+/// gives the same numbers whatever other threads draw at the same time. This call
+/// seeds the calling thread's generator, and the seed that threads which have not
+/// drawn yet start from: two threads started after `setRandomSeed(42)` that run
+/// the same code get the same results as a solo run. A thread that has drawn
+/// already keeps its own sequence until it calls `setRandomSeed` itself.
 ///
 /// ```swift
 /// setRandomSeed(42)
@@ -57,10 +65,34 @@ let globalGenerator = Mutex(RandomGenerator(seed: UInt64.random(in: .min ... .ma
 /// let b = Random.normal([3])   // a == b
 /// ```
 public func setRandomSeed(_ seed: UInt64) {
-    globalGenerator.withLock { $0 = RandomGenerator(seed: seed) }
+    globalSeed.withLock { $0 = seed }
+    let slot = ck_thread_random_state()!
+    RandomGenerator(seed: seed).store(into: slot)
+    slot[4] = 1
 }
 
-/// Runs `body` with the global generator, locked for the duration.
+extension RandomGenerator {
+    init(state: UnsafePointer<UInt64>) {
+        self.init(seed: 0)
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+    }
+
+    func store(into state: UnsafeMutablePointer<UInt64>) {
+        (state[0], state[1], state[2], state[3]) = (s0, s1, s2, s3)
+    }
+}
+
+/// Runs `body` with the calling thread's generator, which a thread's first draw
+/// seeds from the global seed (or, if none was set, from the system's randomness).
 func withGlobalGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
-    globalGenerator.withLock { body(&$0) }
+    let slot = ck_thread_random_state()!
+    var generator: RandomGenerator
+    if slot[4] == 0 {
+        generator = RandomGenerator(seed: globalSeed.withLock { $0 } ?? UInt64.random(in: .min ... .max))
+        slot[4] = 1
+    } else {
+        generator = RandomGenerator(state: slot)
+    }
+    defer { generator.store(into: slot) }
+    return body(&generator)
 }
