@@ -54,7 +54,7 @@ func modelWorkloads() -> [Workload] {
             vae.compile(optimizer: Adam(learningRate: 1e-3), loss: MeanSquaredError())
             let x = Random.uniform([60000, 784])
             let dataset = Dataset.fromTensorSlices((x, x)).shuffle(bufferSize: 1024).batch(32)
-            return { consume(vae.fit(dataset, epochs: 1, verbose: 0)) }
+            return { consume(try! vae.fit(dataset, epochs: 1, verbose: 0)) }
         },
     ]
 }

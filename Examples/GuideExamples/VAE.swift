@@ -129,7 +129,7 @@ public enum VAEExample {
         let (functional, _, decoder) = functionalVAE()
         functional.compile(optimizer: Adam(learningRate: 1e-3), loss: MeanSquaredError())
         let pairs = Dataset.fromTensorSlices((xTrain, xTrain)).shuffle(bufferSize: 1024).batch(32)
-        let history = functional.fit(o.steps.map { pairs.take($0) } ?? pairs, epochs: o.epochs ?? 1,
+        let history = try functional.fit(o.steps.map { pairs.take($0) } ?? pairs, epochs: o.epochs ?? 1,
                                      verbose: o.steps == nil ? 1 : 0)
 
         // Test digits (top) beside their reconstructions, then samples from N(0, 1).

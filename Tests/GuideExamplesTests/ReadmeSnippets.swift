@@ -117,7 +117,7 @@ final class ReadmeSnippetTests: XCTestCase {
         classifier.compile(optimizer: Adam(learningRate: 1e-3),
                            loss: SparseCategoricalCrossentropy(fromLogits: true),
                            metrics: [SparseCategoricalAccuracy()])
-        let history = classifier.fit(x: xTrain, y: yTrain, batchSize: 32, epochs: 2, verbose: 0, validationSplit: 0.2)
+        let history = try classifier.fit(x: xTrain, y: yTrain, batchSize: 32, epochs: 2, verbose: 0, validationSplit: 0.2)
         let lossPerEpoch = history.history["loss"]!
         try classifier.saveWeights(to: NSTemporaryDirectory() + "classifier.safetensors")
 

@@ -47,6 +47,12 @@ public final class Dense: Layer {
         }
     }
 
+    /// At least two axes, the last of the kernel's input size (once built).
+    public override var inputSpec: InputSpec? {
+        guard isBuilt else { return nil }
+        return InputSpec(minRank: 2, axes: [-1: kernel.shape[0]])
+    }
+
     /// The kernel in use: the weight, or the tensor assigned to it (hypernetworks),
     /// of shape (inputDim, units).
     public var kernel: Tensor {

@@ -55,6 +55,10 @@ open class Layer {
     /// the first input's shape.
     open func build(inputShapes: [TensorShape]) { build(inputShape: inputShapes[0]) }
 
+    /// What the layer accepts once built (nil: anything), as Keras's `input_spec`;
+    /// `fit`, `evaluate` and `predict` check a model's inputs against it.
+    open var inputSpec: InputSpec? { nil }
+
     /// The computation of a layer with one input and one output.
     open func call(_ inputs: Tensor, training: Bool) -> Tensor {
         fatalError("\(type(of: self)) '\(name)' must override call(_:training:) (one input) or call(_:training:) taking [Tensor]")

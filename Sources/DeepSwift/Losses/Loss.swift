@@ -1,3 +1,6 @@
+import Foundation
+@_spi(Autodiff) import TensorCore
+
 /// How a loss combines per-example values, as Keras's `reduction`.
 public enum LossReduction: Sendable {
     /// The sum of the weighted values divided by their number (Keras's default).
@@ -23,6 +26,44 @@ open class Loss {
     public init(name: String, reduction: LossReduction = .sumOverBatchSize) {
         self.name = name
         self.reduction = reduction
+    }
+
+    /// Where warnings about suspicious inputs go (standard error by default);
+    /// replace it to route them to a logger.
+    nonisolated(unsafe) public static var warningHandler: (String) -> Void = { message in
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+    private var warnedShapes: Set<[Int]> = []
+
+    /// The targets shaped as the predictions for an elementwise loss, as Keras's
+    /// `squeeze_or_expand_dimensions`: (32,) targets against (32, 1) predictions
+    /// gain the axis, (32, 1) against (32,) lose it. Shapes that still differ are
+    /// broadcast, as Keras does, with a warning (once per loss and pair of shapes,
+    /// as PyTorch warns), since (32, 1) against (32, 10) is rarely meant.
+    public func alignedTargets(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        var y = yTrue.cast(to: yPred.dtype)
+        if y.rank == yPred.rank - 1, yPred.rank > 0, yPred.shape[yPred.rank - 1] == 1 {
+            y = y.expandingShape(at: -1)
+        } else if y.rank == yPred.rank + 1, y.rank > 0, y.shape[y.rank - 1] == 1 {
+            y = y.squeezingShape(at: -1)
+        }
+        if y.shape != yPred.shape, let both = Loss.broadcast(y.shape, yPred.shape),
+           warnedShapes.insert(y.shape.dimensions + [-1] + yPred.shape.dimensions).inserted {
+            Loss.warningHandler("\(type(of: self)): targets of shape \(yTrue.shape) and predictions of shape \(yPred.shape) differ; they are broadcast to \(both), which is likely not intended. Give them the same shape.")
+        }
+        return y
+    }
+
+    /// The shape two shapes broadcast to, or nil when they cannot.
+    static func broadcast(_ a: TensorShape, _ b: TensorShape) -> TensorShape? {
+        let rank = Swift.max(a.rank, b.rank)
+        var dims: [Int] = []
+        for i in 0..<rank {
+            let x = i < rank - a.rank ? 1 : a[i - (rank - a.rank)], y = i < rank - b.rank ? 1 : b[i - (rank - b.rank)]
+            guard x == y || x == 1 || y == 1 else { return nil }
+            dims.append(x == 1 ? y : x)
+        }
+        return TensorShape(dims)
     }
 
     /// The loss of each example (the last axis reduced), before weighting.
@@ -110,7 +151,7 @@ public final class BinaryCrossentropy: Loss {
     }
 
     public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
-        var y = yTrue.cast(to: yPred.dtype)
+        var y = alignedTargets(yTrue, yPred)
         if labelSmoothing > 0 { y = y * (1 - labelSmoothing) + 0.5 * labelSmoothing }
         let elementwise: Tensor
         if fromLogits {
@@ -132,7 +173,7 @@ public final class MeanSquaredError: Loss {
     }
 
     public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
-        let d = square(yPred - yTrue.cast(to: yPred.dtype))
+        let d = square(yPred - alignedTargets(yTrue, yPred))
         return d.rank == 0 ? d : d.mean(axis: -1)
     }
 }
@@ -144,7 +185,7 @@ public final class MeanAbsoluteError: Loss {
     }
 
     public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
-        let d = abs(yPred - yTrue.cast(to: yPred.dtype))
+        let d = abs(yPred - alignedTargets(yTrue, yPred))
         return d.rank == 0 ? d : d.mean(axis: -1)
     }
 }
@@ -159,7 +200,7 @@ public final class Huber: Loss {
     }
 
     public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
-        let e = abs(yPred - yTrue.cast(to: yPred.dtype))
+        let e = abs(yPred - alignedTargets(yTrue, yPred))
         let v = `where`(e .<= delta, square(e) * 0.5, (e - 0.5 * delta) * delta)
         return v.rank == 0 ? v : v.mean(axis: -1)
     }
@@ -172,7 +213,7 @@ public final class KLDivergence: Loss {
     }
 
     public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
-        let y = yTrue.cast(to: yPred.dtype).clipped(min: lossEpsilon, max: 1)
+        let y = alignedTargets(yTrue, yPred).clipped(min: lossEpsilon, max: 1)
         let p = yPred.clipped(min: lossEpsilon, max: 1)
         return (y * log(y / p)).sum(axis: -1)
     }

@@ -121,6 +121,26 @@ open class Model: Layer {
         return updateMetrics(loss: loss, y, yPred, sampleWeight: sampleWeight)
     }
 
+    /// Why `inputs` cannot be this model's inputs (their count, ranks or shapes),
+    /// or nil: the functional graph's `Input` shapes, else the model's
+    /// ``Layer/inputSpec``.
+    func inputProblem(_ inputs: [Tensor]) -> String? {
+        if let graph {
+            guard inputs.count == graph.inputs.count else {
+                return "Model '\(name)' takes \(graph.inputs.count) inputs but was given \(inputs.count)"
+            }
+            for (i, (input, value)) in zip(graph.inputs, inputs).enumerated() {
+                let expected = Array(input.example.shape.dimensions.dropFirst())
+                if Array(value.shape.dimensions.dropFirst()) != expected || value.rank != expected.count + 1 {
+                    return "Input \(i) of layer \"\(name)\" is incompatible with the layer: expected shape=(None, \(expected.map(String.init).joined(separator: ", "))), found shape=\(value.shape)"
+                }
+            }
+            return nil
+        }
+        guard inputs.count == 1 else { return nil }
+        return inputSpec?.problem(with: inputs[0].shape, layer: name)
+    }
+
     /// Adds a loss computed from the model's symbolic tensors; it is recomputed on
     /// every call (the guide's `vae.add_loss(kl_loss)`).
     public func addLoss(_ loss: SymbolicTensor) {

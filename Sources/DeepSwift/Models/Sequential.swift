@@ -38,6 +38,13 @@ open class Sequential: Model {
         }
     }
 
+    /// One example of `inputShape` in a batch, when it was given; else what the
+    /// first layer accepts.
+    open override var inputSpec: InputSpec? {
+        guard let exampleShape else { return stack.first?.inputSpec }
+        return InputSpec(rank: exampleShape.rank + 1, axes: Dictionary(uniqueKeysWithValues: exampleShape.dimensions.enumerated().map { ($0 + 1, $1) }))
+    }
+
     open override var layers: [Layer] { stack }
     override var extraSublayers: [Layer] { stack }
 

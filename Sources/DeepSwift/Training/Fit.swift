@@ -34,7 +34,9 @@ extension Model {
     }
 
     func updateMetrics(loss: Tensor, _ y: Tensor?, _ yPred: Tensor, sampleWeight: Tensor?) -> Logs {
-        lossTracker.updateState(stopGradient(loss))
+        // Weighted by the batch size, as Keras: with a short last batch the epoch's
+        // loss is the mean over examples, not the mean of the batch means.
+        lossTracker.updateState(stopGradient(loss), sampleWeight: yPred.rank > 0 ? Tensor(Float(yPred.shape[0])) : nil)
         if let y { for m in compiledMetrics { m.updateState(y, stopGradient(yPred), sampleWeight: sampleWeight) } }
         return currentLogs()
     }
@@ -69,16 +71,20 @@ extension Model {
     /// `validationSplit` of the examples (or using `validationData`) for `val_`
     /// logs. `sampleWeight` (one weight per example) weights each example's loss,
     /// as Keras's `sample_weight`. Returns the per-epoch logs.
+    ///
+    /// Throws ``TrainingError`` before training when the data disagree (x and y
+    /// of different lengths, inputs the built model cannot take) or a setting is
+    /// out of range.
     @discardableResult
     public func fit(x: Tensor, y: Tensor? = nil, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     shuffle: Bool = true, validationSplit: Double = 0, validationData: (Tensor, Tensor?)? = nil,
-                    sampleWeight: Tensor? = nil, callbacks: [Callback] = []) -> History {
-        precondition(validationSplit >= 0 && validationSplit < 1, "fit: validationSplit must be in [0, 1), got \(validationSplit)")
-        if let y { precondition(y.shape[0] == x.shape[0], "fit: x has \(x.shape[0]) examples but y has \(y.shape[0])") }
-        if let sampleWeight {
-            precondition(sampleWeight.rank == 1 && sampleWeight.shape[0] == x.shape[0],
-                         "fit: sampleWeight must have one weight per example (\(x.shape[0])), got shape \(sampleWeight.shape)")
+                    sampleWeight: Tensor? = nil, callbacks: [Callback] = []) throws -> History {
+        guard validationSplit >= 0 && validationSplit < 1 else {
+            throw TrainingError.invalidConfiguration("fit: validationSplit must be in [0, 1), got \(validationSplit)")
         }
+        try checkData("fit", x: x, y: y, sampleWeight: sampleWeight, batchSize: batchSize)
+        if let (vx, vy) = validationData { try checkData("fit (validationData)", x: vx, y: vy, sampleWeight: nil, batchSize: batchSize) }
+        try requireCompiled("fit")
         let n = x.shape[0]
         let trainCount = n - Int(Double(n) * validationSplit)
         let split = { (t: Tensor?) in validationSplit > 0 ? t?[..<trainCount] : t }
@@ -87,8 +93,37 @@ extension Model {
         let train = TensorBatches(x: split(x)!, y: split(y), sampleWeight: split(sampleWeight), batchSize: batchSize,
                                   shuffle: shuffle)
         let val = validation.map { TensorBatches(x: $0.0, y: $0.1, sampleWeight: nil, batchSize: batchSize, shuffle: false) }
-        return runFit(epochs: epochs, verbose: verbose, callbacks: callbacks,
-                      steps: train.count, batches: { train.epoch() }, validation: val.map { v in { v.epoch() } })
+        return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks,
+                          steps: train.count, batches: { train.epoch() }, validation: val.map { v in { v.epoch() } })
+    }
+
+    /// Throws when x, y and the sample weights disagree on the number of examples,
+    /// when x does not fit the built model, or when the batch size is not positive.
+    func checkData(_ op: String, x: Tensor, y: Tensor?, sampleWeight: Tensor?, batchSize: Int) throws {
+        guard batchSize > 0 else { throw TrainingError.invalidConfiguration("\(op): batchSize must be positive, got \(batchSize)") }
+        guard x.rank >= 1 else { throw TrainingError.incompatibleInput("\(op): x must have a batch axis, got a scalar") }
+        if let y {
+            guard y.rank >= 1, y.shape[0] == x.shape[0] else {
+                throw TrainingError.mismatchedData("\(op): x has \(x.shape[0]) examples but y has \(y.rank == 0 ? "a scalar" : "\(y.shape[0])")")
+            }
+        }
+        if let sampleWeight {
+            guard sampleWeight.rank == 1 && sampleWeight.shape[0] == x.shape[0] else {
+                throw TrainingError.mismatchedData("\(op): sampleWeight must have one weight per example (\(x.shape[0])), got shape \(sampleWeight.shape)")
+            }
+        }
+        try checkInputs(op, x)
+    }
+
+    /// Throws when `x` cannot be the built model's input.
+    func checkInputs(_ op: String, _ x: Tensor) throws {
+        if let problem = inputProblem([x]) { throw TrainingError.incompatibleInput("\(op): \(problem)") }
+    }
+
+    func requireCompiled(_ op: String) throws {
+        guard optimizer != nil else {
+            throw TrainingError.invalidConfiguration("Model '\(name)': call compile(optimizer:loss:metrics:) before \(op)")
+        }
     }
 
     /// Trains on a dataset of `(x, y)` batches, as `model.fit(dataset, ...)`. For an
@@ -96,8 +131,9 @@ extension Model {
     /// the compiled loss.
     @discardableResult
     public func fit(_ dataset: Dataset<(Tensor, Tensor)>, epochs: Int = 1, verbose: Int = 1,
-                    validationData: Dataset<(Tensor, Tensor)>? = nil, callbacks: [Callback] = []) -> History {
-        runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
+                    validationData: Dataset<(Tensor, Tensor)>? = nil, callbacks: [Callback] = []) throws -> History {
+        try requireCompiled("fit")
+        return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
                batches: { AnyIterator(dataset.map { Batch(x: $0.0, y: $0.1) }.makeIterator()) },
                validation: validationData.map { v in { AnyIterator(v.map { Batch(x: $0.0, y: $0.1) }.makeIterator()) } })
     }
@@ -105,15 +141,15 @@ extension Model {
     /// Trains on a dataset of input batches alone: the loss is what the model's
     /// layers add (`addLoss`).
     @discardableResult
-    public func fit(_ dataset: Dataset<Tensor>, epochs: Int = 1, verbose: Int = 1, callbacks: [Callback] = []) -> History {
-        runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
+    public func fit(_ dataset: Dataset<Tensor>, epochs: Int = 1, verbose: Int = 1, callbacks: [Callback] = []) throws -> History {
+        try requireCompiled("fit")
+        return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
                batches: { AnyIterator(dataset.map { Batch(x: $0, y: nil) }.makeIterator()) }, validation: nil)
     }
 
     private func runFit(epochs: Int, verbose: Int, callbacks: [Callback], steps: Int?,
                         batches: () -> AnyIterator<Batch>,
-                        validation: (() -> AnyIterator<Batch>)?) -> History {
-        precondition(optimizer != nil, "Model '\(name)': call compile(optimizer:loss:metrics:) before fit")
+                        validation: (() -> AnyIterator<Batch>)?) throws -> History {
         let history = History()
         for c in callbacks { c.model = self }
         stopTraining = false
@@ -128,6 +164,7 @@ extension Model {
             var step = 0
             let iterator = batches()
             while let batch = iterator.next() {
+                try checkData("fit", x: batch.x, y: batch.y, sampleWeight: batch.sampleWeight, batchSize: 1)
                 for c in callbacks { c.onBatchBegin(step, logs: logs) }
                 logs = trainStep(batch.x, batch.y, sampleWeight: batch.sampleWeight)
                 step += 1
@@ -140,7 +177,10 @@ extension Model {
                 resetTrainingMetrics()
                 var valLogs = Logs()
                 let it = validation()
-                while let batch = it.next() { valLogs = testStep(batch.x, batch.y, sampleWeight: batch.sampleWeight) }
+                while let batch = it.next() {
+                    try checkData("fit (validation)", x: batch.x, y: batch.y, sampleWeight: batch.sampleWeight, batchSize: 1)
+                    valLogs = testStep(batch.x, batch.y, sampleWeight: batch.sampleWeight)
+                }
                 for (k, v) in valLogs.entries { logs["val_" + k] = v }
             }
             bar.update(step, values: logs.entries, finalize: true)
@@ -153,10 +193,12 @@ extension Model {
     }
 
     /// The loss and metrics over data in batches, in inference mode, as
-    /// `model.evaluate` (`sampleWeight`: one weight per example).
+    /// `model.evaluate` (`sampleWeight`: one weight per example). Throws
+    /// ``TrainingError`` when the data disagree or do not fit the model.
     @discardableResult
     public func evaluate(x: Tensor, y: Tensor? = nil, batchSize: Int = 32, verbose: Int = 0,
-                         sampleWeight: Tensor? = nil) -> Logs {
+                         sampleWeight: Tensor? = nil) throws -> Logs {
+        try checkData("evaluate", x: x, y: y, sampleWeight: sampleWeight, batchSize: batchSize)
         resetTrainingMetrics()
         let batches = TensorBatches(x: x, y: y, sampleWeight: sampleWeight, batchSize: batchSize, shuffle: false)
         let bar = ProgressBar(target: batches.count, verbose: verbose)
@@ -171,9 +213,10 @@ extension Model {
         return logs
     }
 
-    /// The model's outputs for `x`, computed in batches in inference mode, as `model.predict`.
-    public func predict(_ x: Tensor, batchSize: Int = 32) -> Tensor {
-        precondition(batchSize > 0, "predict: batchSize must be positive")
+    /// The model's outputs for `x`, computed in batches in inference mode, as
+    /// `model.predict`. Throws ``TrainingError`` when `x` does not fit the model.
+    public func predict(_ x: Tensor, batchSize: Int = 32) throws -> Tensor {
+        try checkData("predict", x: x, y: nil, sampleWeight: nil, batchSize: batchSize)
         let n = x.shape[0]
         guard n > batchSize else { return self(x, training: false) }
         // Batch after batch, the forward pass replays as a compiled function (as

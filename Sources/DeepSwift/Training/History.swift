@@ -1,7 +1,7 @@
 /// What `fit` records: each logged value per epoch, as `keras.callbacks.History`.
 ///
 /// ```swift
-/// let history = model.fit(x: x, y: y, epochs: 3)
+/// let history = try model.fit(x: x, y: y, epochs: 3)
 /// history.history["loss"]   // [0.61, 0.32, 0.25]
 /// ```
 public final class History {

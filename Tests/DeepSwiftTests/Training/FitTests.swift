@@ -24,13 +24,73 @@ final class FitTests: XCTestCase {
         return (x, labels)
     }
 
-    func testFitLearnsAndRecordsHistory() {
+    /// With a short last batch (32, 32, 32, 4) the epoch loss is the mean over
+    /// examples, as Keras's, not the mean of the four batch means.
+    func testEpochLossIsThePerExampleMeanWithAShortLastBatch() throws {
+        setRandomSeed(5)
+        let (x, y) = blobs(100, seed: 3)
+        let model = Sequential([Dense(3)])
+        let loss = SparseCategoricalCrossentropy(fromLogits: true)
+        model.compile(optimizer: SGD(learningRate: 0), loss: loss)
+        _ = model(x)
+        let expected = loss(y, model(x)).scalar(as: Float.self)
+        let batchMeans = stride(from: 0, to: 100, by: 32).map { loss(y[$0..<min($0 + 32, 100)], model(x[$0..<min($0 + 32, 100)])).scalar(as: Float.self) }
+        XCTAssertNotEqual(Double(batchMeans.reduce(0, +) / 4), Double(expected), accuracy: 1e-3)
+        let history = try model.fit(x: x, y: y, batchSize: 32, epochs: 1, verbose: 0, shuffle: false)
+        XCTAssertEqual(history.history["loss"]![0], Double(expected), accuracy: 1e-5)
+        XCTAssertEqual(try model.evaluate(x: x, y: y, batchSize: 32)["loss"]!, Double(expected), accuracy: 1e-5)
+    }
+
+    func testMisuseThrowsTypedErrorsWithClearMessages() throws {
+        let (x, y) = blobs(10, seed: 3)
+        let model = Sequential([Dense(4), Dense(3)])
+        XCTAssertThrowsError(try model.fit(x: x, y: y, verbose: 0)) { error in
+            XCTAssertEqual(error as? TrainingError, .invalidConfiguration("Model '\(model.name)': call compile(optimizer:loss:metrics:) before fit"))
+        }
+        model.compile(optimizer: SGD(), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        XCTAssertThrowsError(try model.fit(x: x, y: y[..<9], verbose: 0)) { error in
+            XCTAssertEqual(error as? TrainingError, .mismatchedData("fit: x has 10 examples but y has 9"))
+        }
+        XCTAssertThrowsError(try model.evaluate(x: x, y: y, sampleWeight: Tensor.ones([3]))) { error in
+            XCTAssertEqual("\(error)", "evaluate: sampleWeight must have one weight per example (10), got shape (3,)")
+        }
+        XCTAssertThrowsError(try model.fit(x: x, y: y, verbose: 0, validationSplit: 1)) { error in
+            XCTAssertEqual("\(error)", "fit: validationSplit must be in [0, 1), got 1.0")
+        }
+        try model.fit(x: x, y: y, verbose: 0)
+        // The built model takes inputs of width 2.
+        let wide = Tensor.ones([10, 5])
+        for (name, attempt) in [("fit", { _ = try model.fit(x: wide, y: y, verbose: 0) }),
+                                ("evaluate", { _ = try model.evaluate(x: wide, y: y) }),
+                                ("predict", { _ = try model.predict(wide) })] as [(String, () throws -> Void)] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssertEqual(error as? TrainingError, .incompatibleInput(
+                    "\(name): Input 0 of layer \"\(model.name)\" is incompatible with the layer: expected axis -1 of input shape to have value 2, but received input with shape (10, 5)"))
+            }
+        }
+        XCTAssertThrowsError(try model.predict(Tensor.ones([10]))) { error in
+            XCTAssertEqual("\(error)", "predict: Input 0 of layer \"\(model.name)\" is incompatible with the layer: expected min_ndim=2, found ndim=1. Full shape received: (10,)")
+        }
+        // A functional model names its input shape; so does a Sequential given one.
+        let input = Input(shape: [2])
+        let functional = Model(inputs: input, outputs: Dense(3)(input))
+        functional.compile(optimizer: SGD(), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        XCTAssertThrowsError(try functional.fit(x: Tensor.ones([10, 2, 1]), y: y, verbose: 0)) { error in
+            XCTAssertEqual("\(error)", "fit: Input 0 of layer \"\(functional.name)\" is incompatible with the layer: expected shape=(None, 2), found shape=(10, 2, 1)")
+        }
+        let declared = Sequential([Dense(3)], inputShape: [2])
+        XCTAssertThrowsError(try declared.predict(Tensor.ones([4, 3]))) { error in
+            XCTAssertEqual("\(error)", "predict: Input 0 of layer \"\(declared.name)\" is incompatible with the layer: expected axis 1 of input shape to have value 2, but received input with shape (4, 3)")
+        }
+    }
+
+    func testFitLearnsAndRecordsHistory() throws {
         setRandomSeed(11)
         let (x, y) = blobs(300, seed: 1)
         let model = Sequential([Dense(16, activation: .relu), Dense(3)])
         model.compile(optimizer: Adam(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true),
                       metrics: [SparseCategoricalAccuracy()])
-        let history = model.fit(x: x, y: y, batchSize: 32, epochs: 5, verbose: 0, validationSplit: 0.2)
+        let history = try model.fit(x: x, y: y, batchSize: 32, epochs: 5, verbose: 0, validationSplit: 0.2)
         let loss = history.history["loss"]!
         XCTAssertEqual(loss.count, 5)
         XCTAssertLessThan(loss.last!, loss.first!)
@@ -38,9 +98,9 @@ final class FitTests: XCTestCase {
         XCTAssertEqual(history.history["val_loss"]!.count, 5)
         XCTAssertGreaterThan(history.history["val_sparse_categorical_accuracy"]!.last!, 0.9)
         XCTAssertEqual(model.optimizer!.iterations, 5 * 8)
-        let logs = model.evaluate(x: x, y: y)
+        let logs = try model.evaluate(x: x, y: y)
         XCTAssertGreaterThan(logs["sparse_categorical_accuracy"]!, 0.9)
-        XCTAssertEqual(model.predict(x, batchSize: 64).shape, [300, 3])
+        XCTAssertEqual(try model.predict(x, batchSize: 64).shape, [300, 3])
         let batchLogs = model.trainOnBatch(x[..<10], y[..<10])
         XCTAssertNotNil(batchLogs["loss"])
         XCTAssertEqual(model.testOnBatch(x[..<10], y[..<10]).entries.map(\.0), ["loss", "sparse_categorical_accuracy"])
@@ -49,10 +109,10 @@ final class FitTests: XCTestCase {
     /// fit compiles the training step by default (as Keras); the compiled and the
     /// eager step train identically: dropout, batch normalization's moving
     /// statistics, sample weights, a short last batch and a learning-rate schedule.
-    func testCompiledFitMatchesRunEagerly() {
+    func testCompiledFitMatchesRunEagerly() throws {
         let (x, y) = blobs(264, seed: 3)   // 198 to train (6 batches of 32, one of 6), 66 to validate
         let weights = Tensor(shape: [264], scalars: (0..<264).map { Float(1 + $0 % 3) })
-        func train(runEagerly: Bool) -> (History, [Tensor], Model) {
+        func train(runEagerly: Bool) throws -> (History, [Tensor], Model) {
             setRandomSeed(21)
             let model = Sequential {
                 Dense(16, activation: .relu)
@@ -64,7 +124,7 @@ final class FitTests: XCTestCase {
                                                                                     decayRate: 0.9))),
                           loss: SparseCategoricalCrossentropy(fromLogits: true),
                           metrics: [SparseCategoricalAccuracy()], runEagerly: runEagerly)
-            let history = model.fit(x: x, y: y, batchSize: 32, epochs: 3, verbose: 0, shuffle: false,
+            let history = try model.fit(x: x, y: y, batchSize: 32, epochs: 3, verbose: 0, shuffle: false,
                                     validationSplit: 0.25)
             for start in stride(from: 0, to: 96, by: 32) {
                 model.trainOnBatch(x[start..<(start + 32)], y[start..<(start + 32)],
@@ -72,8 +132,8 @@ final class FitTests: XCTestCase {
             }
             return (history, model.weights.map(\.value), model)
         }
-        let (eager, eagerWeights, _) = train(runEagerly: true)
-        let (compiled, compiledWeights, model) = train(runEagerly: false)
+        let (eager, eagerWeights, _) = try train(runEagerly: true)
+        let (compiled, compiledWeights, model) = try train(runEagerly: false)
         XCTAssertEqual(compiled.history["val_loss"]!.count, 3)
         for key in ["loss", "sparse_categorical_accuracy", "val_loss", "val_sparse_categorical_accuracy"] {
             for (a, b) in zip(compiled.history[key]!, eager.history[key]!) { XCTAssertEqual(a, b, accuracy: 1e-5 * Swift.max(1, abs(b))) }
@@ -81,7 +141,7 @@ final class FitTests: XCTestCase {
         XCTAssertEqual(compiledWeights.count, eagerWeights.count)
         for (a, b) in zip(compiledWeights, eagerWeights) { assertClose(a, b, tolerance: 1e-5) }
         // predict replays a compiled forward pass: the eager model's predictions.
-        XCTAssertEqual(model.predict(x, batchSize: 50), model(x, training: false))
+        XCTAssertEqual(try model.predict(x, batchSize: 50), model(x, training: false))
         XCTAssertEqual(model.compiledPredictStep?.traceCount, 2)   // 50 and the last 14
         // Batches of 32 and the last short one; batches of 32 with sample weights.
         XCTAssertEqual(model.compiledTrainSteps.values.map(\.traceCount).sorted(), [1, 2])
@@ -90,34 +150,34 @@ final class FitTests: XCTestCase {
 
     /// Sample weights of 2 double the loss (Keras's sum over the batch size), so SGD
     /// with half the learning rate takes exactly the unweighted steps.
-    func testSampleWeightsInFitAndEvaluate() {
+    func testSampleWeightsInFitAndEvaluate() throws {
         let (x, y) = blobs(96, seed: 4)
         let twos = Tensor.full([96], value: 2)
-        func train(weighted: Bool) -> (History, [Tensor], Logs) {
+        func train(weighted: Bool) throws -> (History, [Tensor], Logs) {
             setRandomSeed(2)
             let model = Sequential([Dense(8, activation: .tanh), Dense(3)])
             model.compile(optimizer: SGD(learningRate: weighted ? 0.05 : 0.1),
                           loss: SparseCategoricalCrossentropy(fromLogits: true))
-            let history = model.fit(x: x, y: y, batchSize: 32, epochs: 2, verbose: 0, shuffle: false,
+            let history = try model.fit(x: x, y: y, batchSize: 32, epochs: 2, verbose: 0, shuffle: false,
                                     sampleWeight: weighted ? twos : nil)
-            let logs = model.evaluate(x: x, y: y, sampleWeight: weighted ? twos : nil)
+            let logs = try model.evaluate(x: x, y: y, sampleWeight: weighted ? twos : nil)
             return (history, model.weights.map(\.value), logs)
         }
-        let (plain, plainWeights, plainLogs) = train(weighted: false)
-        let (weighted, weightedWeights, weightedLogs) = train(weighted: true)
+        let (plain, plainWeights, plainLogs) = try train(weighted: false)
+        let (weighted, weightedWeights, weightedLogs) = try train(weighted: true)
         for (a, b) in zip(weighted.history["loss"]!, plain.history["loss"]!) { XCTAssertEqual(a, 2 * b, accuracy: 1e-5) }
         for (a, b) in zip(weightedWeights, plainWeights) { assertClose(a, b, tolerance: 1e-5) }
         XCTAssertEqual(weightedLogs["loss"]!, 2 * plainLogs["loss"]!, accuracy: 1e-5)
     }
 
-    func testFitOnDatasetOfPairsAddsModelLosses() {
+    func testFitOnDatasetOfPairsAddsModelLosses() throws {
         setRandomSeed(12)
         // An autoencoder trained on (x, x) pairs with an activity penalty added by a layer.
         let x = Random.uniform([128, 8])
         let model = Sequential([Dense(4, activation: .relu, activityRegularizer: .l2(1e-3)), Dense(8)])
         model.compile(optimizer: Adam(learningRate: 0.02), loss: MeanSquaredError())
         let dataset = Dataset.fromTensorSlices((x, x)).shuffle(bufferSize: 128).batch(32)
-        let history = model.fit(dataset, epochs: 8, verbose: 0)
+        let history = try model.fit(dataset, epochs: 8, verbose: 0)
         let loss = history.history["loss"]!
         XCTAssertLessThan(loss.last!, loss.first! * 0.8)
         // The compiled loss alone is below the logged loss: the penalty was added.
@@ -126,12 +186,12 @@ final class FitTests: XCTestCase {
         XCTAssertGreaterThan(penalty, 0)
     }
 
-    func testCallbacksFireInOrder() {
+    func testCallbacksFireInOrder() throws {
         let (x, y) = blobs(8, seed: 2)
         let model = Sequential([Dense(3)])
         model.compile(optimizer: SGD(), loss: SparseCategoricalCrossentropy(fromLogits: true))
         let recorder = Recorder()
-        model.fit(x: x, y: y, batchSize: 4, epochs: 2, verbose: 0, callbacks: [recorder])
+        try model.fit(x: x, y: y, batchSize: 4, epochs: 2, verbose: 0, callbacks: [recorder])
         XCTAssertEqual(recorder.events, ["trainBegin", "epochBegin 0", "batchBegin 0", "batchEnd 0", "batchBegin 1", "batchEnd 1",
                                          "epochEnd 0", "epochBegin 1", "batchBegin 0", "batchEnd 0", "batchBegin 1", "batchEnd 1",
                                          "epochEnd 1", "trainEnd"])
@@ -144,7 +204,7 @@ final class FitTests: XCTestCase {
         let stopper = EarlyStopping(monitor: "loss", patience: 1)
         let path = NSTemporaryDirectory() + "log-\(UUID().uuidString).csv"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let history = model.fit(x: x, y: y, epochs: 10, verbose: 0, shuffle: false, callbacks: [stopper, CSVLogger(path)])
+        let history = try model.fit(x: x, y: y, epochs: 10, verbose: 0, shuffle: false, callbacks: [stopper, CSVLogger(path)])
         XCTAssertEqual(history.epochs, [0, 1])  // no improvement with a zero learning rate
         XCTAssertEqual(stopper.stoppedEpoch, 1)
         let csv = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
@@ -156,12 +216,12 @@ final class FitTests: XCTestCase {
             override func onEpochBegin(_ epoch: Int, logs: Logs) { seen.append(model!.optimizer!.currentLearningRate) }
         }
         let probe = Probe()
-        model.fit(x: x, y: y, epochs: 3, verbose: 0, callbacks: [LearningRateScheduler { epoch, _ in 0.1 / Double(epoch + 1) }, probe])
+        try model.fit(x: x, y: y, epochs: 3, verbose: 0, callbacks: [LearningRateScheduler { epoch, _ in 0.1 / Double(epoch + 1) }, probe])
         rates = probe.seen
         XCTAssertEqual(rates, [0.1, 0.05, 0.1 / 3], accuracy: 1e-12)
         let nan = Sequential([Dense(3)])
         nan.compile(optimizer: SGD(learningRate: 1e30), loss: SparseCategoricalCrossentropy(fromLogits: true))
-        let h = nan.fit(x: x * 1e30, y: y, batchSize: 8, epochs: 3, verbose: 0, callbacks: [TerminateOnNaN()])
+        let h = try nan.fit(x: x * 1e30, y: y, batchSize: 8, epochs: 3, verbose: 0, callbacks: [TerminateOnNaN()])
         XCTAssertEqual(h.epochs, [0])
     }
 
@@ -172,7 +232,7 @@ final class FitTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "ckpt-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        model.fit(x: x, y: y, epochs: 3, verbose: 0, callbacks: [ModelCheckpoint(dir + "/w-{epoch}.safetensors", monitor: "loss")])
+        try model.fit(x: x, y: y, epochs: 3, verbose: 0, callbacks: [ModelCheckpoint(dir + "/w-{epoch}.safetensors", monitor: "loss")])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(),
                        ["w-1.safetensors", "w-2.safetensors", "w-3.safetensors"])
         let restored = Sequential([Dense(3)])
@@ -181,7 +241,7 @@ final class FitTests: XCTestCase {
         XCTAssertEqual(restored(x), model(x))
     }
 
-    func testProgressBarText() {
+    func testProgressBarText() throws {
         var time = 0.0
         var out = ""
         let bar = ProgressBar(target: 1875, interactive: true, clock: { time }, write: { out += $0 })

@@ -127,6 +127,22 @@ final class MetricTests: XCTestCase {
 
     /// Keras's sensitivity/specificity thresholds end exactly at 0 and 1, and
     /// predictions meet thresholds in float32 (values checked against tf.keras 2).
+    func testElementwiseLossesAlignTargetsAndWarnOnceAboutBroadcasting() {
+        var warnings: [String] = []
+        let saved = Loss.warningHandler
+        Loss.warningHandler = { warnings.append($0) }
+        defer { Loss.warningHandler = saved }
+        let mse = MeanSquaredError()
+        // (4,) targets against (4, 1) predictions: Keras adds the axis, no broadcast to (4, 4).
+        XCTAssertEqual(mse(Tensor([1.0, 2, 3, 4]), Tensor([[1.0], [2], [3], [6]])).scalar(as: Float.self), 1)
+        XCTAssertEqual(warnings, [])
+        // (32, 1) against (32, 10) broadcasts, as in Keras, but says so once.
+        let y = Tensor.zeros([32, 1]), p = Tensor.ones([32, 10])
+        XCTAssertEqual(mse(y, p).scalar(as: Float.self), 1)
+        XCTAssertEqual(mse(y, p).scalar(as: Float.self), 1)
+        XCTAssertEqual(warnings, ["MeanSquaredError: targets of shape (32, 1) and predictions of shape (32, 10) differ; they are broadcast to (32, 10), which is likely not intended. Give them the same shape."])
+    }
+
     func testConfusionMetricThresholdsMatchKeras() {
         let par = PrecisionAtRecall(recall: 1)
         par.updateState(Tensor([1.0, 0]), Tensor([0.0, 0.5]))
