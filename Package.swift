@@ -54,5 +54,8 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
         .testTarget(name: "DeepSwiftTests", dependencies: ["DeepSwift", "TestSupport"]),
         .testTarget(name: "GuideExamplesTests", dependencies: ["GuideExamples", "TestSupport", "CZlib"]),
+        // Seeded mutation fuzzing of the readers of outside bytes, with the inputs
+        // that crashed earlier versions kept as fixtures.
+        .testTarget(name: "ReaderFuzzTests", dependencies: ["DeepSwift", "TensorCore"], exclude: ["Fixtures"]),
     ]
 )
