@@ -1,6 +1,10 @@
 import CBaselines
 import CBLAS
 import DeepSwift
+import Foundation
+
+/// Hands a value to another thread (the benchmark keeps each model on one thread).
+struct UncheckedSendable<T>: @unchecked Sendable { let value: T; init(_ value: T) { self.value = value } }
 
 /// The autodiff workloads: tape overhead on a tiny op, and the benchmark MLP's
 /// step against the same step written directly on OpenBLAS in C: `mlp_step`
@@ -30,6 +34,28 @@ func autodiffWorkloads() -> [Workload] {
             let (step, x, labels) = mlpTrainingStep()
             let compiledStep = compiled(step)
             return (compiledStep, { consume(compiledStep(x, labels)) })
+        },
+        // Two models trained 50 steps each: one after the other, then on two
+        // threads at once (the same work; a concurrent caller must not make both slower).
+        Workload("mlp_steps_2x50_sequential") {
+            let models = (0..<2).map { _ in mlpTrainingStep() }
+            return { for (step, x, labels) in models { for _ in 0..<50 { consume(step(x, labels)) } } }
+        },
+        Workload("mlp_steps_2x50_two_threads") {
+            let models = (0..<2).map { _ in mlpTrainingStep() }
+            return {
+                let done = DispatchSemaphore(value: 0)
+                for (step, x, labels) in models {
+                    let box = UncheckedSendable((step, x, labels))
+                    Thread {
+                        let (step, x, labels) = box.value
+                        for _ in 0..<50 { consume(step(x, labels)) }
+                        done.signal()
+                    }.start()
+                }
+                done.wait()
+                done.wait()
+            }
         },
         Workload("mlp_step_eager_floor_sgd") { floorStep(adam: false) },
         Workload("mlp_step_tape_sgd") {

@@ -8,7 +8,11 @@
 // The pool is one job at a time. A caller that finds it busy (another thread's
 // job, or a kernel running inside a worker) runs the same chunks itself, so nested
 // and concurrent calls are always correct, only not parallel, and give the same
-// results.
+// results. Another thread's job also marks the process contended for a while
+// (CK_CONTENDED_TICKS): then every caller runs its chunks itself and idle workers
+// sleep at once instead of spinning, so two threads training at once on two cores
+// each keep a core, rather than three threads (two callers and a spinning worker)
+// sharing them.
 #define _GNU_SOURCE   // sched_getaffinity, CPU_COUNT
 #include "internal.h"
 #include <pthread.h>
@@ -42,6 +46,18 @@ static ck_job ck_current;
 static _Atomic uint64_t ck_ticket = 0;
 static _Atomic uint32_t ck_pending = 0;
 static _Atomic uint32_t ck_posted = 0;   // the latest generation, read without the lock
+
+// About 10 ms at 2.5 GHz: long enough to cover many kernels of the other thread's
+// steps, short enough that a thread left alone gets the pool back soon.
+#define CK_CONTENDED_TICKS 25000000ull
+static _Atomic uint64_t ck_contended_until = 0;   // a TSC value
+// Nonzero while this thread runs a chunk: a kernel called from inside one finds
+// the pool busy with its own job, which is not contention.
+static _Thread_local int ck_in_chunk = 0;
+
+static inline int ck_contended(void) {
+    return __rdtsc() < atomic_load_explicit(&ck_contended_until, memory_order_relaxed);
+}
 
 int ck_cpu_quota_limit(const char *cpu_max, const char *cfs_quota, const char *cfs_period) {
     long long quota = -1, period = 0;
@@ -118,7 +134,9 @@ static void ck_run_chunks(const ck_job *job) {
                                                    memory_order_acquire)) continue;
         ptrdiff_t begin = (ptrdiff_t)(uint32_t)t * job->chunk;
         ptrdiff_t end = begin + job->chunk < job->n ? begin + job->chunk : job->n;
+        ck_in_chunk++;
         job->fn(job->ctx, begin, end);
+        ck_in_chunk--;
         if (atomic_fetch_sub_explicit(&ck_pending, 1, memory_order_acq_rel) == 1) {
             pthread_mutex_lock(&ck_pool_lock);
             pthread_cond_signal(&ck_pool_done);
@@ -141,7 +159,7 @@ static void *ck_worker_main(void *arg) {
     for (;;) {
         uint64_t start = __rdtsc();
         while (atomic_load_explicit(&ck_posted, memory_order_acquire) == seen
-               && __rdtsc() - start < CK_WORKER_SPIN_TICKS)
+               && __rdtsc() - start < CK_WORKER_SPIN_TICKS && !ck_contended())
             __builtin_ia32_pause();
         pthread_mutex_lock(&ck_pool_lock);
         while (ck_current.generation == seen) pthread_cond_wait(&ck_pool_wake, &ck_pool_lock);
@@ -157,8 +175,10 @@ static void *ck_worker_main(void *arg) {
 // parallel, so that results (a split GEMM's rounding) never depend on whether
 // the pool was free.
 static void ck_run_serially(ptrdiff_t n, ptrdiff_t chunk, ck_range_fn fn, void *ctx) {
+    ck_in_chunk++;
     for (ptrdiff_t begin = 0; begin < n; begin += chunk)
         fn(ctx, begin, begin + chunk < n ? begin + chunk : n);
+    ck_in_chunk--;
 }
 
 // A forked child has none of its parent's workers: it starts its own pool.
@@ -171,6 +191,7 @@ static void ck_pool_after_fork_in_child(void) {
     // A job the parent was running is not this process's: no chunk of it is left.
     atomic_store(&ck_ticket, ((uint64_t)ck_current.generation << 32) | 0xffffffffu);
     atomic_store(&ck_pending, 0);
+    atomic_store(&ck_contended_until, 0);   // the child has one thread so far
 }
 
 static pthread_once_t ck_pool_fork_once = PTHREAD_ONCE_INIT;
@@ -191,7 +212,13 @@ void ck_parallel_for(ptrdiff_t n, ptrdiff_t grain, ck_range_fn fn, void *ctx) {
     ptrdiff_t chunk = (n + chunks - 1) / chunks;
     if (chunk >= 1024) chunk = (chunk + 15) & ~(ptrdiff_t)15;
     chunks = (n + chunk - 1) / chunk;
+    if (ck_in_chunk || ck_contended()) {
+        ck_run_serially(n, chunk, fn, ctx);
+        return;
+    }
     if (atomic_flag_test_and_set_explicit(&ck_pool_busy, memory_order_acquire)) {
+        // Another thread's job: both threads stay on their own cores for a while.
+        atomic_store_explicit(&ck_contended_until, __rdtsc() + CK_CONTENDED_TICKS, memory_order_relaxed);
         ck_run_serially(n, chunk, fn, ctx);
         return;
     }
