@@ -3,8 +3,21 @@ import CBLAS
 import DeepSwift
 import Foundation
 
-/// Hands a value to another thread (the benchmark keeps each model on one thread).
-struct UncheckedSendable<T>: @unchecked Sendable { let value: T; init(_ value: T) { self.value = value } }
+/// One model's training step, run on a thread of its own (each model stays on one thread).
+final class StepRunner: @unchecked Sendable {
+    let step: (Tensor, Tensor) -> Tensor
+    let x: Tensor, labels: Tensor
+
+    init(_ parts: (step: (Tensor, Tensor) -> Tensor, x: Tensor, labels: Tensor)) {
+        (step, x, labels) = parts
+    }
+
+    func run(steps: Int) { for _ in 0..<steps { consume(step(x, labels)) } }
+
+    func start(steps: Int, done: DispatchSemaphore) {
+        Thread { [self] in run(steps: steps); done.signal() }.start()
+    }
+}
 
 /// The autodiff workloads: tape overhead on a tiny op, and the benchmark MLP's
 /// step against the same step written directly on OpenBLAS in C: `mlp_step`
@@ -42,17 +55,10 @@ func autodiffWorkloads() -> [Workload] {
             return { for (step, x, labels) in models { for _ in 0..<50 { consume(step(x, labels)) } } }
         },
         Workload("mlp_steps_2x50_two_threads") {
-            let models = (0..<2).map { _ in mlpTrainingStep() }
+            let runners = (0..<2).map { _ in StepRunner(mlpTrainingStep()) }
             return {
                 let done = DispatchSemaphore(value: 0)
-                for (step, x, labels) in models {
-                    let box = UncheckedSendable((step, x, labels))
-                    Thread {
-                        let (step, x, labels) = box.value
-                        for _ in 0..<50 { consume(step(x, labels)) }
-                        done.signal()
-                    }.start()
-                }
+                for runner in runners { runner.start(steps: 50, done: done) }
                 done.wait()
                 done.wait()
             }
