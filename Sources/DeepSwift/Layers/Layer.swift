@@ -220,7 +220,8 @@ open class Layer {
         for level in levels.reversed() {
             for child in level.children { visit(child.value) }
         }
-        let result = (variables, layers + extraSublayers)
+        for l in extraSublayers where l !== self && seenLayers.insert(ObjectIdentifier(l)).inserted { layers.append(l) }
+        let result = (variables, layers)
         if isBuilt { trackingCache = result }
         return result
     }
@@ -240,13 +241,27 @@ open class Layer {
 
     /// The losses of this layer and its sublayers: those added during the last
     /// outermost call, then the weight regularization terms.
+    /// Each layer counts once, however many paths reach it (a `Sequential`'s
+    /// layers, a layer shared by two blocks), as Keras's `_flatten_layers`.
     public var losses: [Tensor] {
-        callLosses + weightRegularizers.map { $1($0.value) } + sublayers.flatMap(\.losses)
+        flattenedLayers.flatMap { $0.callLosses + $0.weightRegularizers.map { $1($0.value) } }
+    }
+
+    /// This layer and every layer below it, each once, depth first.
+    var flattenedLayers: [Layer] {
+        var seen = Set<ObjectIdentifier>()
+        var result: [Layer] = []
+        func walk(_ layer: Layer) {
+            guard seen.insert(ObjectIdentifier(layer)).inserted else { return }
+            result.append(layer)
+            for l in layer.sublayers { walk(l) }
+        }
+        walk(self)
+        return result
     }
 
     private func clearCallLosses() {
-        callLosses.removeAll()
-        for l in sublayers { l.clearCallLosses() }
+        for l in flattenedLayers { l.callLosses.removeAll() }
     }
 
     /// Tracks the mean of `value` under `name`, as `add_metric`.
@@ -261,7 +276,7 @@ open class Layer {
     }
 
     /// The metrics added with ``addMetric(_:name:)`` by this layer and its sublayers.
-    public var metrics: [Mean] { trackedMetrics.map(\.metric) + sublayers.flatMap(\.metrics) }
+    public var metrics: [Mean] { flattenedLayers.flatMap { $0.trackedMetrics.map(\.metric) } }
 
     /// Resets every tracked metric, as `reset_metrics`.
     public func resetMetrics() {

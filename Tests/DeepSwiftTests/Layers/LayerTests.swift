@@ -153,6 +153,40 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(p.metrics[0].result().scalar(as: Float.self), 0)
     }
 
+    /// Regression: a Sequential's layers were found twice (its stored array and
+    /// its container list), so their losses and metrics counted twice, and four
+    /// times in a nested Sequential.
+    func testEachLayerCountsOnceHoweverItIsReached() {
+        final class Penalty: Layer {
+            override func call(_ inputs: Tensor, training: Bool) -> Tensor {
+                addLoss(Tensor(Float(1.5)))
+                addMetric(inputs.mean(), name: "seen")
+                return inputs
+            }
+        }
+        let penalty = Penalty()
+        let inner = Sequential([penalty, Dense(2, kernelInitializer: .ones(), kernelRegularizer: .l2(0.5))])
+        let outer = Sequential([inner, Dense(1)])
+        _ = outer(Tensor.ones([1, 2]))
+        // 1.5 from the layer, 0.5·(4 ones) = 2 from the regularizer.
+        XCTAssertEqual(outer.losses.map { $0.scalar(as: Float.self) }, [1.5, 2])
+        XCTAssertEqual(inner.losses.count, 2)
+        XCTAssertEqual(outer.metrics.map { $0.name }, ["seen"])
+        XCTAssertEqual(outer.sublayers.count, 2)
+        XCTAssertEqual(inner.sublayers.count, 2)
+        // A layer shared by two blocks of one model counts once too.
+        final class Pair: Layer {
+            let a: Sequential, b: Sequential
+            init(_ shared: Layer) { a = Sequential([shared]); b = Sequential([shared]); super.init() }
+            override func call(_ inputs: Tensor, training: Bool) -> Tensor { b(a(inputs)) }
+        }
+        let shared = Penalty()
+        let pair = Pair(shared)
+        _ = pair(Tensor.ones([1, 2]))
+        XCTAssertEqual(pair.losses.map { $0.scalar(as: Float.self) }, [1.5, 1.5], "two calls, two losses, each listed once")
+        XCTAssertEqual(pair.metrics.count, 1)
+    }
+
     func testShapeErrorNamesTheLayer() {
         assertTraps("Dense", "input shape (2, 5)", "kernel shape (3, 4)") {
             let dense = Dense(4)
