@@ -5,6 +5,18 @@ import TestSupport
 final class ShapeTests: XCTestCase {
     let x = Tensor.range(0, 6).reshaped(to: [2, 3])
 
+    /// Python-style negative axes, as the `Layer` docs write `inputShape[-1]`.
+    func testShapeSubscriptsCountNegativeAxesFromTheEnd() {
+        var shape: TensorShape = [2, 3, 5]
+        XCTAssertEqual(shape[-1], 5)
+        XCTAssertEqual(shape[-3], 2)
+        XCTAssertEqual(shape[1], 3)
+        shape[-2] = 7
+        XCTAssertEqual(shape, [2, 7, 5])
+        XCTAssertEqual(Array(shape), [2, 7, 5])
+        assertTraps("TensorShape: axis -4 is out of range for shape (2, 7, 5) of rank 3") { _ = shape[-4] }
+    }
+
     func testReshapeSharesAndInfers() {
         XCTAssertEqual(x.reshaped(to: [3, -1]).shape, [3, 2])
         XCTAssertEqual(x.reshaped(to: [-1]).scalars(as: Int32.self), [0, 1, 2, 3, 4, 5])

@@ -26,9 +26,17 @@ public struct TensorShape: Sendable, Hashable, RandomAccessCollection, MutableCo
 
     @inlinable public var startIndex: Int { 0 }
     @inlinable public var endIndex: Int { dimensions.count }
+    /// The size of axis `i`; negative axes count from the end, as in Python
+    /// (`inputShape[-1]` is the last axis).
     @inlinable public subscript(i: Int) -> Int {
-        get { dimensions[i] }
-        set { dimensions[i] = newValue }
+        get { dimensions[axisIndex(i)] }
+        set { dimensions[axisIndex(i)] = newValue }
+    }
+
+    @inlinable func axisIndex(_ i: Int) -> Int {
+        let a = i < 0 ? i + dimensions.count : i
+        precondition(a >= 0 && a < dimensions.count, "TensorShape: axis \(i) is out of range for shape \(self) of rank \(dimensions.count)")
+        return a
     }
 
     public var description: String {
