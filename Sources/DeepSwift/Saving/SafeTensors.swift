@@ -195,6 +195,14 @@ extension Layer {
             let weightEntries = entries.filter { !$0.name.hasPrefix("optimizer/") }
             guard weightEntries.count == named.count,
                   zip(weightEntries, named).allSatisfy({ $0.tensor.shape == $1.variable.shape && $0.tensor.dtype == $1.variable.dtype }) else {
+                if weightEntries.count == named.count {
+                    // The same number of weights under other names: matching by order
+                    // was tried, and these shapes are why it failed.
+                    for (entry, (name, v)) in zip(weightEntries, named)
+                    where entry.tensor.shape != v.shape || entry.tensor.dtype != v.dtype {
+                        problems.append("matched by order, '\(entry.name)' in the file has shape \(entry.tensor.shape) \(entry.tensor.dtype), the model's '\(name)' \(v.shape) \(v.dtype)")
+                    }
+                }
                 throw CheckpointError.mismatch(file: path, problems: problems)
             }
             // Same architecture under other automatic names (a second `Dense()` is

@@ -56,6 +56,20 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(other.weights.map(\.value), before)
     }
 
+    /// Other names and one other shape: the error says that matching by order
+    /// failed, and on which shapes.
+    func testLoadingIntoAnotherArchitectureNamesTheShapesThatDiffer() throws {
+        try makeModel().saveWeights(to: path)
+        let other = Sequential([Dense(4, activation: .relu, name: "h"), BatchNormalization(name: "b"), Dense(3, name: "o")],
+                               inputShape: [3], name: "other")
+        XCTAssertThrowsError(try other.loadWeights(from: path)) { error in
+            guard case .mismatch(_, let problems) = error as? CheckpointError else { return XCTFail("\(error)") }
+            XCTAssertTrue(problems.contains("matched by order, 'net/out/kernel' in the file has shape (4, 2) float32, the model's 'other/o/kernel' (4, 3) float32"), "\(problems)")
+            XCTAssertTrue(problems.contains("matched by order, 'net/out/bias' in the file has shape (2,) float32, the model's 'other/o/bias' (3,) float32"), "\(problems)")
+            XCTAssertTrue(problems.contains { $0.hasPrefix("missing weight 'other/h/kernel'") }, "\(problems)")
+        }
+    }
+
     func testCorruptAndTruncatedFilesThrow() throws {
         let model = makeModel()
         try model.saveWeights(to: path)
