@@ -31,7 +31,14 @@ public struct GuideOptions: Sendable {
             case "--steps": steps = try Int(value()).orThrow(GuideError.usage("--steps takes a number"))
             case "--epochs": epochs = try Int(value()).orThrow(GuideError.usage("--epochs takes a number"))
             case "--samples": samples = try Int(value()).orThrow(GuideError.usage("--samples takes a number"))
-            case "--output": outputDirectory = try value()
+            case "--output":
+                // Made now, so that a bad folder fails before training, not after it.
+                outputDirectory = try value()
+                do {
+                    try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+                } catch {
+                    throw GuideError.usage("--output \(outputDirectory): the folder cannot be created (\(error.localizedDescription))")
+                }
             default: throw GuideError.usage("unknown argument \(arguments[i])")
             }
             i += 1

@@ -96,6 +96,15 @@ final class GuideExamplesTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("--dataset takes fashion-mnist or mnist"))
         }
         XCTAssertThrowsError(try GuideOptions(arguments: ["--fast"]))
+        // --output makes its folder at once, or fails before any training.
+        let folder = NSTemporaryDirectory() + "guide-out-\(UUID().uuidString)/images"
+        defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
+        XCTAssertEqual(try GuideOptions(arguments: ["--output", folder]).outputDirectory, folder)
+        var isFolder: ObjCBool = false
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
+        XCTAssertThrowsError(try GuideOptions(arguments: ["--output", "/proc/version/out"])) { error in
+            XCTAssertTrue("\(error)".hasPrefix("--output /proc/version/out: the folder cannot be created"), "\(error)")
+        }
     }
 }
 
