@@ -8,6 +8,7 @@ let package = Package(
     name: "DeepSwift",
     products: [
         .library(name: "DeepSwift", targets: ["DeepSwift"]),
+        .library(name: "Compile", targets: ["Compile"]),
         .library(name: "Autodiff", targets: ["Autodiff"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .executable(name: "Guide", targets: ["Guide"]),
@@ -31,9 +32,15 @@ let package = Package(
         // Hot vectorized loops, with runtime ISA dispatch through target attributes.
         .target(name: "CKernels", dependencies: ["CSleef"]),
 
+        // CKernels → TensorCore → Autodiff → Compile → DeepSwift: the tape (Autodiff)
+        // and the tracer (Compile) are two recorders plugged into TensorCore's one
+        // recorder hook from above.
         .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Autodiff", dependencies: ["TensorCore"]),
-        .target(name: "DeepSwift", dependencies: ["Autodiff", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Compile", dependencies: ["Autodiff", "CKernels"]),
+        .target(name: "DeepSwift", dependencies: [
+            "Compile", "Autodiff", "TensorCore", "CKernels", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
 
         // The guide in Swift: every part in one library, an executable per part, and
         // `Guide` running them all in the guide's order.
@@ -50,8 +57,10 @@ let package = Package(
 
         // Assertions shared by the test targets (trap messages, closeness, gradient checks).
         .target(name: "TestSupport", dependencies: ["Autodiff"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
-        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels", "CBLAS", "TestSupport"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TensorCore", "TestSupport"]),
+        // The compiler without layers: tracing, planning passes, fusion, replay.
+        .testTarget(name: "CompileTests", dependencies: ["Compile", "Autodiff", "TensorCore", "TestSupport"]),
         .testTarget(name: "DeepSwiftTests", dependencies: ["DeepSwift", "TestSupport"]),
         .testTarget(name: "GuideExamplesTests", dependencies: ["GuideExamples", "TestSupport", "CZlib"]),
         // Seeded mutation fuzzing of the readers of outside bytes, with the inputs

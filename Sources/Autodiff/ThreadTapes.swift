@@ -1,19 +1,16 @@
 @_spi(Autodiff) import TensorCore
 
-/// The gradient tapes open on one thread, innermost last. It is installed as the
-/// thread's ``TapeContext`` exactly while the stack is not empty, so ops on a
+/// The gradient tapes open on one thread, innermost last: one ``Recorder`` that is
+/// installed on the thread exactly while the stack is not empty, so ops on a
 /// thread without tapes never reach it.
-final class ThreadTapes: TapeContext {
+final class ThreadTapes: Recorder {
     private(set) var stack: [GradientTape] = []
 
     /// The calling thread's tapes, installing an empty stack if there is none.
     static func forCurrentThread() -> ThreadTapes {
-        if let existing = TapeContext.current as? ThreadTapes { return existing }
+        if let existing = RecorderSet.first(ThreadTapes.self) { return existing }
         let tapes = ThreadTapes()
-        // The thread-local slot holds an unretained pointer; this retain keeps the
-        // stack alive until `pop` uninstalls it.
-        _ = Unmanaged.passRetained(tapes)
-        TapeContext.install(tapes)
+        RecorderSet.install(tapes)
         return tapes
     }
 
@@ -21,20 +18,17 @@ final class ThreadTapes: TapeContext {
 
     func pop(_ tape: GradientTape) {
         if let i = stack.lastIndex(where: { $0 === tape }) { stack.remove(at: i) }
-        if stack.isEmpty {
-            TapeContext.install(nil)
-            Unmanaged.passUnretained(self).release()
-        }
+        if stack.isEmpty { RecorderSet.uninstall(self) }
     }
 
-    override func record(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {
+    override func opRan(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {
         for tape in stack where tape.isRecording {
             tape.consider(op, inputs: inputs, output: output)
         }
     }
 
-    func variableRead(_ variable: Variable, _ value: Tensor) {
-        guard variable.trainable else { return }
+    override func stateRead(_ value: Tensor, from source: any ReadableState) {
+        guard let variable = source as? Variable, variable.trainable else { return }
         for tape in stack where tape.isRecording && tape.watchAccessedVariables {
             tape.watch(variable, value: value)
         }

@@ -13,7 +13,7 @@
 /// // <DeepSwift.Variable 'Variable:0' shape=(2, 2) dtype=float32, numpy=
 /// // array([[...]], dtype=float32)>
 /// ```
-public final class Variable: TensorConvertible, CustomStringConvertible {
+public final class Variable: TensorConvertible, CustomStringConvertible, ReadableState {
     private var current: Tensor
     /// The variable's name, as in `Variable:0` of TensorFlow's printout.
     public var name: String
@@ -30,10 +30,12 @@ public final class Variable: TensorConvertible, CustomStringConvertible {
     /// The current value. Reading it inside a recording tape watches the variable
     /// (when trainable).
     public var value: Tensor {
-        if let tapes = TapeContext.current as? ThreadTapes { tapes.variableRead(self, current) }
-        if let trace = TraceContext.current { trace.recordRead(current) { [self] in current } }
+        reportStateRead(current, from: self)
         return current
     }
+
+    /// The current value, read without reporting to recorders (a replay's read).
+    public func valueForReplay() -> Tensor { current }
 
     public var tensor: Tensor { value }
     /// The element type.
@@ -44,19 +46,19 @@ public final class Variable: TensorConvertible, CustomStringConvertible {
     /// Replaces the value; the shape and dtype must stay the same.
     public func assign(_ newValue: Tensor) {
         checkCompatible(newValue, "assign")
-        tracedEffect(inputs: [newValue]) { [self] in current = $0[0] }
+        changeState(inputs: [newValue]) { [self] in current = $0[0] }
     }
 
     /// Adds `delta` to the value in place.
     public func assignAdd(_ delta: Tensor) {
         checkCompatible(delta, "assignAdd")
-        tracedEffect(inputs: [delta]) { [self] in current.addInPlace($0[0]) }
+        changeState(inputs: [delta]) { [self] in current.addInPlace($0[0]) }
     }
 
     /// Subtracts `delta` from the value in place.
     public func assignSub(_ delta: Tensor) {
         checkCompatible(delta, "assignSub")
-        tracedEffect(inputs: [delta]) { [self] in current.addInPlace($0[0], scale: -1) }
+        changeState(inputs: [delta]) { [self] in current.addInPlace($0[0], scale: -1) }
     }
 
     /// Changes the value in place without recording it (optimizers' fused updates).

@@ -1,5 +1,5 @@
 // The per-thread slots the Swift modules keep their thread-local state in: tensor
-// identities, the tape and trace recorders, buffer offers, the layer-call context
+// identities, the recorder set (tapes, tracer), buffer offers, name scopes, the layer-call state
 // and the random generator. C's _Thread_local with the initial-exec model is a
 // plain %fs-relative load, cheaper than any Swift thread-local.
 #include "internal.h"
@@ -17,19 +17,18 @@ uint64_t ck_next_id_block(void) {
     return ck_id_next++;
 }
 
-_Thread_local void *ck_tape CK_TLS = 0;
-
-void ck_set_tape_context(void *context) { ck_tape = context; }
-
-_Thread_local void *ck_trace CK_TLS = 0;
+_Thread_local void *ck_recorders CK_TLS = 0;
 _Thread_local void *ck_reuse CK_TLS = 0;
-
-void ck_set_trace_context(void *context) { ck_trace = context; }
 
 static _Thread_local void *ck_call CK_TLS = 0;
 
 void *ck_call_context(void) { return ck_call; }
 void ck_set_call_context(void *context) { ck_call = context; }
+
+static _Thread_local void *ck_layer_call CK_TLS = 0;
+
+void *ck_layer_call_context(void) { return ck_layer_call; }
+void ck_set_layer_call_context(void *context) { ck_layer_call = context; }
 
 static _Thread_local uint64_t ck_random[5] CK_TLS;
 

@@ -1,2 +1,4 @@
-// `import DeepSwift` is all a user needs: it brings the autodiff and tensor APIs.
+// `import DeepSwift` is all a user needs: it brings the compiled-function,
+// autodiff and tensor APIs.
+@_exported import Compile
 @_exported import Autodiff

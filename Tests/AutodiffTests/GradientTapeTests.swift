@@ -165,10 +165,10 @@ final class GradientTapeTests: XCTestCase {
     }
 
     func testNoTapeRecordsNothing() {
-        XCTAssertNil(TapeContext.current)
+        XCTAssertNil(RecorderSet.current)
         let tape = GradientTape()
-        tape.record { XCTAssertNotNil(TapeContext.current) }
-        XCTAssertNil(TapeContext.current)
+        tape.record { XCTAssertNotNil(RecorderSet.current) }
+        XCTAssertNil(RecorderSet.current)
     }
 
     func testJacobian() {
@@ -242,7 +242,7 @@ final class GradientTapeTests: XCTestCase {
         let grown = residentKilobytes() - before
         XCTAssertLessThan(grown, 8 * 1024, "resident memory grew by \(grown) KB over 1,000 steps")
         XCTAssertNil(lastTape)
-        XCTAssertNil(TapeContext.current)
+        XCTAssertNil(RecorderSet.current)
     }
 }
 

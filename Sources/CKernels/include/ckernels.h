@@ -160,8 +160,7 @@ void ck_advise_huge_pages(void *p, size_t bytes);
 #define CK_TLS_IE __attribute__((tls_model("initial-exec")))
 extern _Thread_local uint64_t ck_id_next CK_TLS_IE;
 extern _Thread_local uint64_t ck_id_end CK_TLS_IE;
-extern _Thread_local void *ck_tape CK_TLS_IE;
-extern _Thread_local void *ck_trace CK_TLS_IE;
+extern _Thread_local void *ck_recorders CK_TLS_IE;
 extern _Thread_local void *ck_reuse CK_TLS_IE;
 
 /// Takes a new block of ids for this thread and returns its first.
@@ -174,25 +173,25 @@ static inline uint64_t ck_next_id(void) {
     return ck_next_id_block();
 }
 
-/// The autodiff context of the calling thread: non-null exactly while a gradient
-/// tape records on this thread. Owned by the Autodiff module.
-static inline void *ck_tape_context(void) { return ck_tape; }
-void ck_set_tape_context(void *context);
-
-/// The compiled-function trace recording on the calling thread, or null. Owned by
-/// TensorCore's compiled functions.
-static inline void *ck_trace_context(void) { return ck_trace; }
-void ck_set_trace_context(void *context);
+/// The recorders observing ops on the calling thread (gradient tapes, a compiled
+/// function's tracer), or null when none is: TensorCore's one recorder hook.
+static inline void *ck_recorder_set(void) { return ck_recorders; }
+static inline void ck_set_recorder_set(void *recorders) { ck_recorders = recorders; }
 
 /// A tensor storage a replaying compiled function offers to the next allocation of
 /// its size and dtype (unretained), or null.
 static inline void *ck_reusable_storage(void) { return ck_reuse; }
 static inline void ck_set_reusable_storage(void *storage) { ck_reuse = storage; }
 
-/// The layer-call context of the calling thread (name scopes, training flag, call
-/// depth), owned by TensorCore's name scopes and the DeepSwift module.
+/// The name scopes of the calling thread (what error messages cite), owned by
+/// TensorCore's `withNameScope`.
 void *ck_call_context(void);
 void ck_set_call_context(void *context);
+
+/// The layer-call state of the calling thread (training flag, call depth), owned
+/// by the DeepSwift module's `Layer`.
+void *ck_layer_call_context(void);
+void ck_set_layer_call_context(void *context);
 
 /// The calling thread's random generator: four words of xoshiro256 state and a
 /// fifth that is nonzero once they are seeded, owned by TensorCore's Random.

@@ -1,5 +1,6 @@
 import Foundation
 @_spi(Autodiff) import TensorCore
+@_spi(Autodiff) import Compile
 
 /// The base of every layer and model, as `keras.layers.Layer`: state (weights)
 /// plus a computation (``call(_:training:)-(Tensor,_)``).
@@ -102,24 +103,24 @@ open class Layer {
         if context.depth == 0 { clearCallLosses() }
         let mode = training ?? context.training.last ?? false
         context.depth += 1
-        context.names.append(name)
         context.training.append(mode)
         defer {
             context.depth -= 1
-            context.names.removeLast()
             context.training.removeLast()
         }
-        if !isBuilt {
-            // Creating weights is set-up, not part of a compiled step: a trace must
-            // not replay the initializers' random draws.
-            TraceContext.suspended { build(inputShapes: inputs.map(\.shape)) }
-            isBuilt = true
-            trackingCache = nil
-            let outputs = call(inputs, training: mode)
-            firstOutputShapes = outputs.map(\.shape)
-            return outputs
+        return withNameScope(name) {
+            if !isBuilt {
+                // Creating weights is set-up, not part of a compiled step: a trace must
+                // not replay the initializers' random draws.
+                Tracer.suspended { build(inputShapes: inputs.map(\.shape)) }
+                isBuilt = true
+                trackingCache = nil
+                let outputs = call(inputs, training: mode)
+                firstOutputShapes = outputs.map(\.shape)
+                return outputs
+            }
+            return call(inputs, training: mode)
         }
-        return call(inputs, training: mode)
     }
 
     /// The output shapes of the first call, for ``Model/summary(printTo:)``.

@@ -16,7 +16,7 @@ final class ConfusionCounts {
     }
 
     func update(_ yTrue: Tensor, _ yPred: Tensor, _ sampleWeight: Tensor?) {
-        tracedEffect(inputs: [yTrue, yPred] + (sampleWeight.map { [$0] } ?? [])) { [self] in
+        changeState(inputs: [yTrue, yPred] + (sampleWeight.map { [$0] } ?? [])) { [self] in
             accumulate($0[0], $0[1], $0.count > 2 ? $0[2] : nil)
         }
     }

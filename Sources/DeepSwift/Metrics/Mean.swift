@@ -19,7 +19,7 @@ public final class Mean {
     /// the values' shape) to the mean. Inside a compiled function the update is
     /// made on every call.
     public func updateState(_ values: Tensor, sampleWeight: Tensor? = nil) {
-        tracedEffect(inputs: [values] + (sampleWeight.map { [$0] } ?? [])) { [self] in
+        changeState(inputs: [values] + (sampleWeight.map { [$0] } ?? [])) { [self] in
             accumulate($0[0], sampleWeight: $0.count > 1 ? $0[1] : nil)
         }
     }

@@ -115,7 +115,7 @@ public final class Sum {
     public init(name: String = "sum") { self.name = name }
 
     public func updateState(_ values: Tensor, sampleWeight: Tensor? = nil) {
-        tracedEffect(inputs: [values] + (sampleWeight.map { [$0] } ?? [])) { [self] in
+        changeState(inputs: [values] + (sampleWeight.map { [$0] } ?? [])) { [self] in
             let v = $0[0].cast(to: .float64)
             total += ($0.count > 1 ? v * $0[1].cast(to: .float64) : v).sum().scalar(as: Double.self)
         }

@@ -1,6 +1,7 @@
 @_spi(Autodiff) import Autodiff
 @_spi(Autodiff) @_spi(Kernels) import TensorCore
 import CKernels
+@_spi(Autodiff) import Compile
 
 /// The base of the optimizers, as `keras.optimizers.Optimizer`: applies gradients
 /// to variables with one fused, in-place update per variable, keeping per-variable
@@ -53,17 +54,34 @@ open class Optimizer {
         // outer product, which the update then computes tile by tile, never writing
         // the full gradient to memory (the hypernetwork's 16×50,890 kernel).
         let present = gradients.indices.filter { gradients[$0] != nil }
-        tracedEffect(inputs: present.map { gradients[$0]! }, { [self] grads in
-            var all = [GradientValue?](repeating: nil, count: variables.count)
-            for (i, g) in zip(present, grads) { all[i] = .dense(g) }
-            applyNow(all, variables)
-        }, outer: { [self] grads, factors in
+        changeState(Update(optimizer: self, variables: variables, present: present),
+                    inputs: present.map { gradients[$0]! })
+    }
+
+    /// One `apply` as a state change a compiled graph makes again on every replay.
+    /// It takes a gradient produced as `matmul(a, b, transposeA: true)` of two row
+    /// vectors as the factors (``Compile``'s extension point for state changes).
+    struct Update: ProducerFusingStateChange {
+        let optimizer: Optimizer
+        let variables: [Variable]
+        /// The positions of the variables whose gradient is given.
+        let present: [Int]
+
+        func takes(inputAt index: Int, producedBy op: DifferentiableOp, inputShapes: [TensorShape]) -> Bool {
+            guard case .matmul(transposeA: true, transposeB: false) = op else { return false }
+            return inputShapes.allSatisfy { $0.rank == 2 && $0[0] == 1 }
+        }
+
+        func apply(_ inputs: [StateChangeInput]) {
             var all = [GradientValue?](repeating: nil, count: variables.count)
             for (k, i) in present.enumerated() {
-                if let (a, b) = factors[k] { all[i] = .outer(a, b) } else { all[i] = grads[k].map(GradientValue.dense) }
+                switch inputs[k] {
+                case .tensor(let g): all[i] = .dense(g)
+                case .producerInputs(let ab): all[i] = .outer(ab[0], ab[1])
+                }
             }
-            applyNow(all, variables)
-        })
+            optimizer.applyNow(all, variables)
+        }
     }
 
     /// A gradient as an update receives it: a tensor, or the outer product aᵀ·b of
@@ -92,7 +110,7 @@ open class Optimizer {
         }
     }
 
-    private func applyNow(_ gradients: [GradientValue?], _ variables: [Variable]) {
+    fileprivate func applyNow(_ gradients: [GradientValue?], _ variables: [Variable]) {
         var pairs = zip(gradients, variables).compactMap { g, v in g.map { ($0, v) } }
         guard !pairs.isEmpty else { return }
         if clipNorm != nil || clipValue != nil || globalClipNorm != nil {

@@ -46,38 +46,189 @@ public enum DifferentiableOp: Sendable {
     case sparseSoftmaxCrossEntropyGradient(labels: Tensor)
 }
 
-/// The per-thread receiver of recorded ops, implemented by the Autodiff module.
-/// It is installed on a thread only while some tape records there, so that an op
-/// with no tape pays a single thread-local load.
+/// Something that observes what runs on a thread: a gradient tape stack, a compiled
+/// function's tracer. TensorCore knows neither; it reports to the recorders
+/// installed on the calling thread through one thread-local slot, which is empty
+/// (one load, nothing else) while nothing records.
 @_spi(Autodiff)
-open class TapeContext {
+open class Recorder {
     public init() {}
 
-    /// Called after every differentiable op while this context is installed.
-    open func record(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {}
+    /// A differentiable op produced `output` from `inputs`.
+    open func opRan(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {}
 
-    /// The context installed on the calling thread, if any.
-    @inlinable public static var current: TapeContext? {
-        guard let raw = ck_tape_context() else { return nil }
-        return Unmanaged<TapeContext>.fromOpaque(raw).takeUnretainedValue()
+    /// A non-differentiable op or a random source (`stateful`: it must run again
+    /// even when its result is unused) produced `output`. `replay` makes the closure
+    /// that computes it again from new inputs; call it only to keep that closure.
+    open func opRan(named name: String, inputs: [Tensor], output: Tensor, stateful: Bool,
+                    replay: () -> ([Tensor]) -> Tensor) {}
+
+    /// State (a variable's value) was read: `value` is what the read returned.
+    open func stateRead(_ value: Tensor, from source: any ReadableState) {}
+
+    /// State is about to change from `inputs` (the change runs right after this call).
+    open func stateChanging(_ change: any StateChange, inputs: [Tensor]) {}
+
+    /// Whether this recorder makes the state changes it saw again by itself (a
+    /// tracer replays them), so that the ops a change runs must not reach it.
+    open var replaysStateChanges: Bool { false }
+
+    /// Whether this recorder takes a gradient accumulation as one op (see
+    /// ``accumulated(_:into:_:strides:offset:)``) rather than as differentiable ops.
+    open var takesAccumulations: Bool { false }
+
+    /// `output` is `sum` with `g` added at the strided positions (a tape summing
+    /// the gradients of slices), reported only when every recorder takes it.
+    open func accumulated(_ output: Tensor, into sum: Tensor, _ g: Tensor, strides: [Int], offset: Int) {}
+}
+
+/// State that a compiled function's replay reads again (a ``Variable``): replays
+/// call ``valueForReplay()``, which reads without reporting to recorders.
+public protocol ReadableState: AnyObject {
+    /// The current value, read without reporting to recorders.
+    func valueForReplay() -> Tensor
+}
+
+/// A change of state (a variable assignment, an optimizer or metric update) that a
+/// recorder may make again with new inputs.
+@_spi(Autodiff)
+public protocol StateChange {
+    /// Makes the change from `inputs`.
+    func apply(_ inputs: [Tensor])
+}
+
+/// A ``StateChange`` made by a closure.
+@_spi(Autodiff)
+public struct ClosureStateChange: StateChange {
+    let body: ([Tensor]) -> Void
+    public init(_ body: @escaping ([Tensor]) -> Void) { self.body = body }
+    public func apply(_ inputs: [Tensor]) { body(inputs) }
+}
+
+/// The recorders installed on one thread, in installation order. Held in the
+/// thread's recorder slot exactly while it is not empty.
+@_spi(Autodiff)
+public final class RecorderSet {
+    public private(set) var recorders: [Recorder] = []
+
+    private init() {}
+
+    /// The calling thread's recorders, or nil when none is installed.
+    @inlinable public static var current: RecorderSet? {
+        guard let raw = ck_recorder_set() else { return nil }
+        return Unmanaged<RecorderSet>.fromOpaque(raw).takeUnretainedValue()
     }
 
-    /// Installs (or with nil removes) the calling thread's context. The caller
-    /// keeps the context alive while it is installed.
-    public static func install(_ context: TapeContext?) {
-        ck_set_tape_context(context.map { Unmanaged.passUnretained($0).toOpaque() })
+    /// The installed recorder of type `R`, if any.
+    public static func first<R: Recorder>(_ type: R.Type) -> R? {
+        guard let set = current else { return nil }
+        for r in set.recorders { if let r = r as? R { return r } }
+        return nil
+    }
+
+    /// Installs `recorder` on the calling thread (after those already there).
+    public static func install(_ recorder: Recorder) {
+        if let set = current {
+            set.recorders.append(recorder)
+        } else {
+            let set = RecorderSet()
+            set.recorders = [recorder]
+            // The slot holds the set retained until its last recorder leaves.
+            ck_set_recorder_set(Unmanaged.passRetained(set).toOpaque())
+        }
+    }
+
+    /// Removes `recorder` from the calling thread; returns where it was, if it was.
+    @discardableResult
+    public static func uninstall(_ recorder: Recorder) -> Int? {
+        guard let set = current, let i = set.recorders.lastIndex(where: { $0 === recorder }) else { return nil }
+        set.recorders.remove(at: i)
+        if set.recorders.isEmpty {
+            ck_set_recorder_set(nil)
+            Unmanaged.passUnretained(set).release()
+        }
+        return i
+    }
+
+    /// Runs `body` with `recorder` removed from the calling thread, then puts it back
+    /// where it was.
+    public static func without<Result>(_ recorder: Recorder, _ body: () throws -> Result) rethrows -> Result {
+        guard let index = uninstall(recorder) else { return try body() }
+        defer { reinstall(recorder, at: index) }
+        return try body()
+    }
+
+    private static func reinstall(_ recorder: Recorder, at index: Int) {
+        if let set = current {
+            set.recorders.insert(recorder, at: Swift.min(index, set.recorders.count))
+        } else {
+            install(recorder)
+        }
+    }
+
+    @usableFromInline func opRan(_ op: DifferentiableOp, _ inputs: [Tensor], _ output: Tensor) {
+        for r in recorders { r.opRan(op, inputs: inputs, output: output) }
     }
 }
 
 extension Tensor {
-    /// Reports `self` as the output of `op` to the thread's tapes and to a tracing
-    /// compiled function, if any.
+    /// Reports `self` as the output of `op` to the thread's recorders, if any.
     @inline(__always)
     func recorded(_ op: @autoclosure () -> DifferentiableOp, _ inputs: @autoclosure () -> [Tensor]) -> Tensor {
-        if let context = TapeContext.current { context.record(op(), inputs: inputs(), output: self) }
-        if let trace = TraceContext.current { trace.record(.differentiable(op()), inputs: inputs(), output: self) }
+        if let set = RecorderSet.current { set.opRan(op(), inputs(), self) }
         return self
     }
+}
+
+@_spi(Autodiff)
+extension Tensor {
+    /// Reports `self` as the output of a non-differentiable op (or a random source)
+    /// to the thread's recorders; a tracer replays it by calling `compute` with the
+    /// replayed `inputs`. Costs one thread-local load when nothing records. A
+    /// `stateful` op (a random source) is replayed even when its result is unused.
+    /// `replay` is an autoclosure so that its closure (and the context it captures)
+    /// is only built when a recorder keeps it: eager calls allocate nothing for it.
+    @inline(__always)
+    public func traced(_ name: StaticString, _ inputs: @autoclosure () -> [Tensor], stateful: Bool = false,
+                       replay compute: @autoclosure () -> ([Tensor]) -> Tensor) -> Tensor {
+        if let set = RecorderSet.current {
+            let inputs = inputs()
+            for r in set.recorders {
+                r.opRan(named: "\(name)", inputs: inputs, output: self, stateful: stateful, replay: compute)
+            }
+        }
+        return self
+    }
+}
+
+/// Reports a read of `source`'s state, whose value is `value`, to the thread's recorders.
+@_spi(Autodiff)
+@inline(__always)
+public func reportStateRead(_ value: Tensor, from source: some ReadableState) {
+    if let set = RecorderSet.current { for r in set.recorders { r.stateRead(value, from: source) } }
+}
+
+/// Makes a change of state now and reports it to the thread's recorders, so that a
+/// tracer makes it again, with the replayed `inputs`, on every replay (variable
+/// assignments, optimizer updates, metric updates). The ops the change runs now are
+/// hidden from recorders that replay state changes themselves.
+@_spi(Autodiff)
+public func changeState(_ change: some StateChange, inputs: [Tensor]) {
+    guard let set = RecorderSet.current else { return change.apply(inputs) }
+    let replayers = set.recorders.filter(\.replaysStateChanges)
+    for r in set.recorders { r.stateChanging(change, inputs: inputs) }
+    guard !replayers.isEmpty else { return change.apply(inputs) }
+    func run(_ k: Int) {
+        if k == replayers.count { change.apply(inputs) } else { RecorderSet.without(replayers[k]) { run(k + 1) } }
+    }
+    run(0)
+}
+
+/// ``changeState(_:inputs:)`` for a change made by a closure.
+@_spi(Autodiff)
+public func changeState(inputs: [Tensor], _ body: @escaping ([Tensor]) -> Void) {
+    if RecorderSet.current == nil { return body(inputs) }
+    changeState(ClosureStateChange(body), inputs: inputs)
 }
 
 /// The same value with a new identity that no tape connects to its inputs, as

@@ -1,38 +1,38 @@
 import CKernels
 
-/// Per-thread state of nested layer calls: the names that error messages cite,
-/// and what the layers above need to know (the `training` flag in force, how deep
-/// the calls are). One object per thread, kept in a thread-local slot.
-public final class CallContext {
-    /// Names of the scopes being run, outermost first.
-    public var names: [String] = []
-    /// The `training` value of the innermost enclosing layer call that set one.
-    public var training: [Bool] = []
-    /// How many layer calls are running.
-    public var depth = 0
+/// The names of the scopes (layer calls) running on a thread, outermost first,
+/// which tensor-math error messages cite. One object per thread, kept in a
+/// thread-local slot; what layers track per call (the training flag) lives with
+/// `Layer`, above this module.
+final class NameScopes {
+    var names: [String] = []
 
-    init() {}
-
-    /// The calling thread's context, created on first use.
-    public static var current: CallContext {
-        if let raw = ck_call_context() { return Unmanaged<CallContext>.fromOpaque(raw).takeUnretainedValue() }
+    /// The calling thread's scopes, created on first use.
+    static var current: NameScopes {
+        if let raw = ck_call_context() { return Unmanaged<NameScopes>.fromOpaque(raw).takeUnretainedValue() }
         // Retained for the thread's lifetime: a few words per thread.
-        let context = CallContext()
-        ck_set_call_context(Unmanaged.passRetained(context).toOpaque())
-        return context
+        let scopes = NameScopes()
+        ck_set_call_context(Unmanaged.passRetained(scopes).toOpaque())
+        return scopes
     }
 }
 
 @usableFromInline var currentScopeDescription: String {
     guard let raw = ck_call_context() else { return "" }
-    let names = Unmanaged<CallContext>.fromOpaque(raw).takeUnretainedValue().names
+    let names = Unmanaged<NameScopes>.fromOpaque(raw).takeUnretainedValue().names
     return names.isEmpty ? "" : " in layer '\(names.joined(separator: "/"))'"
 }
 
 /// Runs `body` with `name` as the scope that error messages name.
 public func withNameScope<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
-    let context = CallContext.current
-    context.names.append(name)
-    defer { context.names.removeLast() }
+    let scopes = NameScopes.current
+    scopes.names.append(name)
+    defer { scopes.names.removeLast() }
     return try body()
+}
+
+/// The name scopes running on the calling thread, outermost first.
+public var currentNameScopes: [String] {
+    guard let raw = ck_call_context() else { return [] }
+    return Unmanaged<NameScopes>.fromOpaque(raw).takeUnretainedValue().names
 }

@@ -62,3 +62,42 @@ final class TensorStorage: ManagedBuffer<StorageHeader, UInt8> {
         return s
     }
 }
+
+/// A buffer a compiled graph plans for one op's results: the replay offers it to
+/// the allocation the op makes (through the thread's buffer-offer slot, which
+/// ``TensorStorage/allocate(count:dtype:)`` checks) whenever nothing else holds it.
+@_spi(Autodiff)
+public struct PlannedBuffer {
+    var storage: TensorStorage?
+
+    public init() {}
+
+    /// Runs `make`, offering it this buffer when nothing outside holds it; returns
+    /// the result and whether the result landed somewhere else (a fresh
+    /// allocation, which becomes the buffer from now on).
+    @inline(__always)
+    public mutating func produce(_ make: () -> Tensor) -> (Tensor, allocated: Bool) {
+        if isKnownUniquelyReferenced(&storage) {
+            ck_set_reusable_storage(Unmanaged.passUnretained(storage.unsafelyUnwrapped).toOpaque())
+        }
+        let out = make()
+        ck_set_reusable_storage(nil)
+        guard storage !== out.storage else { return (out, false) }
+        storage = out.storage
+        return (out, true)
+    }
+}
+
+@_spi(Autodiff)
+extension Tensor {
+    /// Whether `self` and `other` share memory (one is a view of the other).
+    public func sharesMemory(with other: Tensor) -> Bool { storage === other.storage }
+
+    /// The first element's address, for kernels (the caller keeps the tensor alive).
+    public var unsafeElements: UnsafeMutableRawPointer { storage.data }
+
+    /// A tensor of `shape` and `dtype` whose elements are not yet written.
+    public static func uninitialized(_ shape: TensorShape, dtype: DType) -> Tensor {
+        Tensor(uninitializedShape: shape, dtype: dtype)
+    }
+}

@@ -88,10 +88,10 @@ extension Tensor {
     }
 
     /// Whether this value's memory may be changed in place as a gradient tape
-    /// accumulates into it: nothing else holds it, and no tape or trace records ops
-    /// (they would keep the old value as an op's input).
+    /// accumulates into it: nothing else holds it, and nothing records ops (a
+    /// recorder would keep the old value as an op's input).
     private mutating func isPrivateAccumulator() -> Bool {
-        TapeContext.current == nil && TraceContext.current == nil && isKnownUniquelyReferenced(&storage)
+        RecorderSet.current == nil && isKnownUniquelyReferenced(&storage)
     }
 
     /// `self + g` (same shape and dtype) for a tape summing gradients: in place
@@ -108,9 +108,10 @@ extension Tensor {
     /// `self + g.stridedEmbedded(into: shape, strides:, offset:)` for a tape
     /// summing the gradients of several slices of one tensor: adds `g` into the
     /// sliced positions in place when ``isPrivateAccumulator()`` (no full-size
-    /// zeros, no full-size sum). While a compiled function traces (and no tape
-    /// records), it is one traced op that the replay runs in place when the sum
-    /// has no other use. Otherwise it is the recorded ops.
+    /// zeros, no full-size sum). While every recorder takes accumulations as one op
+    /// (a compiled function traces and no tape records), it is reported as one, which
+    /// a replay runs in place when the sum has no other use. Otherwise it is the
+    /// recorded ops.
     public mutating func accumulate(_ g: Tensor, atStrides strides: [Int], offset: Int) {
         guard let region = addableRegion(g, strides) else {
             self = self + g.stridedEmbedded(into: shape, strides: strides, offset: offset)
@@ -119,10 +120,10 @@ extension Tensor {
         if isPrivateAccumulator() {
             id = ck_next_id()
             addRegion(g, region, offset)
-        } else if TapeContext.current == nil, let trace = TraceContext.current {
+        } else if let set = RecorderSet.current, set.recorders.allSatisfy(\.takesAccumulations) {
             let before = self
             self = before.accumulatedCopy(g, atStrides: strides, offset: offset)
-            trace.recordAccumulation(self, into: before, g, strides: strides, offset: offset)
+            for r in set.recorders { r.accumulated(self, into: before, g, strides: strides, offset: offset) }
         } else {
             self = self + g.stridedEmbedded(into: shape, strides: strides, offset: offset)
         }
@@ -130,7 +131,7 @@ extension Tensor {
 
     /// A copy of `self` with `g` added at the strided positions (the replay of an
     /// accumulation whose sum is still used elsewhere).
-    func accumulatedCopy(_ g: Tensor, atStrides strides: [Int], offset: Int) -> Tensor {
+    @_spi(Autodiff) public func accumulatedCopy(_ g: Tensor, atStrides strides: [Int], offset: Int) -> Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         out.storage.data.copyMemory(from: storage.data, byteCount: count * dtype.byteSize)
         out.addRegion(g, addableRegion(g, strides)!, offset)
@@ -140,7 +141,7 @@ extension Tensor {
     /// Adds `g` at the strided positions into this value's memory, whoever else
     /// holds it: for a compiled graph's replay, whose plan guarantees that only
     /// this value (and the plan's own buffer list) uses the memory.
-    func addInPlaceForReplay(_ g: Tensor, atStrides strides: [Int], offset: Int) {
+    @_spi(Autodiff) public func addInPlaceForReplay(_ g: Tensor, atStrides strides: [Int], offset: Int) {
         addRegion(g, addableRegion(g, strides)!, offset)
     }
 

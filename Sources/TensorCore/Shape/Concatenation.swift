@@ -29,8 +29,7 @@ extension Tensor {
                        storage.data + offset * outStrides[a] * size, outStrides)
             offset += t.shape[a]
         }
-        if let context = TapeContext.current { context.record(.concatenate(axis: a), inputs: tensors, output: self) }
-        if let trace = TraceContext.current { trace.record(.differentiable(.concatenate(axis: a)), inputs: tensors, output: self) }
+        if let set = RecorderSet.current { set.opRan(.concatenate(axis: a), tensors, self) }
     }
 
     /// The tensors, all of one shape, stacked along a new axis, as `tf.stack`.

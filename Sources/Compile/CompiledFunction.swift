@@ -1,3 +1,4 @@
+@_spi(Autodiff) import TensorCore
 import Foundation
 
 /// A function of tensors that is traced once per input signature and then replayed
@@ -67,7 +68,7 @@ public final class CompiledFunction: @unchecked Sendable {
     /// dtypes, tracing it first if there is none.
     public func callAsFunction(_ arguments: [Tensor]) -> [Tensor] {
         // Inside another function's trace, run inline: the outer graph records the ops.
-        if TraceContext.current != nil { return body(arguments) }
+        if Tracer.current != nil { return body(arguments) }
         let signature = Signature(shapes: arguments.map(\.shape), dtypes: arguments.map(\.dtype))
         lock.lock()
         let graph = graphs[signature]
@@ -82,11 +83,11 @@ public final class CompiledFunction: @unchecked Sendable {
     }
 
     private func trace(_ arguments: [Tensor], _ signature: Signature) -> [Tensor] {
-        let context = TraceContext(arguments: arguments)
-        TraceContext.install(context)
+        let tracer = Tracer(arguments: arguments)
+        RecorderSet.install(tracer)
         let outputs = body(arguments)
-        TraceContext.install(nil)
-        let graph = CompiledGraph(trace: context, outputs: outputs)
+        RecorderSet.uninstall(tracer)
+        let graph = CompiledGraph(trace: tracer, outputs: outputs)
         lock.lock()
         graphs[signature] = graph
         traceCount += 1

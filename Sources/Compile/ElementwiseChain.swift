@@ -1,4 +1,5 @@
 import CKernels
+@_spi(Autodiff) import TensorCore
 
 /// A chain of elementwise ops planned into one pass over memory: each op's input
 /// is the previous op's result (plus at most one other operand of the same shape,
@@ -63,22 +64,22 @@ struct ElementwiseChain {
     /// Runs the chain on `inputs` into a new tensor (which takes a planned buffer
     /// when the replay offers one), using `scratch` (two tiles of 8-byte elements).
     func run(_ inputs: [Tensor], scratch: UnsafeMutableRawPointer) -> Tensor {
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        let out = Tensor.uninitialized(shape, dtype: dtype)
         let n = out.count
         let size = dtype.byteSize
-        let ck = dtype.ck
+        let ck = dtype.kernelType
         let tiles = [scratch, scratch + ElementwiseChain.tile * 8]
         var start = 0
         while start < n {
             let length = Swift.min(ElementwiseChain.tile, n - start)
             func pointer(_ k: Int) -> (UnsafeRawPointer, Int) {
                 let t = inputs[k]
-                return t.count == 1 ? (UnsafeRawPointer(t.storage.data), 0)
-                                    : (UnsafeRawPointer(t.storage.data + start * size), 1)
+                return t.count == 1 ? (UnsafeRawPointer(t.unsafeElements), 0)
+                                    : (UnsafeRawPointer(t.unsafeElements + start * size), 1)
             }
             var (current, currentStride) = pointer(firstInput)
             for (i, link) in links.enumerated() {
-                let destination = i == links.count - 1 ? out.storage.data + start * size : tiles[i % 2]
+                let destination = i == links.count - 1 ? out.unsafeElements + start * size : tiles[i % 2]
                 switch link.kernel {
                 case .unary(let op):
                     ck_unary(op, ck, current, destination, length)

@@ -1,4 +1,4 @@
-import CKernels
+@_spi(Autodiff) import TensorCore
 
 extension TracedOp {
     /// The op as a function of the replayed inputs (any data attribute last), for
