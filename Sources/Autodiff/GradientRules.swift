@@ -29,43 +29,27 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
         [needs[0] ? unbroadcast(ga(), to: x[0].shape) : nil, needs[1] ? unbroadcast(gb(), to: x[1].shape) : nil]
     }
     switch op {
-    case .add: return binary(g, g)
-    case .subtract: return binary(g, -g)
-    case .multiply: return binary(g * x[1], g * x[0])
-    case .divide: return binary(g / x[1], -g * x[0] / square(x[1]))
-    case .negate: return [-g]
-    case .pow:
-        return binary(g * x[1] * pow(x[0], x[1] - 1),
-                      g * y * `where`(x[0] .> 0, log(abs(x[0]) + `where`(x[0] .> 0, zero, Tensor(1, dtype: g.dtype))), zero))
-    case .maximum:
-        let mask = x[0] .>= x[1]
-        return binary(`where`(mask, g, zero), `where`(mask, zero, g))
-    case .minimum:
-        let mask = x[0] .<= x[1]
-        return binary(`where`(mask, g, zero), `where`(mask, zero, g))
-
-    case .exp: return [g * y]
-    // 1/x as its own op: the second derivative is then -g·(1/x)·(1/x), which stays
-    // finite where x·x would flush to zero (x = 6e-20 in float32).
-    case .log: return [g * reciprocal(x[0])]
-    case .log1p: return [g / (x[0] + 1)]
-    case .expm1: return [g * (y + 1)]
-    case .sqrt: return [g / (y * 2)]
-    // -½·g·y/x = -½·g·x^(-3/2), without forming y³ (which overflows at x = 2e-26).
-    case .rsqrt: return [g * y * -0.5 / x[0]]
-    case .reciprocal: return [-g * y * y]
-    case .tanh: return [g * (1 - y * y)]
-    case .sigmoid: return [y.sigmoidGradient(g)]
+    case .unary(let u):
+        return [unaryGradient(u, x: x[0], y: y, g: g)]
+    case .binary(let b):
+        switch b {
+        case .add: return binary(g, g)
+        case .subtract: return binary(g, -g)
+        case .multiply: return binary(g * x[1], g * x[0])
+        case .divide: return binary(g / x[1], -g * x[0] / square(x[1]))
+        case .pow:
+            return binary(g * x[1] * pow(x[0], x[1] - 1),
+                          g * y * `where`(x[0] .> 0, log(abs(x[0]) + `where`(x[0] .> 0, zero, Tensor(1, dtype: g.dtype))), zero))
+        case .maximum:
+            let mask = x[0] .>= x[1]
+            return binary(`where`(mask, g, zero), `where`(mask, zero, g))
+        case .minimum:
+            let mask = x[0] .<= x[1]
+            return binary(`where`(mask, g, zero), `where`(mask, zero, g))
+        }
     case .sigmoidGradient:
         // out = u·y·(1 - y): d/du = y·(1 - y) (the same op), d/dy = u·(1 - 2y).
         return [needs[0] ? x[1].sigmoidGradient(g) : nil, needs[1] ? g * x[0] * (1 - 2 * x[1]) : nil]
-    case .softplus: return [g * sigmoid(x[0])]
-    case .sin: return [g * cos(x[0])]
-    case .cos: return [-g * sin(x[0])]
-    case .erf: return [g * exp(-square(x[0])) * (2 / Double.pi.squareRoot())]
-    case .square: return [g * x[0] * 2]
-    case .abs: return [g * sign(x[0])]
-    case .relu: return [x[0].reluGradient(g)]
     case .reluGradient: return [needs[0] ? x[1].reluGradient(g) : nil, nil]
     case .linear:
         return [needs[0] ? matmul(g, x[1], transposeB: true) : nil,
@@ -82,7 +66,6 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
         let classes = x[0].shape[last]
         return [needs[0] ? s * (v - (v * s).sum(axes: [last], keepDims: true)) : nil,
                 needs[1] ? (g * (s - oneHot(labels, depth: classes, dtype: x[0].dtype))).sum(axes: [last]) : nil]
-    case .piecewiseConstant: return [Tensor.zeros(like: x[0])]
 
     case .sum(let axes, let keepDims):
         return [expandReduced(g, axes: axes, keepDims: keepDims, like: x[0]).broadcasted(to: x[0].shape)]
@@ -142,6 +125,33 @@ func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, up
     case .logSoftmax(let axis): return [g - exp(y) * g.sum(axis: axis, keepDims: true)]
     case .clip(let lo, let hi):
         return [`where`(logicalAnd(x[0] .>= lo, x[0] .<= hi), g, zero)]
+    }
+}
+
+/// The gradient of the unary op `op` at `x` (output `y`), given the output's gradient `g`.
+private func unaryGradient(_ op: UnaryOp, x: Tensor, y: Tensor, g: Tensor) -> Tensor {
+    switch op {
+    case .negate: return -g
+    case .exp: return g * y
+    // 1/x as its own op: the second derivative is then -g·(1/x)·(1/x), which stays
+    // finite where x·x would flush to zero (x = 6e-20 in float32).
+    case .log: return g * reciprocal(x)
+    case .log1p: return g / (x + 1)
+    case .expm1: return g * (y + 1)
+    case .sqrt: return g / (y * 2)
+    // -½·g·y/x = -½·g·x^(-3/2), without forming y³ (which overflows at x = 2e-26).
+    case .rsqrt: return g * y * -0.5 / x
+    case .reciprocal: return -g * y * y
+    case .tanh: return g * (1 - y * y)
+    case .sigmoid: return y.sigmoidGradient(g)
+    case .softplus: return g * sigmoid(x)
+    case .sin: return g * cos(x)
+    case .cos: return -g * sin(x)
+    case .erf: return g * exp(-square(x)) * (2 / Double.pi.squareRoot())
+    case .square: return g * x * 2
+    case .abs: return g * sign(x)
+    case .relu: return x.reluGradient(g)
+    case .floor, .ceil, .round, .sign: return Tensor.zeros(like: x)
     }
 }
 

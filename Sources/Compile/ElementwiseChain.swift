@@ -33,31 +33,12 @@ struct ElementwiseChain {
     /// beyond single elements), or nil.
     static func kernel(of op: DifferentiableOp) -> (unary: ck_unary_op?, binary: ck_binary_op?)? {
         switch op {
-        case .add: return (nil, CK_ADD)
-        case .subtract: return (nil, CK_SUB)
-        case .multiply: return (nil, CK_MUL)
-        case .divide: return (nil, CK_DIV)
-        case .maximum: return (nil, CK_MAX)
-        case .minimum: return (nil, CK_MIN)
-        case .pow: return (nil, CK_POW)
-        case .negate: return (CK_NEG, nil)
-        case .exp: return (CK_EXP, nil)
-        case .log: return (CK_LOG, nil)
-        case .log1p: return (CK_LOG1P, nil)
-        case .expm1: return (CK_EXPM1, nil)
-        case .sqrt: return (CK_SQRT, nil)
-        case .rsqrt: return (CK_RSQRT, nil)
-        case .reciprocal: return (CK_RECIPROCAL, nil)
-        case .tanh: return (CK_TANH, nil)
-        case .sigmoid: return (CK_SIGMOID, nil)
-        case .softplus: return (CK_SOFTPLUS, nil)
-        case .sin: return (CK_SIN, nil)
-        case .cos: return (CK_COS, nil)
-        case .erf: return (CK_ERF, nil)
-        case .square: return (CK_SQUARE, nil)
-        case .abs: return (CK_ABS, nil)
-        case .relu: return (CK_RELU, nil)
-        default: return nil
+        case .unary(let u): return (u.fusionKernel, nil)
+        case .binary(let b): return (nil, b.fusionKernel)
+        case .sum, .prod, .max, .min, .matmul, .reshape, .transpose, .broadcast, .stridedSlice, .stridedEmbed,
+             .concatenate, .gather, .scatterAdd, .select, .cast, .clip, .softmax, .logSoftmax, .reluGradient,
+             .sigmoidGradient, .linear, .sparseSoftmaxCrossEntropy, .sparseSoftmaxCrossEntropyGradient:
+            return nil
         }
     }
 

@@ -16,37 +16,8 @@ extension DifferentiableOp {
     /// time (the replay loop then makes one indirect call, with no switch).
     func executor(shape: TensorShape, dtype: DType) -> ([Tensor]) -> Tensor {
         switch self {
-        case .add: return { x in x[0] + x[1] }
-        case .subtract: return { x in x[0] - x[1] }
-        case .multiply: return { x in x[0] * x[1] }
-        case .divide: return { x in x[0] / x[1] }
-        case .negate: return { x in -x[0] }
-        case .pow: return { x in TensorCore.pow(x[0], x[1]) }
-        case .maximum: return { x in TensorCore.maximum(x[0], x[1]) }
-        case .minimum: return { x in TensorCore.minimum(x[0], x[1]) }
-        case .exp: return { x in TensorCore.exp(x[0]) }
-        case .log: return { x in TensorCore.log(x[0]) }
-        case .log1p: return { x in TensorCore.log1p(x[0]) }
-        case .expm1: return { x in TensorCore.expm1(x[0]) }
-        case .sqrt: return { x in TensorCore.sqrt(x[0]) }
-        case .rsqrt: return { x in TensorCore.rsqrt(x[0]) }
-        case .reciprocal: return { x in TensorCore.reciprocal(x[0]) }
-        case .tanh: return { x in TensorCore.tanh(x[0]) }
-        case .sigmoid: return { x in TensorCore.sigmoid(x[0]) }
-        case .softplus: return { x in TensorCore.softplus(x[0]) }
-        case .sin: return { x in TensorCore.sin(x[0]) }
-        case .cos: return { x in TensorCore.cos(x[0]) }
-        case .erf: return { x in TensorCore.erf(x[0]) }
-        case .square: return { x in TensorCore.square(x[0]) }
-        case .abs: return { x in TensorCore.abs(x[0]) }
-        case .relu: return { x in TensorCore.relu(x[0]) }
-        case .piecewiseConstant(let name):
-            switch name {
-            case "floor": return { x in TensorCore.floor(x[0]) }
-            case "ceil": return { x in TensorCore.ceil(x[0]) }
-            case "round": return { x in TensorCore.round(x[0]) }
-            default: return { x in TensorCore.sign(x[0]) }
-            }
+        case .unary(let op): return { x in x[0].applying(op) }
+        case .binary(let op): return { x in Tensor.applying(op, x[0], x[1]) }
         case .sum(let axes, let keepDims): return { x in x[0].sum(axes: axes, keepDims: keepDims) }
         case .prod(let axes, let keepDims): return { x in x[0].prod(axes: axes, keepDims: keepDims) }
         case .max(let axes, let keepDims): return { x in x[0].max(axes: axes, keepDims: keepDims) }

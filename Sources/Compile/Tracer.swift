@@ -11,7 +11,7 @@ public enum TracedOp {
 
     var name: String {
         switch self {
-        case .differentiable(let op): return "\(op)".prefix { $0 != "(" }.description
+        case .differentiable(let op): return op.name
         case .custom(let name, _): return name
         }
     }
@@ -150,7 +150,9 @@ extension DifferentiableOp {
         switch self {
         case .gather(let t, _), .scatterAdd(let t, _, _), .select(let t), .sparseSoftmaxCrossEntropy(let t),
              .sparseSoftmaxCrossEntropyGradient(let t): return t
-        default: return nil
+        case .unary, .binary, .sum, .prod, .max, .min, .matmul, .reshape, .transpose, .broadcast, .stridedSlice,
+             .stridedEmbed, .concatenate, .cast, .clip, .softmax, .logSoftmax, .reluGradient, .sigmoidGradient, .linear:
+            return nil
         }
     }
 }

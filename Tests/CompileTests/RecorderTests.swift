@@ -10,7 +10,7 @@ final class RecorderTests: XCTestCase {
     final class Log: Recorder {
         var events: [String] = []
         override func opRan(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {
-            events.append("op \("\(op)".prefix { $0 != "(" }) \(inputs.map(\.shape)) -> \(output.shape)")
+            events.append("op \(op.name) \(inputs.map(\.shape)) -> \(output.shape)")
         }
         override func opRan(named name: String, inputs: [Tensor], output: Tensor, stateful: Bool,
                             replay: () -> ([Tensor]) -> Tensor) {

@@ -1,14 +1,15 @@
 import CKernels
 
-/// A differentiable operation as a gradient tape sees it: what was computed, with
-/// the attributes its gradient rule needs. Inputs and output travel beside it.
+/// A differentiable operation as a recorder sees it: what was computed, with the
+/// attributes its gradient rule needs. Inputs and output travel beside it. The
+/// elementwise families are typed tables (``UnaryOp``, ``BinaryOp``); every switch
+/// over this enum (gradients, replay, fusion) is exhaustive, with no `default:`.
 @_spi(Autodiff)
 public enum DifferentiableOp: Sendable {
-    case add, subtract, multiply, divide, negate, pow, maximum, minimum
-    case exp, log, log1p, expm1, sqrt, rsqrt, reciprocal, tanh, sigmoid, softplus, sin, cos, erf
-    case square, abs, relu
-    /// floor, ceil, round, sign (named): gradient zero almost everywhere.
-    case piecewiseConstant(String)
+    /// An elementwise unary op (input x).
+    case unary(UnaryOp)
+    /// An elementwise binary op with broadcasting (inputs a, b).
+    case binary(BinaryOp)
     case sum(axes: [Int], keepDims: Bool)
     case prod(axes: [Int], keepDims: Bool)
     case max(axes: [Int], keepDims: Bool)
@@ -44,6 +45,39 @@ public enum DifferentiableOp: Sendable {
     /// Its gradient in one op: inputs (logits, upstream), output
     /// `upstream[..., None] * (softmax(logits) - oneHot(labels))`.
     case sparseSoftmaxCrossEntropyGradient(labels: Tensor)
+}
+
+extension DifferentiableOp {
+    /// The op's name in traces and error messages (`exp`, `add`, `matmul`, ...).
+    public var name: String {
+        switch self {
+        case .unary(let op): return op.name
+        case .binary(let op): return op.name
+        case .sum: return "sum"
+        case .prod: return "prod"
+        case .max: return "max"
+        case .min: return "min"
+        case .matmul: return "matmul"
+        case .reshape: return "reshape"
+        case .transpose: return "transpose"
+        case .broadcast: return "broadcast"
+        case .stridedSlice: return "stridedSlice"
+        case .stridedEmbed: return "stridedEmbed"
+        case .concatenate: return "concatenate"
+        case .gather: return "gather"
+        case .scatterAdd: return "scatterAdd"
+        case .select: return "select"
+        case .cast: return "cast"
+        case .clip: return "clip"
+        case .softmax: return "softmax"
+        case .logSoftmax: return "logSoftmax"
+        case .reluGradient: return "reluGradient"
+        case .sigmoidGradient: return "sigmoidGradient"
+        case .linear: return "linear"
+        case .sparseSoftmaxCrossEntropy: return "sparseSoftmaxCrossEntropy"
+        case .sparseSoftmaxCrossEntropyGradient: return "sparseSoftmaxCrossEntropyGradient"
+        }
+    }
 }
 
 /// Something that observes what runs on a thread: a gradient tape stack, a compiled

@@ -9,7 +9,7 @@ extension Tensor {
 
     /// Runs one elementwise binary kernel with NumPy broadcasting.
     @usableFromInline
-    static func binary(_ op: ck_binary_op, _ a: Tensor, _ b: Tensor, _ name: StaticString) -> Tensor {
+    static func binary(_ op: ck_binary_op, _ a: Tensor, _ b: Tensor, _ name: String) -> Tensor {
         precondition(a.dtype == b.dtype,
                      "\(name): dtype mismatch: \(a.dtype) vs \(b.dtype) (shapes \(a.shape) and \(b.shape)); use cast(to:)\(currentScopeDescription)")
         let isComparison = op.rawValue >= CK_EQ.rawValue && op.rawValue <= CK_GE.rawValue
@@ -76,29 +76,24 @@ extension Tensor {
 extension Tensor {
     /// Elementwise sum with broadcasting.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        requireArithmetic(lhs, "add")
-        return binary(CK_ADD, lhs, rhs, "add").recorded(.add, [lhs, rhs])
+        applying(.add, lhs, rhs)
     }
     /// Elementwise difference with broadcasting.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-        requireArithmetic(lhs, "subtract")
-        return binary(CK_SUB, lhs, rhs, "subtract").recorded(.subtract, [lhs, rhs])
+        applying(.subtract, lhs, rhs)
     }
     /// Elementwise product with broadcasting.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-        requireArithmetic(lhs, "multiply")
-        return binary(CK_MUL, lhs, rhs, "multiply").recorded(.multiply, [lhs, rhs])
+        applying(.multiply, lhs, rhs)
     }
     /// Elementwise quotient with broadcasting; integer division truncates toward
     /// zero, and an integer division by zero traps.
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-        requireArithmetic(lhs, "divide")
-        return binary(CK_DIV, lhs, rhs, "divide").recorded(.divide, [lhs, rhs])
+        applying(.divide, lhs, rhs)
     }
     /// Elementwise negation.
     public static prefix func - (x: Tensor) -> Tensor {
-        requireArithmetic(x, "negate")
-        return x.unary(CK_NEG).recorded(.negate, [x])
+        x.applying(.negate)
     }
 
     // A Swift number operand takes the tensor's dtype: `x * 2` keeps x's dtype.
@@ -124,8 +119,7 @@ extension Tensor {
 /// `x` raised to the power `y`, elementwise with broadcasting.
 public func pow(_ x: some TensorConvertible, _ y: some TensorConvertible) -> Tensor {
     let (x, y) = (x.tensor, y.tensor)
-    Tensor.requireArithmetic(x, "pow")
-    return Tensor.binary(CK_POW, x, y, "pow").recorded(.pow, [x, y])
+    return Tensor.applying(.pow, x, y)
 }
 /// `x` raised to the power `y` (converted to x's dtype).
 public func pow(_ x: some TensorConvertible, _ y: Double) -> Tensor { pow(x, Tensor(y, dtype: x.tensor.dtype)) }
@@ -133,16 +127,14 @@ public func pow(_ x: some TensorConvertible, _ y: Double) -> Tensor { pow(x, Ten
 /// The larger of the two, elementwise with broadcasting (NaN wins, as in TensorFlow).
 public func maximum(_ x: some TensorConvertible, _ y: some TensorConvertible) -> Tensor {
     let (x, y) = (x.tensor, y.tensor)
-    Tensor.requireArithmetic(x, "maximum")
-    return Tensor.binary(CK_MAX, x, y, "maximum").recorded(.maximum, [x, y])
+    return Tensor.applying(.maximum, x, y)
 }
 public func maximum(_ x: some TensorConvertible, _ y: Double) -> Tensor { maximum(x, Tensor(y, dtype: x.tensor.dtype)) }
 
 /// The smaller of the two, elementwise with broadcasting (NaN wins, as in TensorFlow).
 public func minimum(_ x: some TensorConvertible, _ y: some TensorConvertible) -> Tensor {
     let (x, y) = (x.tensor, y.tensor)
-    Tensor.requireArithmetic(x, "minimum")
-    return Tensor.binary(CK_MIN, x, y, "minimum").recorded(.minimum, [x, y])
+    return Tensor.applying(.minimum, x, y)
 }
 public func minimum(_ x: some TensorConvertible, _ y: Double) -> Tensor { minimum(x, Tensor(y, dtype: x.tensor.dtype)) }
 

@@ -6,57 +6,46 @@ extension Tensor {
         ck_unary(op, dtype.ck, storage.data, out.storage.data, count)
         return out
     }
-
-    func floatUnary(_ op: ck_unary_op, _ name: StaticString, _ diff: DifferentiableOp) -> Tensor {
-        precondition(dtype.isFloatingPoint,
-                     "\(name): expected a float32 or float64 tensor, got \(dtype); use cast(to:)\(currentScopeDescription)")
-        return unary(op).recorded(diff, [self])
-    }
-
-    func numericUnary(_ op: ck_unary_op, _ name: StaticString, _ diff: DifferentiableOp) -> Tensor {
-        precondition(dtype != .bool, "\(name): not defined on bool tensors\(currentScopeDescription)")
-        return unary(op).recorded(diff, [self])
-    }
 }
 
 /// e raised to each element.
-public func exp(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_EXP, "exp", .exp) }
+public func exp(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.exp) }
 /// The natural logarithm of each element.
-public func log(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_LOG, "log", .log) }
+public func log(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.log) }
 /// log(1 + x), accurate for small x.
-public func log1p(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_LOG1P, "log1p", .log1p) }
+public func log1p(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.log1p) }
 /// exp(x) - 1, accurate for small x.
-public func expm1(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_EXPM1, "expm1", .expm1) }
+public func expm1(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.expm1) }
 /// The square root of each element.
-public func sqrt(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_SQRT, "sqrt", .sqrt) }
+public func sqrt(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.sqrt) }
 /// 1 / sqrt(x) for each element.
-public func rsqrt(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_RSQRT, "rsqrt", .rsqrt) }
+public func rsqrt(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.rsqrt) }
 /// 1 / x for each element.
-public func reciprocal(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_RECIPROCAL, "reciprocal", .reciprocal) }
+public func reciprocal(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.reciprocal) }
 /// The hyperbolic tangent of each element.
-public func tanh(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_TANH, "tanh", .tanh) }
+public func tanh(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.tanh) }
 /// The logistic function 1 / (1 + exp(-x)).
-public func sigmoid(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_SIGMOID, "sigmoid", .sigmoid) }
+public func sigmoid(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.sigmoid) }
 /// log(1 + exp(x)), computed without overflow.
-public func softplus(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_SOFTPLUS, "softplus", .softplus) }
+public func softplus(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.softplus) }
 /// The sine of each element.
-public func sin(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_SIN, "sin", .sin) }
+public func sin(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.sin) }
 /// The cosine of each element.
-public func cos(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_COS, "cos", .cos) }
+public func cos(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.cos) }
 /// The Gauss error function of each element.
-public func erf(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_ERF, "erf", .erf) }
+public func erf(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.erf) }
 /// The largest integer value not above each element.
-public func floor(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_FLOOR, "floor", .piecewiseConstant("floor")) }
+public func floor(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.floor) }
 /// The smallest integer value not below each element.
-public func ceil(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_CEIL, "ceil", .piecewiseConstant("ceil")) }
+public func ceil(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.ceil) }
 /// Each element rounded to the nearest integer, halves to even (as `tf.round`).
-public func round(_ x: some TensorConvertible) -> Tensor { x.tensor.floatUnary(CK_ROUND, "round", .piecewiseConstant("round")) }
+public func round(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.round) }
 
 /// Each element squared.
-public func square(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_SQUARE, "square", .square) }
+public func square(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.square) }
 /// The absolute value of each element.
-public func abs(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_ABS, "abs", .abs) }
+public func abs(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.abs) }
 /// -1, 0 or 1 according to each element's sign.
-public func sign(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_SIGN, "sign", .piecewiseConstant("sign")) }
+public func sign(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.sign) }
 /// max(x, 0) for each element.
-public func relu(_ x: some TensorConvertible) -> Tensor { x.tensor.numericUnary(CK_RELU, "relu", .relu) }
+public func relu(_ x: some TensorConvertible) -> Tensor { x.tensor.applying(.relu) }
