@@ -38,6 +38,21 @@ func autodiffWorkloads() -> [Workload] {
                 if count & 4095 == 0 { tape.reset(); tape.watch(a) }
             }
         },
+        // 64 chained small ops (multiply and add on 2×2) under one tape, then the
+        // gradient: the extra figure is µs per recorded op, forward and backward.
+        Workload("tape_chain_64", extra: { $0 / 64 }) {
+            let a = Random.normal([2, 2]), b = Random.normal([2, 2]) * 0.1 + 1
+            return {
+                let tape = GradientTape()
+                tape.watch(a)
+                let y = tape.record { () -> Tensor in
+                    var y = a
+                    for i in 0..<64 { y = i % 2 == 0 ? y * b : y + b }
+                    return y
+                }
+                consume(tape.gradient(of: y, wrt: a))
+            }
+        },
         Workload("mlp_step_eager_floor") { floorStep(adam: true) },
         Workload("mlp_step") {
             let (step, x, labels) = mlpTrainingStep()

@@ -21,9 +21,10 @@ func unbroadcast(_ g: Tensor, to shape: TensorShape) -> Tensor {
 /// The gradients of `op` with respect to each input (nil where `needs` is false),
 /// given the gradient `g` of its output `y`. (A free function rather than a method
 /// of `DifferentiableOp` so that `exp`, `matmul`, ... name the math, not the cases.)
-func gradients(of op: DifferentiableOp, inputs x: [Tensor], output y: Tensor, upstream g: Tensor,
+func gradients(of op: DifferentiableOp, inputs x: OpInputs, output y: Tensor, upstream g: Tensor,
                needs: [Bool]) -> [Tensor?] {
-    let zero = Tensor(0, dtype: g.dtype)
+    // Made only by the rules that use it (most do not).
+    lazy var zero = Tensor(0, dtype: g.dtype)
     /// Both gradients of a broadcasting binary op, each computed only if needed.
     func binary(_ ga: @autoclosure () -> Tensor, _ gb: @autoclosure () -> Tensor) -> [Tensor?] {
         [needs[0] ? unbroadcast(ga(), to: x[0].shape) : nil, needs[1] ? unbroadcast(gb(), to: x[1].shape) : nil]

@@ -36,13 +36,15 @@ public final class GradientTape {
 
     struct Record {
         let op: DifferentiableOp
-        let inputs: [Tensor]
+        let inputs: OpInputs
         let output: Tensor
     }
 
-    private var records: [Record] = []
+    // Unchecked exclusivity: these are touched on every recorded op, only by the
+    // thread the tape records on, and never while a caller holds an access.
+    @exclusivity(unchecked) private var records: [Record] = []
     /// Ids of watched tensors and of every recorded op's output.
-    private var tracked: Set<UInt64> = []
+    @exclusivity(unchecked) private var tracked = IDSet()
     /// Each watched variable with the ids of the values read from it.
     private var variables: [(variable: Variable, ids: [UInt64])] = []
     private var scopes = 0
@@ -108,12 +110,12 @@ public final class GradientTape {
     /// Forgets everything recorded so far, as `tape.reset()`.
     public func reset() {
         records.removeAll()
-        tracked.removeAll()
+        tracked = IDSet()
         variables.removeAll()
         consumed = false
     }
 
-    func consider(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {
+    func consider(_ op: DifferentiableOp, inputs: OpInputs, output: Tensor) {
         guard output.dtype.isFloatingPoint,
               inputs.contains(where: { $0.dtype.isFloatingPoint && tracked.contains($0.id) }) else { return }
         records.append(Record(op: op, inputs: inputs, output: output))
@@ -243,7 +245,7 @@ public final class GradientTape {
     /// and frees what it held, as TensorFlow's does.
     private func release() {
         records.removeAll()
-        tracked.removeAll()
+        tracked = IDSet()
         consumed = true
     }
 
@@ -252,7 +254,7 @@ public final class GradientTape {
     /// recorded only by the other tapes open on this thread (for higher orders).
     private func backward(target: Tensor, seed: Tensor, sources: Set<UInt64>) -> [UInt64: Tensor] {
         // Only sources the tape follows count: an unwatched tensor gets no gradient.
-        var reachable = sources.intersection(tracked)
+        var reachable = IDSet(sources.filter(tracked.contains))
         var relevant = [Bool](repeating: false, count: records.count)
         for (i, r) in records.enumerated() where r.inputs.contains(where: { reachable.contains($0.id) }) {
             relevant[i] = true
@@ -261,11 +263,24 @@ public final class GradientTape {
         guard reachable.contains(target.id) else { return [:] }
         paused += 1
         defer { paused -= 1 }
+        // With no other tape recording, the backward pass's own ops need not reach
+        // the tapes at all (the tape stack steps aside; a tracer still sees them).
+        if let tapes = RecorderSet.first(ThreadTapes.self), !tapes.othersRecord(besides: self) {
+            return RecorderSet.without(tapes) { accumulate(target: target, seed: seed, relevant: relevant, reachable: reachable) }
+        }
+        return accumulate(target: target, seed: seed, relevant: relevant, reachable: reachable)
+    }
+
+    /// The reverse sweep of ``backward(target:seed:sources:)`` over the relevant records.
+    private func accumulate(target: Tensor, seed: Tensor, relevant: [Bool], reachable: IDSet) -> [UInt64: Tensor] {
         var grads: [UInt64: Tensor] = [target.id: seed]
+        var needs: [Bool] = []   // one buffer for every record
+        needs.reserveCapacity(4)
         for i in records.indices.reversed() where relevant[i] {
             let r = records[i]
             guard let upstream = grads[r.output.id] else { continue }
-            let needs = r.inputs.map { reachable.contains($0.id) && $0.dtype.isFloatingPoint }
+            needs.removeAll(keepingCapacity: true)
+            for input in r.inputs { needs.append(reachable.contains(input.id) && input.dtype.isFloatingPoint) }
             // A slice's gradient joins the others of its tensor where it belongs,
             // without a full-size tensor of zeros around it.
             if case .stridedSlice(let strides, let offset) = r.op, needs[0],

@@ -9,7 +9,7 @@ final class ThreadTapes: Recorder {
     /// The calling thread's tapes, installing an empty stack if there is none.
     static func forCurrentThread() -> ThreadTapes {
         if let existing = RecorderSet.first(ThreadTapes.self) { return existing }
-        let tapes = ThreadTapes()
+        let tapes = RecorderSet.takeParked(ThreadTapes.self) ?? ThreadTapes()
         RecorderSet.install(tapes)
         return tapes
     }
@@ -18,13 +18,18 @@ final class ThreadTapes: Recorder {
 
     func pop(_ tape: GradientTape) {
         if let i = stack.lastIndex(where: { $0 === tape }) { stack.remove(at: i) }
-        if stack.isEmpty { RecorderSet.uninstall(self) }
+        if stack.isEmpty { RecorderSet.uninstall(self, parking: true) }
     }
 
-    override func opRan(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {
+    override func opRan(_ op: DifferentiableOp, inputs: OpInputs, output: Tensor) {
         for tape in stack where tape.isRecording {
             tape.consider(op, inputs: inputs, output: output)
         }
+    }
+
+    /// Whether a tape other than `tape` records on this thread.
+    func othersRecord(besides tape: GradientTape) -> Bool {
+        stack.contains { $0 !== tape && $0.isRecording }
     }
 
     override func stateRead(_ value: Tensor, from source: any ReadableState) {

@@ -18,6 +18,10 @@ uint64_t ck_next_id_block(void) {
 }
 
 _Thread_local void *ck_recorders CK_TLS = 0;
+static _Thread_local void *ck_recorders_home CK_TLS = 0;
+
+void *ck_recorder_home(void) { return ck_recorders_home; }
+void ck_set_recorder_home(void *recorders) { ck_recorders_home = recorders; }
 _Thread_local void *ck_reuse CK_TLS = 0;
 
 static _Thread_local void *ck_call CK_TLS = 0;

@@ -96,8 +96,8 @@ public final class Tracer: Recorder {
 
     // MARK: Recorder
 
-    public override func opRan(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {
-        record(.differentiable(op), inputs: inputs, output: output, isStateful: false)
+    public override func opRan(_ op: DifferentiableOp, inputs: OpInputs, output: Tensor) {
+        record(.differentiable(op), inputs: Array(inputs), output: output, isStateful: false)
     }
 
     public override func opRan(named name: String, inputs: [Tensor], output: Tensor, stateful: Bool,

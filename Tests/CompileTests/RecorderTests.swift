@@ -9,7 +9,7 @@ final class RecorderTests: XCTestCase {
     /// A recorder that writes down what it sees.
     final class Log: Recorder {
         var events: [String] = []
-        override func opRan(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {
+        override func opRan(_ op: DifferentiableOp, inputs: OpInputs, output: Tensor) {
             events.append("op \(op.name) \(inputs.map(\.shape)) -> \(output.shape)")
         }
         override func opRan(named name: String, inputs: [Tensor], output: Tensor, stateful: Bool,

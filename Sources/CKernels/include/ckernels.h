@@ -177,6 +177,10 @@ static inline uint64_t ck_next_id(void) {
 /// function's tracer), or null when none is: TensorCore's one recorder hook.
 static inline void *ck_recorder_set(void) { return ck_recorders; }
 static inline void ck_set_recorder_set(void *recorders) { ck_recorders = recorders; }
+/// The calling thread's recorder set whether or not it is installed (kept for the
+/// thread's lifetime, so installing the first recorder allocates nothing).
+void *ck_recorder_home(void);
+void ck_set_recorder_home(void *recorders);
 
 /// A tensor storage a replaying compiled function offers to the next allocation of
 /// its size and dtype (unretained), or null.

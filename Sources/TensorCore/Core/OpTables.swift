@@ -92,7 +92,7 @@ extension Tensor {
             precondition(dtype.isFloatingPoint,
                          "\(op.name): expected a float32 or float64 tensor, got \(dtype); use cast(to:)\(currentScopeDescription)")
         }
-        return unary(op.kernel).recorded(.unary(op), [self])
+        return unary(op.kernel).recorded(.unary(op), OpInputs(self))
     }
 
     /// `op` applied elementwise to `lhs` and `rhs` with broadcasting, recorded for
@@ -100,6 +100,6 @@ extension Tensor {
     public static func applying(_ op: BinaryOp, _ lhs: Tensor, _ rhs: Tensor) -> Tensor {
         precondition(lhs.dtype != .bool,
                      "\(op.name): arithmetic is not defined on bool tensors; cast(to:) a number type first\(currentScopeDescription)")
-        return binary(op.kernel, lhs, rhs, op.name).recorded(.binary(op), [lhs, rhs])
+        return binary(op.kernel, lhs, rhs, op.name).recorded(.binary(op), OpInputs(lhs, rhs))
     }
 }

@@ -80,6 +80,52 @@ extension DifferentiableOp {
     }
 }
 
+/// The inputs of one recorded op, held inline for up to three (every op but
+/// `concatenate`), so recording an op allocates nothing for them.
+@_spi(Autodiff)
+public struct OpInputs: RandomAccessCollection, Sendable {
+    @usableFromInline let a: Tensor?
+    @usableFromInline let b: Tensor?
+    @usableFromInline let c: Tensor?
+    /// All the inputs, when there are more than three.
+    @usableFromInline let more: [Tensor]?
+    public let count: Int
+
+    @inlinable init(_ a: Tensor?, _ b: Tensor?, _ c: Tensor?, more: [Tensor]?, count: Int) {
+        self.a = a
+        self.b = b
+        self.c = c
+        self.more = more
+        self.count = count
+    }
+
+    @inlinable public init(_ a: Tensor) { self.init(a, nil, nil, more: nil, count: 1) }
+    @inlinable public init(_ a: Tensor, _ b: Tensor) { self.init(a, b, nil, more: nil, count: 2) }
+    @inlinable public init(_ a: Tensor, _ b: Tensor, _ c: Tensor) { self.init(a, b, c, more: nil, count: 3) }
+    public init(_ tensors: [Tensor]) {
+        switch tensors.count {
+        case 1: self.init(tensors[0])
+        case 2: self.init(tensors[0], tensors[1])
+        case 3: self.init(tensors[0], tensors[1], tensors[2])
+        default: self.init(nil, nil, nil, more: tensors, count: tensors.count)
+        }
+    }
+
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { count }
+
+    @inlinable public subscript(i: Int) -> Tensor {
+        if let more { return more[i] }
+        switch i {
+        case 0: return a.unsafelyUnwrapped
+        case 1: return b.unsafelyUnwrapped
+        default:
+            precondition(i == 2 && c != nil, "OpInputs: index \(i) out of range for \(count) inputs")
+            return c.unsafelyUnwrapped
+        }
+    }
+}
+
 /// Something that observes what runs on a thread: a gradient tape stack, a compiled
 /// function's tracer. TensorCore knows neither; it reports to the recorders
 /// installed on the calling thread through one thread-local slot, which is empty
@@ -89,7 +135,7 @@ open class Recorder {
     public init() {}
 
     /// A differentiable op produced `output` from `inputs`.
-    open func opRan(_ op: DifferentiableOp, inputs: [Tensor], output: Tensor) {}
+    open func opRan(_ op: DifferentiableOp, inputs: OpInputs, output: Tensor) {}
 
     /// A non-differentiable op or a random source (`stateful`: it must run again
     /// even when its result is unused) produced `output`. `replay` makes the closure
@@ -139,11 +185,15 @@ public struct ClosureStateChange: StateChange {
     public func apply(_ inputs: [Tensor]) { body(inputs) }
 }
 
-/// The recorders installed on one thread, in installation order. Held in the
-/// thread's recorder slot exactly while it is not empty.
+/// The recorders installed on one thread, in installation order. One set per
+/// thread, kept for the thread's lifetime; the thread's recorder slot points to it
+/// exactly while it is not empty, so an op with nothing recording pays one load.
 @_spi(Autodiff)
 public final class RecorderSet {
     public private(set) var recorders: [Recorder] = []
+    /// Recorders set aside for reuse (``uninstall(_:parking:)``), so that opening
+    /// and closing a tape on a thread allocates nothing after the first time.
+    private var parked: [Recorder] = []
 
     private init() {}
 
@@ -153,6 +203,15 @@ public final class RecorderSet {
         return Unmanaged<RecorderSet>.fromOpaque(raw).takeUnretainedValue()
     }
 
+    /// The calling thread's set, installed or not, created on first use.
+    private static var home: RecorderSet {
+        if let raw = ck_recorder_home() { return Unmanaged<RecorderSet>.fromOpaque(raw).takeUnretainedValue() }
+        // Retained for the thread's lifetime: a few words per thread.
+        let set = RecorderSet()
+        ck_set_recorder_home(Unmanaged.passRetained(set).toOpaque())
+        return set
+    }
+
     /// The installed recorder of type `R`, if any.
     public static func first<R: Recorder>(_ type: R.Type) -> R? {
         guard let set = current else { return nil }
@@ -160,27 +219,30 @@ public final class RecorderSet {
         return nil
     }
 
-    /// Installs `recorder` on the calling thread (after those already there).
-    public static func install(_ recorder: Recorder) {
-        if let set = current {
-            set.recorders.append(recorder)
-        } else {
-            let set = RecorderSet()
-            set.recorders = [recorder]
-            // The slot holds the set retained until its last recorder leaves.
-            ck_set_recorder_set(Unmanaged.passRetained(set).toOpaque())
-        }
+    /// A recorder of type `R` parked on this thread by ``uninstall(_:parking:)``,
+    /// taken out of the parking (install it to use it).
+    public static func takeParked<R: Recorder>(_ type: R.Type) -> R? {
+        let set = home
+        guard let i = set.parked.firstIndex(where: { $0 is R }) else { return nil }
+        return (set.parked.remove(at: i) as! R)
     }
 
-    /// Removes `recorder` from the calling thread; returns where it was, if it was.
+    /// Installs `recorder` on the calling thread (after those already there).
+    public static func install(_ recorder: Recorder) {
+        let set = home
+        set.recorders.append(recorder)
+        if set.recorders.count == 1 { ck_set_recorder_set(Unmanaged.passUnretained(set).toOpaque()) }
+    }
+
+    /// Removes `recorder` from the calling thread, keeping it for
+    /// ``takeParked(_:)`` when `parking`; returns where it was, if it was.
     @discardableResult
-    public static func uninstall(_ recorder: Recorder) -> Int? {
-        guard let set = current, let i = set.recorders.lastIndex(where: { $0 === recorder }) else { return nil }
+    public static func uninstall(_ recorder: Recorder, parking: Bool = false) -> Int? {
+        let set = home
+        guard let i = set.recorders.lastIndex(where: { $0 === recorder }) else { return nil }
         set.recorders.remove(at: i)
-        if set.recorders.isEmpty {
-            ck_set_recorder_set(nil)
-            Unmanaged.passUnretained(set).release()
-        }
+        if set.recorders.isEmpty { ck_set_recorder_set(nil) }
+        if parking { set.parked.append(recorder) }
         return i
     }
 
@@ -193,14 +255,12 @@ public final class RecorderSet {
     }
 
     private static func reinstall(_ recorder: Recorder, at index: Int) {
-        if let set = current {
-            set.recorders.insert(recorder, at: Swift.min(index, set.recorders.count))
-        } else {
-            install(recorder)
-        }
+        let set = home
+        set.recorders.insert(recorder, at: Swift.min(index, set.recorders.count))
+        if set.recorders.count == 1 { ck_set_recorder_set(Unmanaged.passUnretained(set).toOpaque()) }
     }
 
-    @usableFromInline func opRan(_ op: DifferentiableOp, _ inputs: [Tensor], _ output: Tensor) {
+    @usableFromInline func opRan(_ op: DifferentiableOp, _ inputs: OpInputs, _ output: Tensor) {
         for r in recorders { r.opRan(op, inputs: inputs, output: output) }
     }
 }
@@ -208,7 +268,7 @@ public final class RecorderSet {
 extension Tensor {
     /// Reports `self` as the output of `op` to the thread's recorders, if any.
     @inline(__always)
-    func recorded(_ op: @autoclosure () -> DifferentiableOp, _ inputs: @autoclosure () -> [Tensor]) -> Tensor {
+    func recorded(_ op: @autoclosure () -> DifferentiableOp, _ inputs: @autoclosure () -> OpInputs) -> Tensor {
         if let set = RecorderSet.current { set.opRan(op(), inputs(), self) }
         return self
     }

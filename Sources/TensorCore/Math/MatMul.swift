@@ -67,13 +67,13 @@ public func matmul(_ a: some TensorConvertible, _ b: some TensorConvertible,
             BLASThreads.configure(m: m, n: n, k: k)
             gemm(a, 0, transposeA, lda: ac, b, 0, transposeB, ldb: bc, out, 0, m: m, n: n, k: k, beta: 0)
         }
-        return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
+        return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), OpInputs(a, b))
     }
     let aBatch = TensorShape(Array(a.shape.dimensions.dropLast(2)))
     let bBatch = TensorShape(Array(b.shape.dimensions.dropLast(2)))
     let batch = broadcastShape(aBatch, bBatch, op: "matmul (batch axes)")
     let out = Tensor(uninitializedShape: TensorShape(batch.dimensions + [m, n]), dtype: a.dtype)
-    guard out.count > 0 else { return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b]) }
+    guard out.count > 0 else { return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), OpInputs(a, b)) }
     BLASThreads.configure(m: m, n: n, k: k)
 
     let aStrides = broadcastStrides(aBatch, to: batch)
@@ -88,7 +88,7 @@ public func matmul(_ a: some TensorConvertible, _ b: some TensorConvertible,
         var d = batch.rank - 1
         while d >= 0 { index[d] += 1; if index[d] < batch[d] { break }; index[d] = 0; d -= 1 }
     }
-    return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
+    return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), OpInputs(a, b))
 }
 
 /// `c = a·op(b) + beta·c` for a row vector `a` (gemv, without gemm's packing).
@@ -233,5 +233,5 @@ public func linear(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Tensor {
     ck_copy_nd(x.dtype.byteSize, 2, dims, b.storage.data, rowStrides, out.storage.data, outStrides)
     BLASThreads.configure(m: m, n: n, k: k)
     gemm(x, 0, false, lda: k, w, 0, false, ldb: n, out, 0, m: m, n: n, k: k, beta: 1)
-    return out.recorded(.linear, [x, w, b])
+    return out.recorded(.linear, OpInputs(x, w, b))
 }

@@ -63,7 +63,7 @@ extension Tensor {
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireNumeric("sum")
         return reduce(CK_SUM, axes: axes, keepDims: keepDims, "sum")
-            .recorded(.sum(axes: normalizedAxes(axes, "sum"), keepDims: keepDims), [self])
+            .recorded(.sum(axes: normalizedAxes(axes, "sum"), keepDims: keepDims), OpInputs(self))
     }
     /// The sum along one axis.
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
@@ -72,7 +72,7 @@ extension Tensor {
     public func prod(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireNumeric("prod")
         return reduce(CK_PROD, axes: axes, keepDims: keepDims, "prod")
-            .recorded(.prod(axes: normalizedAxes(axes, "prod"), keepDims: keepDims), [self])
+            .recorded(.prod(axes: normalizedAxes(axes, "prod"), keepDims: keepDims), OpInputs(self))
     }
     /// The product along one axis.
     public func prod(axis: Int, keepDims: Bool = false) -> Tensor { prod(axes: [axis], keepDims: keepDims) }
@@ -81,7 +81,7 @@ extension Tensor {
     public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireNumeric("max")
         return reduce(CK_MAXR, axes: axes, keepDims: keepDims, "max")
-            .recorded(.max(axes: normalizedAxes(axes, "max"), keepDims: keepDims), [self])
+            .recorded(.max(axes: normalizedAxes(axes, "max"), keepDims: keepDims), OpInputs(self))
     }
     /// The maximum along one axis.
     public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }
@@ -90,7 +90,7 @@ extension Tensor {
     public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         requireNumeric("min")
         return reduce(CK_MINR, axes: axes, keepDims: keepDims, "min")
-            .recorded(.min(axes: normalizedAxes(axes, "min"), keepDims: keepDims), [self])
+            .recorded(.min(axes: normalizedAxes(axes, "min"), keepDims: keepDims), OpInputs(self))
     }
     /// The minimum along one axis.
     public func min(axis: Int, keepDims: Bool = false) -> Tensor { min(axes: [axis], keepDims: keepDims) }
@@ -173,7 +173,7 @@ private func softmaxLastAxis(_ x: Tensor, axis: Int, log: Bool) -> Tensor? {
     let n = x.shape[x.rank - 1]
     let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
     ck_softmax_rows(log ? 1 : 0, x.dtype.ck, x.storage.data, out.storage.data, x.count / n, n)
-    return out.recorded(log ? .logSoftmax(axis: x.rank - 1) : .softmax(axis: x.rank - 1), [x])
+    return out.recorded(log ? .logSoftmax(axis: x.rank - 1) : .softmax(axis: x.rank - 1), OpInputs(x))
 }
 
 /// Whether each element is finite (neither infinite nor NaN).
@@ -231,7 +231,7 @@ public func sparseSoftmaxCrossEntropy(logits: Tensor, labels: Tensor) -> Tensor 
             out.storage.data.storeBytes(of: -src.load(as: Double.self), toByteOffset: i * size, as: Double.self)
         }
     }
-    return out.recorded(.sparseSoftmaxCrossEntropy(labels: labels), [logits])
+    return out.recorded(.sparseSoftmaxCrossEntropy(labels: labels), OpInputs(logits))
 }
 
 /// The gradient of ``sparseSoftmaxCrossEntropy(logits:labels:)`` with respect to
@@ -245,7 +245,7 @@ public func sparseSoftmaxCrossEntropyGradient(logits: Tensor, labels: Tensor, up
     let classes = logits.shape[logits.rank - 1]
     let rows = classes == 0 ? 0 : logits.count / classes
     let out = Tensor(uninitializedShape: logits.shape, dtype: logits.dtype)
-    guard rows > 0 else { return out.recorded(.sparseSoftmaxCrossEntropyGradient(labels: labels), [logits, upstream]) }
+    guard rows > 0 else { return out.recorded(.sparseSoftmaxCrossEntropyGradient(labels: labels), OpInputs(logits, upstream)) }
     ck_softmax_rows(0, logits.dtype.ck, logits.storage.data, out.storage.data, rows, classes)
     let ids = labels.dtype == .int64 ? labels : labels.cast(to: .int64)
     func fixUp<T: BinaryFloatingPoint>(_: T.Type) {
@@ -261,5 +261,5 @@ public func sparseSoftmaxCrossEntropyGradient(logits: Tensor, labels: Tensor, up
         }
     }
     if logits.dtype == .float32 { fixUp(Float.self) } else { fixUp(Double.self) }
-    return out.recorded(.sparseSoftmaxCrossEntropyGradient(labels: labels), [logits, upstream])
+    return out.recorded(.sparseSoftmaxCrossEntropyGradient(labels: labels), OpInputs(logits, upstream))
 }

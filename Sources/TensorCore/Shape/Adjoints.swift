@@ -9,7 +9,7 @@ extension Tensor {
     /// tensor of `shape` (a strided slice).
     public func stridedSliced(shape: TensorShape, strides: [Int], offset: Int) -> Tensor {
         gathered(shape: shape, strides: strides, offset: offset)
-            .recorded(.stridedSlice(strides: strides, offset: offset), [self])
+            .recorded(.stridedSlice(strides: strides, offset: offset), OpInputs(self))
     }
 
     /// Zeros of `shape` with `self` written at the strided positions: the transpose
@@ -23,7 +23,7 @@ extension Tensor {
             ck_copy_nd(size, Int32(dims.count), dims, storage.data, allStrides[0],
                        out.storage.data + offset * size, allStrides[1])
         }
-        return out.recorded(.stridedEmbed(shape: shape, strides: strides, offset: offset), [self])
+        return out.recorded(.stridedEmbed(shape: shape, strides: strides, offset: offset), OpInputs(self))
     }
 
     /// Slices of `self` along `axis` summed into zeros with `size` slices at
@@ -45,7 +45,7 @@ extension Tensor {
                 _ = ck_binary(CK_ADD, dtype.ck, dst, 1, src, 1, dst, inner)
             }
         }
-        return out.recorded(.scatterAdd(indices: indices, axis: axis, size: size), [self])
+        return out.recorded(.scatterAdd(indices: indices, axis: axis, size: size), OpInputs(self))
     }
 
     /// `self > 0 ? g : 0` elementwise: relu's gradient as one differentiable op
@@ -69,7 +69,7 @@ extension Tensor {
                      "\(name): gradient \(g.shape) \(g.dtype) does not match \(shape) \(dtype)")
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         kernel(dtype.ck, g.storage.data, storage.data, out.storage.data, count)
-        return out.recorded(op, [g, self])
+        return out.recorded(op, OpInputs(g, self))
     }
 
     /// Adds `other` (of the same shape and dtype) into this tensor's memory, without

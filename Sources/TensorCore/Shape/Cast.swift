@@ -13,7 +13,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         ck_cast(self.dtype.ck, storage.data, dtype.ck, out.storage.data, count)
         return self.dtype.isFloatingPoint && dtype.isFloatingPoint
-            ? out.recorded(.cast, [self])
+            ? out.recorded(.cast, OpInputs(self))
             : out.traced("cast", [self], replay: { $0[0].cast(to: dtype) })
     }
 
@@ -23,7 +23,7 @@ extension Tensor {
         precondition(lo <= hi, "clipped: min \(lo) is greater than max \(hi)")
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         ck_clip(dtype.ck, storage.data, lo, hi, out.storage.data, count)
-        return out.recorded(.clip(min: lo, max: hi), [self])
+        return out.recorded(.clip(min: lo, max: hi), OpInputs(self))
     }
 
     /// Each element limited to `[min, max]` given as tensors (broadcasting).

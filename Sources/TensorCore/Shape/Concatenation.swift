@@ -29,7 +29,7 @@ extension Tensor {
                        storage.data + offset * outStrides[a] * size, outStrides)
             offset += t.shape[a]
         }
-        if let set = RecorderSet.current { set.opRan(.concatenate(axis: a), tensors, self) }
+        if let set = RecorderSet.current { set.opRan(.concatenate(axis: a), OpInputs(tensors), self) }
     }
 
     /// The tensors, all of one shape, stacked along a new axis, as `tf.stack`.
@@ -75,6 +75,6 @@ extension Tensor {
         let offset = start * strides[axis]
         strides[axis] *= step
         return gathered(shape: TensorShape(dims), strides: strides, offset: offset)
-            .recorded(.stridedSlice(strides: strides, offset: offset), [self])
+            .recorded(.stridedSlice(strides: strides, offset: offset), OpInputs(self))
     }
 }

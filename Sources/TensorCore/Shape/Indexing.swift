@@ -75,7 +75,7 @@ extension Tensor {
     public subscript(indices indices: [any TensorIndexConvertible]) -> Tensor {
         let (outShape, strides, offset) = resolve(indices.map(\.tensorIndex.kind))
         return gathered(shape: outShape, strides: strides, offset: offset)
-            .recorded(.stridedSlice(strides: strides, offset: offset), [self])
+            .recorded(.stridedSlice(strides: strides, offset: offset), OpInputs(self))
     }
 
     private func resolve(_ raw: [TensorIndex.Kind]) -> (TensorShape, [Int], Int) {
@@ -150,7 +150,7 @@ extension Tensor {
         let bad = ck_gather_rows(storage.data, outer, n, inner * dtype.byteSize,
                                  idx.storage.data.assumingMemoryBound(to: Int64.self), idx.count, out.storage.data)
         precondition(bad < 0, "gathering(atIndices:): index \(bad < 0 ? 0 : idx.reshaped(to: [-1])[bad].scalar(as: Int64.self)) is out of range for axis \(a) of size \(n)\(currentScopeDescription)")
-        return out.recorded(.gather(indices: indices, axis: a), [self])
+        return out.recorded(.gather(indices: indices, axis: a), OpInputs(self))
     }
 }
 
@@ -186,11 +186,11 @@ public func `where`(_ condition: Tensor, _ a: some TensorConvertible, _ b: some 
     precondition(a.dtype == b.dtype, "where: dtype mismatch: \(a.dtype) vs \(b.dtype)\(currentScopeDescription)")
     let shape = broadcastShape(broadcastShape(condition.shape, a.shape, op: "where"), b.shape, op: "where")
     let out = Tensor(uninitializedShape: shape, dtype: a.dtype)
-    guard out.count > 0 else { return out.recorded(.select(condition: condition), [a, b]) }
+    guard out.count > 0 else { return out.recorded(.select(condition: condition), OpInputs(a, b)) }
     guard shape.rank > 0 else {
         let pick = condition.scalar(as: Bool.self) ? a : b
         out.storage.data.copyMemory(from: pick.storage.data, byteCount: a.dtype.byteSize)
-        return out.recorded(.select(condition: condition), [a, b])
+        return out.recorded(.select(condition: condition), OpInputs(a, b))
     }
     var strides = [broadcastStrides(condition.shape, to: shape), broadcastStrides(a.shape, to: shape),
                    broadcastStrides(b.shape, to: shape), shape.contiguousStrides]
@@ -198,5 +198,5 @@ public func `where`(_ condition: Tensor, _ a: some TensorConvertible, _ b: some 
     ck_select_nd(a.dtype.byteSize, Int32(dims.count), dims,
                  condition.storage.data.assumingMemoryBound(to: UInt8.self), strides[0],
                  a.storage.data, strides[1], b.storage.data, strides[2], out.storage.data)
-    return out.recorded(.select(condition: condition), [a, b])
+    return out.recorded(.select(condition: condition), OpInputs(a, b))
 }

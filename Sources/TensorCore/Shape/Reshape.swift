@@ -21,7 +21,7 @@ extension Tensor {
         let target = TensorShape(dims)
         precondition(target.elementCount == count,
                      "reshaped(to:): cannot reshape \(count) elements of shape \(shape) into \(newShape) (\(target.elementCount) elements)\(currentScopeDescription)")
-        return Tensor(storage: storage, shape: target).recorded(.reshape, [self])
+        return Tensor(storage: storage, shape: target).recorded(.reshape, OpInputs(self))
     }
 
     /// A new axis of size 1 inserted at `axis` (negative counts from the end).
@@ -29,7 +29,7 @@ extension Tensor {
         let a = shape.normalizedAxis(axis, op: "expandingShape(at:)", rankOffset: 1)
         var dims = shape.dimensions
         dims.insert(1, at: a)
-        return Tensor(storage: storage, shape: TensorShape(dims)).recorded(.reshape, [self])
+        return Tensor(storage: storage, shape: TensorShape(dims)).recorded(.reshape, OpInputs(self))
     }
 
     /// The given axes of size 1 removed; with no axes, every axis of size 1.
@@ -39,7 +39,7 @@ extension Tensor {
             precondition(shape[a] == 1, "squeezingShape(at:): axis \(a) of shape \(shape) has size \(shape[a]), not 1")
         }
         let keep = shape.indices.filter { normalized.isEmpty ? shape[$0] != 1 : !normalized.contains($0) }
-        return Tensor(storage: storage, shape: TensorShape(keep.map { shape[$0] })).recorded(.reshape, [self])
+        return Tensor(storage: storage, shape: TensorShape(keep.map { shape[$0] })).recorded(.reshape, OpInputs(self))
     }
 
     /// Copies this tensor's elements read through `strides` (in elements, from
@@ -65,7 +65,7 @@ extension Tensor {
                      "transposed(permutation:): \(permutation ?? []) is not a permutation of the \(rank) axes of shape \(shape)")
         let strides = shape.contiguousStrides
         return gathered(shape: TensorShape(perm.map { shape[$0] }), strides: perm.map { strides[$0] })
-            .recorded(.transpose(permutation: perm), [self])
+            .recorded(.transpose(permutation: perm), OpInputs(self))
     }
 
     /// The tensor repeated to `shape` by NumPy's broadcasting rules.
@@ -73,7 +73,7 @@ extension Tensor {
         let result = broadcastShape(shape, target, op: "broadcasted(to:)")
         precondition(result == target, "broadcasted(to:): shape \(shape) cannot be broadcast to \(target)")
         if shape == target { return self }
-        return gathered(shape: target, strides: broadcastStrides(shape, to: target)).recorded(.broadcast, [self])
+        return gathered(shape: target, strides: broadcastStrides(shape, to: target)).recorded(.broadcast, OpInputs(self))
     }
 
     /// The tensor repeated `multiples[i]` times along axis `i`, as `tf.tile`.
