@@ -47,9 +47,9 @@ public final class GradientTape {
     @exclusivity(unchecked) private var tracked = IDSet()
     /// Each watched variable with the ids of the values read from it.
     private var variables: [(variable: Variable, ids: [UInt64])] = []
-    private var scopes = 0
-    private var paused = 0
-    private var consumed = false
+    @exclusivity(unchecked) private var scopes = 0
+    @exclusivity(unchecked) private var paused = 0
+    @exclusivity(unchecked) private var consumed = false
 
     /// A tape; `persistent` allows several gradient computations.
     public init(persistent: Bool = false, watchAccessedVariables: Bool = true) {
@@ -62,7 +62,7 @@ public final class GradientTape {
     /// Runs `body` with this tape recording, and returns what it returns.
     @discardableResult
     public func record<R>(_ body: () throws -> R) rethrows -> R {
-        let tapes = ThreadTapes.forCurrentThread()
+        let tapes = ThreadTapes.current
         tapes.push(self)
         scopes += 1
         defer {
@@ -116,8 +116,13 @@ public final class GradientTape {
     }
 
     func consider(_ op: DifferentiableOp, inputs: OpInputs, output: Tensor) {
-        guard output.dtype.isFloatingPoint,
-              inputs.contains(where: { $0.dtype.isFloatingPoint && tracked.contains($0.id) }) else { return }
+        guard output.dtype.isFloatingPoint else { return }
+        var follows = false
+        for i in 0..<inputs.count where tracked.contains(inputs[i].id) && inputs[i].dtype.isFloatingPoint {
+            follows = true
+            break
+        }
+        guard follows else { return }
         records.append(Record(op: op, inputs: inputs, output: output))
         tracked.insert(output.id)
     }
@@ -265,8 +270,8 @@ public final class GradientTape {
         defer { paused -= 1 }
         // With no other tape recording, the backward pass's own ops need not reach
         // the tapes at all (the tape stack steps aside; a tracer still sees them).
-        if let tapes = RecorderSet.first(ThreadTapes.self), !tapes.othersRecord(besides: self) {
-            return RecorderSet.without(tapes) { accumulate(target: target, seed: seed, relevant: relevant, reachable: reachable) }
+        if let tapes = ThreadTapes.active, !tapes.othersRecord(besides: self) {
+            return tapes.steppingAside { accumulate(target: target, seed: seed, relevant: relevant, reachable: reachable) }
         }
         return accumulate(target: target, seed: seed, relevant: relevant, reachable: reachable)
     }

@@ -18,6 +18,7 @@ uint64_t ck_next_id_block(void) {
 }
 
 _Thread_local void *ck_recorders CK_TLS = 0;
+_Thread_local void *ck_tapes CK_TLS = 0;
 static _Thread_local void *ck_recorders_home CK_TLS = 0;
 
 void *ck_recorder_home(void) { return ck_recorders_home; }

@@ -161,6 +161,7 @@ void ck_advise_huge_pages(void *p, size_t bytes);
 extern _Thread_local uint64_t ck_id_next CK_TLS_IE;
 extern _Thread_local uint64_t ck_id_end CK_TLS_IE;
 extern _Thread_local void *ck_recorders CK_TLS_IE;
+extern _Thread_local void *ck_tapes CK_TLS_IE;
 extern _Thread_local void *ck_reuse CK_TLS_IE;
 
 /// Takes a new block of ids for this thread and returns its first.
@@ -181,6 +182,11 @@ static inline void ck_set_recorder_set(void *recorders) { ck_recorders = recorde
 /// thread's lifetime, so installing the first recorder allocates nothing).
 void *ck_recorder_home(void);
 void ck_set_recorder_home(void *recorders);
+
+/// The calling thread's gradient-tape stack (installed as a recorder or not),
+/// owned by the Autodiff module.
+static inline void *ck_tape_stack(void) { return ck_tapes; }
+static inline void ck_set_tape_stack(void *tapes) { ck_tapes = tapes; }
 
 /// A tensor storage a replaying compiled function offers to the next allocation of
 /// its size and dtype (unretained), or null.

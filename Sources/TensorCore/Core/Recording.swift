@@ -190,10 +190,8 @@ public struct ClosureStateChange: StateChange {
 /// exactly while it is not empty, so an op with nothing recording pays one load.
 @_spi(Autodiff)
 public final class RecorderSet {
-    public private(set) var recorders: [Recorder] = []
-    /// Recorders set aside for reuse (``uninstall(_:parking:)``), so that opening
-    /// and closing a tape on a thread allocates nothing after the first time.
-    private var parked: [Recorder] = []
+    // Unchecked exclusivity: read on every op, only by its own thread.
+    @exclusivity(unchecked) public private(set) var recorders: [Recorder] = []
 
     private init() {}
 
@@ -219,14 +217,6 @@ public final class RecorderSet {
         return nil
     }
 
-    /// A recorder of type `R` parked on this thread by ``uninstall(_:parking:)``,
-    /// taken out of the parking (install it to use it).
-    public static func takeParked<R: Recorder>(_ type: R.Type) -> R? {
-        let set = home
-        guard let i = set.parked.firstIndex(where: { $0 is R }) else { return nil }
-        return (set.parked.remove(at: i) as! R)
-    }
-
     /// Installs `recorder` on the calling thread (after those already there).
     public static func install(_ recorder: Recorder) {
         let set = home
@@ -234,15 +224,13 @@ public final class RecorderSet {
         if set.recorders.count == 1 { ck_set_recorder_set(Unmanaged.passUnretained(set).toOpaque()) }
     }
 
-    /// Removes `recorder` from the calling thread, keeping it for
-    /// ``takeParked(_:)`` when `parking`; returns where it was, if it was.
+    /// Removes `recorder` from the calling thread; returns where it was, if it was.
     @discardableResult
-    public static func uninstall(_ recorder: Recorder, parking: Bool = false) -> Int? {
+    public static func uninstall(_ recorder: Recorder) -> Int? {
         let set = home
         guard let i = set.recorders.lastIndex(where: { $0 === recorder }) else { return nil }
         set.recorders.remove(at: i)
         if set.recorders.isEmpty { ck_set_recorder_set(nil) }
-        if parking { set.parked.append(recorder) }
         return i
     }
 
@@ -250,18 +238,20 @@ public final class RecorderSet {
     /// where it was.
     public static func without<Result>(_ recorder: Recorder, _ body: () throws -> Result) rethrows -> Result {
         guard let index = uninstall(recorder) else { return try body() }
-        defer { reinstall(recorder, at: index) }
+        defer { install(recorder, at: index) }
         return try body()
     }
 
-    private static func reinstall(_ recorder: Recorder, at index: Int) {
+    /// Installs `recorder` at `index` among the thread's recorders (where
+    /// ``uninstall(_:)`` found it), or last when there are fewer.
+    public static func install(_ recorder: Recorder, at index: Int) {
         let set = home
         set.recorders.insert(recorder, at: Swift.min(index, set.recorders.count))
         if set.recorders.count == 1 { ck_set_recorder_set(Unmanaged.passUnretained(set).toOpaque()) }
     }
 
     @usableFromInline func opRan(_ op: DifferentiableOp, _ inputs: OpInputs, _ output: Tensor) {
-        for r in recorders { r.opRan(op, inputs: inputs, output: output) }
+        for i in 0..<recorders.count { recorders[i].opRan(op, inputs: inputs, output: output) }
     }
 }
 
