@@ -16,9 +16,15 @@ public protocol LearningRateSchedule {
 /// ```
 public struct LearningRate: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
     let value: (Int) -> Double
+    /// Whether the rate follows a schedule (Adafactor's relative step applies only
+    /// to a constant rate, as in Keras).
+    public let isScheduled: Bool
 
     /// A constant learning rate.
-    public init(_ value: Double) { self.value = { _ in value } }
+    public init(_ value: Double) {
+        self.value = { _ in value }
+        isScheduled = false
+    }
     public init(floatLiteral value: Double) { self.init(value) }
     public init(integerLiteral value: Int) { self.init(Double(value)) }
 
@@ -35,7 +41,10 @@ public struct LearningRate: ExpressibleByFloatLiteral, ExpressibleByIntegerLiter
     /// A learning rate computed by `function` from the step.
     public static func schedule(_ function: @escaping (Int) -> Double) -> LearningRate { LearningRate(function: function) }
 
-    private init(function: @escaping (Int) -> Double) { self.value = function }
+    private init(function: @escaping (Int) -> Double) {
+        self.value = function
+        isScheduled = true
+    }
 
     /// The rate at `step`.
     public func callAsFunction(_ step: Int) -> Double { value(step) }

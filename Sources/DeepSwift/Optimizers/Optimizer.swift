@@ -4,14 +4,32 @@ import CKernels
 @_spi(Autodiff) import Compile
 
 /// The base of the optimizers, as `keras.optimizers.Optimizer`: applies gradients
-/// to variables with one fused, in-place update per variable, keeping per-variable
-/// state (moments, accumulators) keyed by the variable's identity.
+/// to variables, keeping per-variable state (moments, accumulators) keyed by the
+/// variable's identity. Clipping (`clipNorm`, `clipValue`, `globalClipNorm`),
+/// learning-rate schedules and `iterations` work for every optimizer.
 ///
 /// ```swift
 /// let optimizer = Adam(learningRate: 1e-3)
 /// let grads = tape.gradient(of: loss, wrt: model.trainableWeights)
 /// optimizer.apply(grads, to: model.trainableWeights)
 /// ```
+///
+/// A new optimizer, as Keras's `build` and `update_step`, overrides
+/// ``makeState(for:)`` (its slots) and
+/// ``updateStep(gradient:variable:state:learningRate:)`` (its formula, in tensor
+/// ops). It then works with `apply`, `fit` and compiled steps:
+///
+/// ```swift
+/// final class SignSGD: Optimizer {
+///     override func updateStep(gradient: Tensor, variable: Variable, state: inout [Tensor],
+///                              learningRate: Double) {
+///         variable.assignSub(sign(gradient) * learningRate)
+///     }
+/// }
+/// ```
+///
+/// The built-in optimizers also have fused C kernels (one pass over memory per
+/// variable), which their own classes use instead of `updateStep`.
 open class Optimizer {
     /// The learning rate, constant or scheduled by ``iterations``.
     public var learningRate: LearningRate
@@ -33,7 +51,15 @@ open class Optimizer {
     }
     private var slots: [ObjectIdentifier: Slot] = [:]
 
-    init(learningRate: LearningRate, clipNorm: Double?, clipValue: Double?, globalClipNorm: Double?) {
+    /// Whether this object's class is one of the built-in optimizers, whose fused
+    /// kernel replaces ``updateStep(gradient:variable:state:learningRate:)`` (a
+    /// subclass defined elsewhere may override that, so it always runs it).
+    lazy var usesFusedKernels: Bool = String(reflecting: type(of: self)).hasPrefix("DeepSwift.")
+
+    /// An optimizer with the given learning rate (constant or scheduled) and
+    /// gradient clipping.
+    public init(learningRate: LearningRate = 0.001, clipNorm: Double? = nil, clipValue: Double? = nil,
+                globalClipNorm: Double? = nil) {
         self.learningRate = learningRate
         self.clipNorm = clipNorm
         self.clipValue = clipValue
@@ -122,6 +148,7 @@ open class Optimizer {
             if norm > globalClipNorm { pairs = pairs.map { g, v in (.dense(g.materialized * (globalClipNorm / norm)), v) } }
         }
         let rate = currentLearningRate
+        willUpdate(learningRate: rate)
         var kernels: [DType: UpdateKernel] = [:]   // one per dtype and step: bias corrections, schedules
         for (g, v) in pairs {
             precondition(g.shape == v.shape && g.dtype == v.dtype,
@@ -136,12 +163,49 @@ open class Optimizer {
             let key = ObjectIdentifier(v)
             let slot: Slot
             if let existing = slots[key] { slot = existing } else { slot = Slot(v, makeState(for: v)); slots[key] = slot }
-            let kernel: UpdateKernel
-            if let k = kernels[v.dtype] { kernel = k } else { kernel = self.kernel(for: v.dtype, learningRate: rate); kernels[v.dtype] = kernel }
-            v.updateInPlace { value in update(&value, gradient: gradient, state: &slot.state, kernel: kernel, variable: v.name) }
+            if usesFusedKernels, let kernel = kernels[v.dtype] ?? self.kernel(for: v.dtype, learningRate: rate) {
+                kernels[v.dtype] = kernel
+                v.updateInPlace { value in update(&value, gradient: gradient, state: &slot.state, kernel: kernel, variable: v.name) }
+            } else {
+                var state = slot.state
+                updateStep(gradient: gradient.materialized, variable: v, state: &state, learningRate: rate)
+                if let problem = stateProblem(state, for: v) {
+                    preconditionFailure("\(type(of: self)).updateStep changed the state's layout: \(problem)")
+                }
+                slot.state = state
+            }
         }
         iterations += 1
     }
+
+    /// The state tensors a new variable starts with, as Keras's `build` makes its
+    /// slots (none by default). ``updateStep(gradient:variable:state:learningRate:)``
+    /// receives them and may replace them with tensors of the same shapes and dtypes.
+    ///
+    /// ```swift
+    /// override func makeState(for variable: Variable) -> [Tensor] {
+    ///     [Tensor.zeros(variable.shape, dtype: variable.dtype)]   // a momentum
+    /// }
+    /// ```
+    open func makeState(for variable: Variable) -> [Tensor] { [] }
+
+    /// Updates `variable` from its gradient, as Keras's `update_step`: written in
+    /// tensor ops, it assigns the variable (`assign`, `assignSub`) and replaces the
+    /// state tensors it keeps. ``iterations`` is the number of steps before this one.
+    ///
+    /// - Parameters:
+    ///   - gradient: the (clipped) gradient, of the variable's shape and dtype.
+    ///   - variable: the variable to update.
+    ///   - state: the variable's state, as ``makeState(for:)`` made it or the last
+    ///     step left it.
+    ///   - learningRate: the learning rate of this step (schedules resolved).
+    open func updateStep(gradient: Tensor, variable: Variable, state: inout [Tensor], learningRate: Double) {
+        preconditionFailure("\(type(of: self)) must override updateStep(gradient:variable:state:learningRate:)")
+    }
+
+    /// Called once per ``apply(_:to:)`` before the variables update (Nadam keeps a
+    /// running product there); does nothing by default.
+    open func willUpdate(learningRate: Double) {}
 
     /// Updates with `(gradient, variable)` pairs: `optimizer.apply(zip(grads, weights))`.
     public func apply(_ pairs: some Sequence<(Tensor?, Variable)>) {
@@ -149,18 +213,14 @@ open class Optimizer {
         apply(list.map(\.0), to: list.map(\.1))
     }
 
-    /// The state tensors a new variable starts with (zeros of its shape by default).
-    func makeState(for variable: Variable) -> [Tensor] { [] }
-
     /// One fused update of `count` elements in place: the variable's memory, its
     /// gradient, and each state tensor's memory.
     typealias UpdateKernel = (_ w: UnsafeMutableRawPointer, _ g: UnsafeRawPointer,
                               _ state: [UnsafeMutableRawPointer], _ count: Int) -> Void
 
-    /// The update kernel for `dtype` at this step (each optimizer's formula).
-    func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
-        fatalError("\(type(of: self)) must implement kernel(for:learningRate:)")
-    }
+    /// The fused update kernel for `dtype` at this step (a built-in optimizer's
+    /// formula in C), or nil to run ``updateStep(gradient:variable:state:learningRate:)``.
+    func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? { nil }
 
     /// Elements per tile when an outer-product gradient is computed on the fly:
     /// the tile stays in L1 between the product and the update.

@@ -17,11 +17,18 @@ public final class SGD: Optimizer {
         super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
     }
 
-    override func makeState(for v: Variable) -> [Tensor] { momentum > 0 ? [Tensor.zeros(v.shape, dtype: v.dtype)] : [] }
+    override public func makeState(for v: Variable) -> [Tensor] { momentum > 0 ? [Tensor.zeros(v.shape, dtype: v.dtype)] : [] }
 
-    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
+    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? {
         let (type, momentum, nesterov) = (dtype.kernelType, momentum, nesterov ? Int32(1) : 0)
         return { w, g, s, count in ck_sgd_update(type, w, g, s.first, count, learningRate, momentum, nesterov) }
+    }
+
+    override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
+        guard momentum > 0 else { return variable.assignSub(g * lr) }
+        let m = state[0] * momentum - g * lr
+        state[0] = m
+        variable.assignAdd(nesterov ? m * momentum - g * lr : m)
     }
 }
 
@@ -43,11 +50,11 @@ public class Adam: Optimizer {
         super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
     }
 
-    override func makeState(for v: Variable) -> [Tensor] {
+    override public func makeState(for v: Variable) -> [Tensor] {
         Array(repeating: Tensor.zeros(v.shape, dtype: v.dtype), count: amsgrad ? 3 : 2)
     }
 
-    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
+    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? {
         let t = Double(iterations + 1)
         let stepSize = learningRate * (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t))
         let (type, beta1, beta2, epsilon, amsgrad, decay) = (dtype.kernelType, beta1, beta2, epsilon, amsgrad,
@@ -55,6 +62,20 @@ public class Adam: Optimizer {
         return { w, g, s, count in
             ck_adam_update(type, w, g, s[0], s[1], amsgrad ? s[2] : nil, count, stepSize, beta1, beta2, epsilon, decay)
         }
+    }
+
+    override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
+        let t = Double(iterations + 1)
+        let alpha = lr * (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t))
+        if weightDecay != 0 { variable.assignSub(variable.value * (weightDecay * lr)) }
+        state[0] = state[0] + (g - state[0]) * (1 - beta1)
+        state[1] = state[1] + (square(g) - state[1]) * (1 - beta2)
+        var v = state[1]
+        if amsgrad {
+            state[2] = maximum(state[2], state[1])
+            v = state[2]
+        }
+        variable.assignSub(state[0] * alpha / (sqrt(v) + epsilon))
     }
 }
 
@@ -82,17 +103,31 @@ public final class RMSprop: Optimizer {
         super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
     }
 
-    override func makeState(for v: Variable) -> [Tensor] {
+    override public func makeState(for v: Variable) -> [Tensor] {
         Array(repeating: Tensor.zeros(v.shape, dtype: v.dtype), count: 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0))
     }
 
-    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
+    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? {
         let (type, rho, momentum, epsilon, centered) = (dtype.kernelType, rho, momentum, epsilon, centered)
         return { w, g, s, count in
             let avg = centered ? s[1] : nil
             let mom = momentum > 0 ? s[centered ? 2 : 1] : nil
             ck_rmsprop_update(type, w, g, s[0], avg, mom, count, learningRate, rho, momentum, epsilon)
         }
+    }
+
+    override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
+        state[0] = state[0] * rho + square(g) * (1 - rho)
+        var denominator = state[0] + epsilon
+        if centered {
+            state[1] = state[1] * rho + g * (1 - rho)
+            denominator = state[0] - square(state[1]) + epsilon
+        }
+        let step = g * lr / sqrt(denominator)
+        guard momentum > 0 else { return variable.assignSub(step) }
+        let k = centered ? 2 : 1
+        state[k] = state[k] * momentum + step
+        variable.assignSub(state[k])
     }
 }
 
@@ -108,10 +143,15 @@ public final class Adagrad: Optimizer {
         super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
     }
 
-    override func makeState(for v: Variable) -> [Tensor] { [Tensor.full(v.shape, value: initialAccumulatorValue, dtype: v.dtype)] }
+    override public func makeState(for v: Variable) -> [Tensor] { [Tensor.full(v.shape, value: initialAccumulatorValue, dtype: v.dtype)] }
 
-    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel {
+    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? {
         let (type, epsilon) = (dtype.kernelType, epsilon)
         return { w, g, s, count in ck_adagrad_update(type, w, g, s[0], count, learningRate, epsilon) }
+    }
+
+    override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
+        state[0] = state[0] + square(g)
+        variable.assignSub(g * lr / sqrt(state[0] + epsilon))
     }
 }

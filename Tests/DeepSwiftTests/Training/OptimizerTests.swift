@@ -140,7 +140,7 @@ final class ParallelOptimizerTests: XCTestCase {
                     let optimizer = make()
                     var value = initial
                     var state = optimizer.makeState(for: Variable(initial))
-                    let kernel = optimizer.kernel(for: .float32, learningRate: 0.01)
+                    let kernel = optimizer.kernel(for: .float32, learningRate: 0.01)!
                     let gradient: Optimizer.GradientValue = outer ? .outer(a, b) : .dense(matmul(a, b, transposeA: true))
                     for _ in 0..<3 { optimizer.update(&value, gradient: gradient, state: &state, kernel: kernel, variable: "w") }
                     return ([value] + state).map { $0.scalars(as: Float.self) }
@@ -152,6 +152,89 @@ final class ParallelOptimizerTests: XCTestCase {
                     XCTAssertTrue(result == reference, "\(type(of: make())) \(rows)×\(cols), \(threads) threads, outer \(outer)")
                 }
             }
+        }
+    }
+}
+
+/// The optimizers written in tensor ops, and the fused kernels against their formulas.
+extension OptimizerTests {
+
+    /// Three steps on w = [1, 2] with gradients [0.5, -1], [-0.25, 0.75], [0.5, -1].
+    func runThree(_ optimizer: Optimizer, _ w0: [Double] = [1, 2], _ grads: [[Double]] = [[0.5, -1], [-0.25, 0.75]],
+                  shape: TensorShape? = nil) -> [Double] {
+        let w = Variable(Tensor(w0, dtype: .float64).reshaped(to: shape ?? [w0.count]))
+        for t in 0..<3 {
+            optimizer.apply([Tensor(grads[t % grads.count], dtype: .float64).reshaped(to: w.shape)], to: [w])
+        }
+        return w.value.scalars(as: Double.self)
+    }
+
+    // Expected values: Keras 3.x (JAX backend, float64 variables) on the same
+    // gradients; Keras keeps the learning rate in float32 (0.1 → 0.10000000149),
+    // hence the 1e-7 tolerance.
+    func testLionMatchesKeras() {
+        assertEqual(runThree(Lion(learningRate: 0.1)), [0.8999999985098839, 2.100000001490116], 1e-7)
+    }
+
+    func testNadamMatchesKeras() {
+        let nadam = Nadam(learningRate: 0.1)
+        assertEqual(runThree(nadam), [0.8594207145963022, 2.118316080858098], 1e-7)
+        XCTAssertEqual(nadam.momentumProduct, (1...3).reduce(1.0) { $0 * 0.9 * (1 - 0.5 * pow(0.96, Double($1))) }, accuracy: 1e-15)
+    }
+
+    func testAdafactorMatchesKerasFactoredAndNot() {
+        let grads = [[0.5, -1.0, 0.25, 2.0, 0.1, -0.3], [-0.2, 0.4, 1.0, 0.3, -0.6, 0.05]]
+        let optimizer = Adafactor(learningRate: 0.1)
+        assertEqual(runThree(optimizer, [1, 2, -1, 0.5, -0.5, 3], grads, shape: [2, 3]),
+                    [0.88657125642898, 2.4652213950778625, -1.6350327344986533, 0.07024613382556139,
+                     -0.38346851760836564, 3.1961133403031035], 1e-7)
+        assertEqual(runThree(Adafactor(learningRate: 0.1)), [0.7877464331419923, 2.1684923361818957], 1e-7)
+        // A scheduled rate is not capped by the relative step (0.5·0.5^t here).
+        let scheduled = Adafactor(learningRate: .schedule(ExponentialDecay(initialLearningRate: 0.5, decaySteps: 1, decayRate: 0.5)))
+        assertEqual(runThree(scheduled), [0.3162766670709719, 2.5687377615615383], 1e-7)
+        // The factored state of a 2×3 kernel: row means (2,), column means (3,), the estimate (2, 3).
+        let w = Variable(Tensor.ones([2, 3], dtype: .float64))
+        XCTAssertEqual(optimizer.makeState(for: w).map(\.shape), [[2], [3], [2, 3]])
+    }
+
+    /// Each built-in optimizer's tensor-op `updateStep` is the formula its fused C
+    /// kernel computes: the two paths agree over five steps.
+    func testFusedKernelsMatchTheirTensorOpFormulas() {
+        let makers: [(String, () -> Optimizer)] = [
+            ("SGD", { SGD(learningRate: 0.1) }), ("SGD momentum", { SGD(learningRate: 0.1, momentum: 0.9) }),
+            ("SGD nesterov", { SGD(learningRate: 0.1, momentum: 0.9, nesterov: true) }),
+            ("Adam", { Adam(learningRate: 0.1) }), ("Adam amsgrad", { Adam(learningRate: 0.1, amsgrad: true) }),
+            ("AdamW", { AdamW(learningRate: 0.1, weightDecay: 0.01) }),
+            ("RMSprop", { RMSprop(learningRate: 0.1) }),
+            ("RMSprop centered momentum", { RMSprop(learningRate: 0.1, momentum: 0.5, centered: true) }),
+            ("RMSprop momentum", { RMSprop(learningRate: 0.1, momentum: 0.5) }),
+            ("Adagrad", { Adagrad(learningRate: 0.1) }),
+        ]
+        let grads: [[Double]] = [[0.5, -1, 2], [-0.25, 0.75, 0.1], [1, 1, -3]]
+        for (name, make) in makers {
+            let fused = make(), tensorOps = make()
+            tensorOps.usesFusedKernels = false
+            let a = Variable(Tensor([1.0, 2, -1], dtype: .float64)), b = Variable(Tensor([1.0, 2, -1], dtype: .float64))
+            for t in 0..<5 {
+                let g = Tensor(grads[t % 3], dtype: .float64)
+                fused.apply([g], to: [a])
+                tensorOps.apply([g], to: [b])
+            }
+            let (x, y) = (a.value.scalars(as: Double.self), b.value.scalars(as: Double.self))
+            for (p, q) in zip(x, y) { XCTAssertEqual(p, q, accuracy: 1e-12, name) }
+            XCTAssertNotEqual(x, [1, 2, -1], name)
+        }
+    }
+
+    func testAnUpdateStepThatChangesTheStateLayoutTraps() {
+        final class Broken: Optimizer {
+            override func makeState(for variable: Variable) -> [Tensor] { [Tensor.zeros(variable.shape)] }
+            override func updateStep(gradient: Tensor, variable: Variable, state: inout [Tensor], learningRate: Double) {
+                state = [Tensor.zeros([7])]
+            }
+        }
+        assertTraps("Broken.updateStep changed the state's layout", "state slot 0") {
+            Broken().apply([Tensor([1] as [Float])], to: [Variable(Tensor([0] as [Float]))])
         }
     }
 }
