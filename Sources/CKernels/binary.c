@@ -82,6 +82,11 @@ static inline int64_t ck_ipow(int64_t base, int64_t e) {
         return err; \
     }
 
+CK_FLOAT_BINARY(bin_f32_avx512, CK_AVX512, float, powf)
+CK_FLOAT_BINARY(bin_f64_avx512, CK_AVX512, double, pow)
+CK_INT_BINARY(bin_i32_avx512, CK_AVX512, int32_t, uint32_t, 1)
+CK_INT_BINARY(bin_i64_avx512, CK_AVX512, int64_t, uint64_t, 1)
+CK_INT_BINARY(bin_u8_avx512, CK_AVX512, uint8_t, uint8_t, 0)
 CK_FLOAT_BINARY(bin_f32_avx2, CK_AVX2, float, powf)
 CK_FLOAT_BINARY(bin_f32_base, , float, powf)
 CK_FLOAT_BINARY(bin_f64_avx2, CK_AVX2, double, pow)
@@ -93,16 +98,17 @@ CK_INT_BINARY(bin_i64_base, , int64_t, uint64_t, 1)
 CK_INT_BINARY(bin_u8_avx2, CK_AVX2, uint8_t, uint8_t, 0)
 CK_INT_BINARY(bin_u8_base, , uint8_t, uint8_t, 0)
 
-static ck_binary_fn ck_pick_binary(ck_dtype dt) {
-    int v = ck_isa == 2;
-    switch (dt) {
-    case CK_F32: return v ? bin_f32_avx2 : bin_f32_base;
-    case CK_F64: return v ? bin_f64_avx2 : bin_f64_base;
-    case CK_I32: return v ? bin_i32_avx2 : bin_i32_base;
-    case CK_I64: return v ? bin_i64_avx2 : bin_i64_base;
-    default: return v ? bin_u8_avx2 : bin_u8_base;
-    }
+// The table: one kernel per dtype (CK_F32 ... CK_BOOL; bool shares uint8's).
+static ck_binary_fn binary_table[CK_BOOL + 1];
+
+static inline ck_binary_fn ck_pick_binary(ck_dtype dt) {
+    return binary_table[(unsigned)dt <= CK_BOOL ? dt : CK_U8];
 }
+
+typedef void (*ck_outer_f32_fn)(const float *restrict, const float *restrict, float *restrict, ptrdiff_t, ptrdiff_t);
+typedef void (*ck_outer_f64_fn)(const double *restrict, const double *restrict, double *restrict, ptrdiff_t, ptrdiff_t);
+static ck_outer_f32_fn outer_f32;
+static ck_outer_f64_fn outer_f64;
 
 int ck_binary(ck_binary_op op, ck_dtype dt, const void *a, ptrdiff_t sa,
               const void *b, ptrdiff_t sb, void *out, ptrdiff_t n) {
@@ -138,14 +144,16 @@ int ck_binary_nd(ck_binary_op op, ck_dtype dt, int rank, const ptrdiff_t *shape,
             for (ptrdiff_t j = 0; j < n; j++) row[j] = ai * b[j]; \
         } \
     }
+CK_OUTER(outer_f32_avx512, CK_AVX512, float)
+CK_OUTER(outer_f64_avx512, CK_AVX512, double)
 CK_OUTER(outer_f32_avx2, CK_AVX2, float)
 CK_OUTER(outer_f32_base, , float)
 CK_OUTER(outer_f64_avx2, CK_AVX2, double)
 CK_OUTER(outer_f64_base, , double)
 
 static void ck_outer_serial(ck_dtype dt, const void *a, const void *b, void *out, ptrdiff_t m, ptrdiff_t n) {
-    if (dt == CK_F32) (ck_isa == 2 ? outer_f32_avx2 : outer_f32_base)(a, b, out, m, n);
-    else (ck_isa == 2 ? outer_f64_avx2 : outer_f64_base)(a, b, out, m, n);
+    if (dt == CK_F32) outer_f32(a, b, out, m, n);
+    else outer_f64(a, b, out, m, n);
 }
 
 typedef struct { ck_dtype dt; const char *a; const void *b; char *out; ptrdiff_t n; size_t size; } ck_outer_job;
@@ -169,4 +177,14 @@ void ck_outer(ck_dtype dt, const void *a, const void *b, void *out, ptrdiff_t m,
         return;
     }
     ck_outer_serial(dt, a, b, out, m, n);
+}
+
+void ck_select_binary(int level) {
+    binary_table[CK_F32] = CK_BY_LEVEL(level, bin_f32_base, bin_f32_avx2, bin_f32_avx512);
+    binary_table[CK_F64] = CK_BY_LEVEL(level, bin_f64_base, bin_f64_avx2, bin_f64_avx512);
+    binary_table[CK_I32] = CK_BY_LEVEL(level, bin_i32_base, bin_i32_avx2, bin_i32_avx512);
+    binary_table[CK_I64] = CK_BY_LEVEL(level, bin_i64_base, bin_i64_avx2, bin_i64_avx512);
+    binary_table[CK_U8] = binary_table[CK_BOOL] = CK_BY_LEVEL(level, bin_u8_base, bin_u8_avx2, bin_u8_avx512);
+    outer_f32 = CK_BY_LEVEL(level, outer_f32_base, outer_f32_avx2, outer_f32_avx512);
+    outer_f64 = CK_BY_LEVEL(level, outer_f64_base, outer_f64_avx2, outer_f64_avx512);
 }

@@ -7,9 +7,22 @@
 #include <string.h>
 
 #define CK_AVX2 __attribute__((target("avx2,fma")))
+#define CK_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
 
-extern int ck_isa;  // 2 when AVX2+FMA is usable, else 0; set before main runs
 void ck_enter(void); // per-thread set-up before a kernel runs (denormal flushing)
+
+// The function of a kernel family for `level`: the AVX-512 one, else AVX2, else baseline.
+#define CK_BY_LEVEL(level, base, avx2, avx512) \
+    ((level) >= CK_ISA_AVX512 ? (avx512) : (level) >= CK_ISA_AVX2 ? (avx2) : (base))
+
+// Each kernel family fills its function table for a level (dispatch.c calls them
+// at load and whenever the level changes).
+void ck_select_unary(int level);
+void ck_select_binary(int level);
+void ck_select_reduce(int level);
+void ck_select_optimizers(int level);
+void ck_select_random(int level);
+void ck_select_softmax(int level);
 
 // SLEEF's AVX2 entry points. sleef.h declares them only when the whole file is
 // compiled with -mavx, which a SwiftPM target cannot ask for without unsafeFlags;
@@ -31,6 +44,23 @@ CK_AVX2 __m256d Sleef_cosd4_u10avx2(__m256d);
 CK_AVX2 __m256d Sleef_powd4_u10avx2(__m256d, __m256d);
 CK_AVX2 __m256 Sleef_erff8_u10avx2(__m256);
 CK_AVX2 __m256d Sleef_erfd4_u10avx2(__m256d);
+
+// SLEEF's AVX-512 entry points, declared for the same reason.
+CK_AVX512 __m512 Sleef_logf16_u10avx512f(__m512);
+CK_AVX512 __m512 Sleef_log1pf16_u10avx512f(__m512);
+CK_AVX512 __m512 Sleef_expm1f16_u10avx512f(__m512);
+CK_AVX512 __m512 Sleef_tanhf16_u10avx512f(__m512);
+CK_AVX512 __m512 Sleef_sinf16_u10avx512f(__m512);
+CK_AVX512 __m512 Sleef_cosf16_u10avx512f(__m512);
+CK_AVX512 __m512 Sleef_erff16_u10avx512f(__m512);
+CK_AVX512 __m512d Sleef_expd8_u10avx512f(__m512d);
+CK_AVX512 __m512d Sleef_logd8_u10avx512f(__m512d);
+CK_AVX512 __m512d Sleef_log1pd8_u10avx512f(__m512d);
+CK_AVX512 __m512d Sleef_expm1d8_u10avx512f(__m512d);
+CK_AVX512 __m512d Sleef_tanhd8_u10avx512f(__m512d);
+CK_AVX512 __m512d Sleef_sind8_u10avx512f(__m512d);
+CK_AVX512 __m512d Sleef_cosd8_u10avx512f(__m512d);
+CK_AVX512 __m512d Sleef_erfd8_u10avx512f(__m512d);
 
 // Iterates an N-d index over all axes but the last one ("odometer"), running BODY
 // with `off_k` the element offset of operand k at the start of the inner row.

@@ -5,6 +5,8 @@
 #include "internal.h"
 
 #define CK_OPT_VARIANTS(NAME, BODY) \
+    CK_AVX512 static void NAME##_f32_avx512 BODY(float, __builtin_elementwise_sqrt) \
+    CK_AVX512 static void NAME##_f64_avx512 BODY(double, __builtin_elementwise_sqrt) \
     CK_AVX2 static void NAME##_f32_avx2 BODY(float, __builtin_elementwise_sqrt) \
     static void NAME##_f32_base BODY(float, __builtin_elementwise_sqrt) \
     CK_AVX2 static void NAME##_f64_avx2 BODY(double, __builtin_elementwise_sqrt) \
@@ -57,46 +59,49 @@ CK_OPT_VARIANTS(rmsprop, RMSPROP_BODY)
     }
 CK_OPT_VARIANTS(adagrad, ADAGRAD_BODY)
 
-#define CK_PICK(NAME, dt) (dt == CK_F32 ? (ck_isa == 2 ? 0 : 1) : (ck_isa == 2 ? 2 : 3))
+// The table: each optimizer's kernel per dtype for the level in force.
+static __typeof__(sgd_f32_base) *sgd_f32;
+#define CK_OPT_SLOTS(NAME) \
+    static __typeof__(NAME##_f32_base) *NAME##_f32; \
+    static __typeof__(NAME##_f64_base) *NAME##_f64;
+CK_OPT_SLOTS(adam)
+CK_OPT_SLOTS(rmsprop)
+CK_OPT_SLOTS(adagrad)
+static __typeof__(sgd_f64_base) *sgd_f64;
+
+#define CK_OPT_SELECT(NAME, level) \
+    NAME##_f32 = CK_BY_LEVEL(level, NAME##_f32_base, NAME##_f32_avx2, NAME##_f32_avx512); \
+    NAME##_f64 = CK_BY_LEVEL(level, NAME##_f64_base, NAME##_f64_avx2, NAME##_f64_avx512);
+
+void ck_select_optimizers(int level) {
+    CK_OPT_SELECT(sgd, level)
+    CK_OPT_SELECT(adam, level)
+    CK_OPT_SELECT(rmsprop, level)
+    CK_OPT_SELECT(adagrad, level)
+}
 
 void ck_sgd_update(ck_dtype dt, void *w, const void *g, void *m, ptrdiff_t n, double lr, double momentum, int nesterov) {
     ck_enter();
-    switch (CK_PICK(sgd, dt)) {
-    case 0: sgd_f32_avx2(w, g, m, n, (float)lr, (float)momentum, nesterov); break;
-    case 1: sgd_f32_base(w, g, m, n, (float)lr, (float)momentum, nesterov); break;
-    case 2: sgd_f64_avx2(w, g, m, n, lr, momentum, nesterov); break;
-    default: sgd_f64_base(w, g, m, n, lr, momentum, nesterov); break;
-    }
+    if (dt == CK_F32) sgd_f32(w, g, m, n, (float)lr, (float)momentum, nesterov);
+    else sgd_f64(w, g, m, n, lr, momentum, nesterov);
 }
 
 void ck_adam_update(ck_dtype dt, void *w, const void *g, void *m, void *v, void *vhat, ptrdiff_t n,
                     double lr_t, double b1, double b2, double eps, double decay) {
     ck_enter();
-    switch (CK_PICK(adam, dt)) {
-    case 0: adam_f32_avx2(w, g, m, v, vhat, n, (float)lr_t, (float)b1, (float)b2, (float)eps, (float)decay); break;
-    case 1: adam_f32_base(w, g, m, v, vhat, n, (float)lr_t, (float)b1, (float)b2, (float)eps, (float)decay); break;
-    case 2: adam_f64_avx2(w, g, m, v, vhat, n, lr_t, b1, b2, eps, decay); break;
-    default: adam_f64_base(w, g, m, v, vhat, n, lr_t, b1, b2, eps, decay); break;
-    }
+    if (dt == CK_F32) adam_f32(w, g, m, v, vhat, n, (float)lr_t, (float)b1, (float)b2, (float)eps, (float)decay);
+    else adam_f64(w, g, m, v, vhat, n, lr_t, b1, b2, eps, decay);
 }
 
 void ck_rmsprop_update(ck_dtype dt, void *w, const void *g, void *v, void *avg, void *mom, ptrdiff_t n,
                        double lr, double rho, double momentum, double eps) {
     ck_enter();
-    switch (CK_PICK(rmsprop, dt)) {
-    case 0: rmsprop_f32_avx2(w, g, v, avg, mom, n, (float)lr, (float)rho, (float)momentum, (float)eps); break;
-    case 1: rmsprop_f32_base(w, g, v, avg, mom, n, (float)lr, (float)rho, (float)momentum, (float)eps); break;
-    case 2: rmsprop_f64_avx2(w, g, v, avg, mom, n, lr, rho, momentum, eps); break;
-    default: rmsprop_f64_base(w, g, v, avg, mom, n, lr, rho, momentum, eps); break;
-    }
+    if (dt == CK_F32) rmsprop_f32(w, g, v, avg, mom, n, (float)lr, (float)rho, (float)momentum, (float)eps);
+    else rmsprop_f64(w, g, v, avg, mom, n, lr, rho, momentum, eps);
 }
 
 void ck_adagrad_update(ck_dtype dt, void *w, const void *g, void *acc, ptrdiff_t n, double lr, double eps) {
     ck_enter();
-    switch (CK_PICK(adagrad, dt)) {
-    case 0: adagrad_f32_avx2(w, g, acc, n, (float)lr, (float)eps); break;
-    case 1: adagrad_f32_base(w, g, acc, n, (float)lr, (float)eps); break;
-    case 2: adagrad_f64_avx2(w, g, acc, n, lr, eps); break;
-    default: adagrad_f64_base(w, g, acc, n, lr, eps); break;
-    }
+    if (dt == CK_F32) adagrad_f32(w, g, acc, n, (float)lr, (float)eps);
+    else adagrad_f64(w, g, acc, n, lr, eps);
 }

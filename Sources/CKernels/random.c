@@ -35,7 +35,13 @@ static void box_muller_base(const double *u1, const double *u2, double *out, ptr
     }
 }
 
+// The AVX-512 level uses the AVX2 loop: drawing normals is a small part of any
+// step, and the AVX2 version already runs SLEEF's vector log, sin and cos.
+static __typeof__(box_muller_base) *box_muller = box_muller_base;
+
+void ck_select_random(int level) { box_muller = CK_BY_LEVEL(level, box_muller_base, box_muller_avx2, box_muller_avx2); }
+
 void ck_box_muller(const double *u1, const double *u2, double *out, ptrdiff_t pairs, double mean, double stddev) {
     ck_enter();
-    (ck_isa == 2 ? box_muller_avx2 : box_muller_base)(u1, u2, out, pairs, mean, stddev);
+    box_muller(u1, u2, out, pairs, mean, stddev);
 }

@@ -54,27 +54,44 @@ void ck_softmax_rows(int lg, ck_dtype dt, const void *x, void *out, ptrdiff_t ro
 #define RELU_GRAD_BODY(T) (const T *restrict g, const T *restrict x, T *restrict o, ptrdiff_t n) { \
         for (ptrdiff_t i = 0; i < n; i++) o[i] = x[i] > 0 ? g[i] : (T)0; \
     }
+CK_AVX512 static void relu_grad_f32_avx512 RELU_GRAD_BODY(float)
+CK_AVX512 static void relu_grad_f64_avx512 RELU_GRAD_BODY(double)
 CK_AVX2 static void relu_grad_f32_avx2 RELU_GRAD_BODY(float)
 static void relu_grad_f32_base RELU_GRAD_BODY(float)
 CK_AVX2 static void relu_grad_f64_avx2 RELU_GRAD_BODY(double)
 static void relu_grad_f64_base RELU_GRAD_BODY(double)
 
+static __typeof__(relu_grad_f32_base) *relu_grad_f32 = relu_grad_f32_base;
+static __typeof__(relu_grad_f64_base) *relu_grad_f64 = relu_grad_f64_base;
+
 void ck_relu_grad(ck_dtype dt, const void *g, const void *x, void *out, ptrdiff_t n) {
     ck_enter();
-    if (dt == CK_F32) (ck_isa == 2 ? relu_grad_f32_avx2 : relu_grad_f32_base)(g, x, out, n);
-    else (ck_isa == 2 ? relu_grad_f64_avx2 : relu_grad_f64_base)(g, x, out, n);
+    if (dt == CK_F32) relu_grad_f32(g, x, out, n);
+    else relu_grad_f64(g, x, out, n);
 }
 
 #define SIGMOID_GRAD_BODY(T) (const T *restrict g, const T *restrict y, T *restrict o, ptrdiff_t n) { \
         for (ptrdiff_t i = 0; i < n; i++) o[i] = (g[i] * y[i]) * ((T)1 - y[i]); \
     }
+CK_AVX512 static void sigmoid_grad_f32_avx512 SIGMOID_GRAD_BODY(float)
+CK_AVX512 static void sigmoid_grad_f64_avx512 SIGMOID_GRAD_BODY(double)
 CK_AVX2 static void sigmoid_grad_f32_avx2 SIGMOID_GRAD_BODY(float)
 static void sigmoid_grad_f32_base SIGMOID_GRAD_BODY(float)
 CK_AVX2 static void sigmoid_grad_f64_avx2 SIGMOID_GRAD_BODY(double)
 static void sigmoid_grad_f64_base SIGMOID_GRAD_BODY(double)
 
+static __typeof__(sigmoid_grad_f32_base) *sigmoid_grad_f32 = sigmoid_grad_f32_base;
+static __typeof__(sigmoid_grad_f64_base) *sigmoid_grad_f64 = sigmoid_grad_f64_base;
+
 void ck_sigmoid_grad(ck_dtype dt, const void *g, const void *y, void *out, ptrdiff_t n) {
     ck_enter();
-    if (dt == CK_F32) (ck_isa == 2 ? sigmoid_grad_f32_avx2 : sigmoid_grad_f32_base)(g, y, out, n);
-    else (ck_isa == 2 ? sigmoid_grad_f64_avx2 : sigmoid_grad_f64_base)(g, y, out, n);
+    if (dt == CK_F32) sigmoid_grad_f32(g, y, out, n);
+    else sigmoid_grad_f64(g, y, out, n);
+}
+
+void ck_select_softmax(int level) {
+    relu_grad_f32 = CK_BY_LEVEL(level, relu_grad_f32_base, relu_grad_f32_avx2, relu_grad_f32_avx512);
+    relu_grad_f64 = CK_BY_LEVEL(level, relu_grad_f64_base, relu_grad_f64_avx2, relu_grad_f64_avx512);
+    sigmoid_grad_f32 = CK_BY_LEVEL(level, sigmoid_grad_f32_base, sigmoid_grad_f32_avx2, sigmoid_grad_f32_avx512);
+    sigmoid_grad_f64 = CK_BY_LEVEL(level, sigmoid_grad_f64_base, sigmoid_grad_f64_avx2, sigmoid_grad_f64_avx512);
 }

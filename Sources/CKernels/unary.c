@@ -1,5 +1,6 @@
-// Elementwise unary math. Transcendentals run through SLEEF's AVX2 functions
-// (libm in a loop does not vectorize because of errno); the baseline path uses libm.
+// Elementwise unary math. Transcendentals run through SLEEF's AVX2 and AVX-512
+// functions (libm in a loop does not vectorize because of errno); the baseline
+// path uses libm. One function table per dtype, filled for the ISA level.
 #include "internal.h"
 #include <math.h>
 
@@ -107,6 +108,99 @@ D4(f64v_round, _mm256_round_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 D4(f64v_reciprocal, _mm256_div_pd(S4(1), x))
 D4(f64v_erf, Sleef_erfd4_u10avx2(x))
 
+// ---- AVX-512: 16 floats / 8 doubles a vector, the tail through a masked load ----
+#define CK_VMAP512(NAME, T, V, W, MASK, LOAD, MLOAD, STORE, MSTORE, VEXPR) \
+    CK_AVX512 static void NAME(const T *restrict px, T *restrict po, ptrdiff_t n) { \
+        ptrdiff_t i = 0; \
+        for (; i + W <= n; i += W) { V x = LOAD(px + i); STORE(po + i, (VEXPR)); } \
+        if (i < n) { \
+            MASK k = (MASK)((1u << (n - i)) - 1); \
+            V x = MLOAD(k, px + i); MSTORE(po + i, k, (VEXPR)); \
+        } \
+    }
+
+// ck_expf8's polynomial on 16 lanes.
+CK_AVX512 static inline __m512 ck_expf16(__m512 x) {
+    const __m512 hi = _mm512_set1_ps(88.72283935546875f);
+    __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), hi);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), xc);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i ni = _mm512_cvtps_epi32(n);
+    __m512i n1 = _mm512_srai_epi32(ni, 1);
+    __m512i n2 = _mm512_sub_epi32(ni, n1);
+    __m512i bias = _mm512_set1_epi32(127);
+    __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, bias), 23));
+    __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, bias), 23));
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), y, _mm512_set1_ps(__builtin_inff()));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);   // NaN stays NaN
+}
+
+#define F16(NAME, EXPR) CK_VMAP512(NAME, float, __m512, 16, __mmask16, _mm512_loadu_ps, _mm512_maskz_loadu_ps, \
+                                   _mm512_storeu_ps, _mm512_mask_storeu_ps, EXPR)
+#define Z16(v) _mm512_set1_ps(v)
+#define ZNEG16(x) _mm512_xor_ps(x, Z16(-0.0f))
+F16(f32z_neg, ZNEG16(x))
+F16(f32z_abs, _mm512_abs_ps(x))
+F16(f32z_sign, _mm512_sub_ps(_mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, Z16(0), _CMP_GT_OQ), Z16(1)),
+                             _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, Z16(0), _CMP_LT_OQ), Z16(1))))
+F16(f32z_square, _mm512_mul_ps(x, x))
+F16(f32z_sqrt, _mm512_sqrt_ps(x))
+F16(f32z_rsqrt, _mm512_div_ps(Z16(1), _mm512_sqrt_ps(x)))
+F16(f32z_exp, ck_expf16(x))
+F16(f32z_log, Sleef_logf16_u10avx512f(x))
+F16(f32z_log1p, Sleef_log1pf16_u10avx512f(x))
+F16(f32z_expm1, Sleef_expm1f16_u10avx512f(x))
+F16(f32z_tanh, Sleef_tanhf16_u10avx512f(x))
+F16(f32z_sigmoid, _mm512_div_ps(Z16(1), _mm512_add_ps(Z16(1), ck_expf16(ZNEG16(x)))))
+F16(f32z_relu, _mm512_max_ps(Z16(0), x))
+F16(f32z_softplus, _mm512_add_ps(_mm512_max_ps(Z16(0), x),
+                                 Sleef_log1pf16_u10avx512f(ck_expf16(ZNEG16(_mm512_abs_ps(x))))))
+F16(f32z_sin, Sleef_sinf16_u10avx512f(x))
+F16(f32z_cos, Sleef_cosf16_u10avx512f(x))
+F16(f32z_floor, _mm512_roundscale_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
+F16(f32z_ceil, _mm512_roundscale_ps(x, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC))
+F16(f32z_round, _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+F16(f32z_reciprocal, _mm512_div_ps(Z16(1), x))
+F16(f32z_erf, Sleef_erff16_u10avx512f(x))
+
+#define D8(NAME, EXPR) CK_VMAP512(NAME, double, __m512d, 8, __mmask8, _mm512_loadu_pd, _mm512_maskz_loadu_pd, \
+                                  _mm512_storeu_pd, _mm512_mask_storeu_pd, EXPR)
+#define Z8(v) _mm512_set1_pd(v)
+#define ZNEG8(x) _mm512_xor_pd(x, Z8(-0.0))
+D8(f64z_neg, ZNEG8(x))
+D8(f64z_abs, _mm512_abs_pd(x))
+D8(f64z_sign, _mm512_sub_pd(_mm512_maskz_mov_pd(_mm512_cmp_pd_mask(x, Z8(0), _CMP_GT_OQ), Z8(1)),
+                            _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(x, Z8(0), _CMP_LT_OQ), Z8(1))))
+D8(f64z_square, _mm512_mul_pd(x, x))
+D8(f64z_sqrt, _mm512_sqrt_pd(x))
+D8(f64z_rsqrt, _mm512_div_pd(Z8(1), _mm512_sqrt_pd(x)))
+D8(f64z_exp, Sleef_expd8_u10avx512f(x))
+D8(f64z_log, Sleef_logd8_u10avx512f(x))
+D8(f64z_log1p, Sleef_log1pd8_u10avx512f(x))
+D8(f64z_expm1, Sleef_expm1d8_u10avx512f(x))
+D8(f64z_tanh, Sleef_tanhd8_u10avx512f(x))
+D8(f64z_sigmoid, _mm512_div_pd(Z8(1), _mm512_add_pd(Z8(1), Sleef_expd8_u10avx512f(ZNEG8(x)))))
+D8(f64z_relu, _mm512_max_pd(Z8(0), x))
+D8(f64z_softplus, _mm512_add_pd(_mm512_max_pd(Z8(0), x),
+                                Sleef_log1pd8_u10avx512f(Sleef_expd8_u10avx512f(ZNEG8(_mm512_abs_pd(x))))))
+D8(f64z_sin, Sleef_sind8_u10avx512f(x))
+D8(f64z_cos, Sleef_cosd8_u10avx512f(x))
+D8(f64z_floor, _mm512_roundscale_pd(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
+D8(f64z_ceil, _mm512_roundscale_pd(x, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC))
+D8(f64z_round, _mm512_roundscale_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+D8(f64z_reciprocal, _mm512_div_pd(Z8(1), x))
+D8(f64z_erf, Sleef_erfd8_u10avx512f(x))
+
 // ---- baseline (scalar libm), generic over float and double ----
 #define CK_SCALAR_FLOAT_SET(P, T, SUF) \
     CK_SMAP(P##_neg, T, -x) \
@@ -133,29 +227,30 @@ D4(f64v_erf, Sleef_erfd4_u10avx2(x))
 CK_SCALAR_FLOAT_SET(f32s, float, f)
 CK_SCALAR_FLOAT_SET(f64s, double, )
 
-#define CK_FLOAT_CASES(P) \
-    case CK_NEG: P##_neg(x, o, n); break; \
-    case CK_ABS: P##_abs(x, o, n); break; \
-    case CK_SIGN: P##_sign(x, o, n); break; \
-    case CK_SQUARE: P##_square(x, o, n); break; \
-    case CK_SQRT: P##_sqrt(x, o, n); break; \
-    case CK_RSQRT: P##_rsqrt(x, o, n); break; \
-    case CK_EXP: P##_exp(x, o, n); break; \
-    case CK_LOG: P##_log(x, o, n); break; \
-    case CK_LOG1P: P##_log1p(x, o, n); break; \
-    case CK_EXPM1: P##_expm1(x, o, n); break; \
-    case CK_TANH: P##_tanh(x, o, n); break; \
-    case CK_SIGMOID: P##_sigmoid(x, o, n); break; \
-    case CK_RELU: P##_relu(x, o, n); break; \
-    case CK_SOFTPLUS: P##_softplus(x, o, n); break; \
-    case CK_SIN: P##_sin(x, o, n); break; \
-    case CK_COS: P##_cos(x, o, n); break; \
-    case CK_FLOOR: P##_floor(x, o, n); break; \
-    case CK_CEIL: P##_ceil(x, o, n); break; \
-    case CK_ROUND: P##_round(x, o, n); break; \
-    case CK_RECIPROCAL: P##_reciprocal(x, o, n); break; \
-    case CK_ERF: P##_erf(x, o, n); break; \
-    default: break;
+// The float kernels of one level, by op (CK_NOT has none: floats have no logical not).
+typedef void (*ck_unary_kernel)(const void *, void *, ptrdiff_t);
+#define CK_UNARY_SET(TABLE, P) do { \
+    TABLE[CK_NEG] = (ck_unary_kernel)P##_neg; TABLE[CK_ABS] = (ck_unary_kernel)P##_abs; \
+    TABLE[CK_SIGN] = (ck_unary_kernel)P##_sign; TABLE[CK_SQUARE] = (ck_unary_kernel)P##_square; \
+    TABLE[CK_SQRT] = (ck_unary_kernel)P##_sqrt; TABLE[CK_RSQRT] = (ck_unary_kernel)P##_rsqrt; \
+    TABLE[CK_EXP] = (ck_unary_kernel)P##_exp; TABLE[CK_LOG] = (ck_unary_kernel)P##_log; \
+    TABLE[CK_LOG1P] = (ck_unary_kernel)P##_log1p; TABLE[CK_EXPM1] = (ck_unary_kernel)P##_expm1; \
+    TABLE[CK_TANH] = (ck_unary_kernel)P##_tanh; TABLE[CK_SIGMOID] = (ck_unary_kernel)P##_sigmoid; \
+    TABLE[CK_RELU] = (ck_unary_kernel)P##_relu; TABLE[CK_SOFTPLUS] = (ck_unary_kernel)P##_softplus; \
+    TABLE[CK_SIN] = (ck_unary_kernel)P##_sin; TABLE[CK_COS] = (ck_unary_kernel)P##_cos; \
+    TABLE[CK_FLOOR] = (ck_unary_kernel)P##_floor; TABLE[CK_CEIL] = (ck_unary_kernel)P##_ceil; \
+    TABLE[CK_ROUND] = (ck_unary_kernel)P##_round; TABLE[CK_RECIPROCAL] = (ck_unary_kernel)P##_reciprocal; \
+    TABLE[CK_NOT] = 0; TABLE[CK_ERF] = (ck_unary_kernel)P##_erf; \
+} while (0)
+
+#define CK_UNARY_OP_COUNT (CK_ERF + 1)
+static ck_unary_kernel unary_f32[CK_UNARY_OP_COUNT], unary_f64[CK_UNARY_OP_COUNT];
+
+void ck_select_unary(int level) {
+    if (level >= CK_ISA_AVX512) { CK_UNARY_SET(unary_f32, f32z); CK_UNARY_SET(unary_f64, f64z); }
+    else if (level >= CK_ISA_AVX2) { CK_UNARY_SET(unary_f32, f32v); CK_UNARY_SET(unary_f64, f64v); }
+    else { CK_UNARY_SET(unary_f32, f32s); CK_UNARY_SET(unary_f64, f64s); }
+}
 
 // ---- integers: the ops that keep integers integers ----
 #define CK_INT_UNARY(NAME, TYPE, UTYPE) \
@@ -177,18 +272,8 @@ CK_INT_UNARY(u8_unary, uint8_t, uint8_t)
 
 static void ck_unary_serial(ck_unary_op op, ck_dtype dt, const void *px, void *po, ptrdiff_t n) {
     switch (dt) {
-    case CK_F32: {
-        const float *x = px; float *o = po;
-        if (ck_isa == 2) { switch (op) { CK_FLOAT_CASES(f32v) } }
-        else { switch (op) { CK_FLOAT_CASES(f32s) } }
-        break;
-    }
-    case CK_F64: {
-        const double *x = px; double *o = po;
-        if (ck_isa == 2) { switch (op) { CK_FLOAT_CASES(f64v) } }
-        else { switch (op) { CK_FLOAT_CASES(f64s) } }
-        break;
-    }
+    case CK_F32: if ((unsigned)op < CK_UNARY_OP_COUNT && unary_f32[op]) unary_f32[op](px, po, n); break;
+    case CK_F64: if ((unsigned)op < CK_UNARY_OP_COUNT && unary_f64[op]) unary_f64[op](px, po, n); break;
     case CK_I32: i32_unary(op, px, po, n); break;
     case CK_I64: i64_unary(op, px, po, n); break;
     default: u8_unary(op, px, po, n); break;

@@ -29,12 +29,31 @@ typedef enum {
 
 typedef enum { CK_SUM = 0, CK_PROD, CK_MAXR, CK_MINR, CK_ANY, CK_ALL } ck_reduce_op;
 
-/// Which instruction set the kernels run with: 2 = AVX2+FMA, 0 = baseline.
+/// The instruction-set levels the kernels come in. Each kernel family has one
+/// function table, filled for a level once at load (as PyTorch's DispatchStub).
+typedef enum {
+    CK_ISA_BASELINE = 0,  ///< x86-64 scalar code and libm
+    CK_ISA_AVX2 = 2,      ///< AVX2 + FMA, SLEEF's _u10avx2 functions
+    CK_ISA_AVX512 = 3,    ///< AVX-512 F/DQ/BW/VL, SLEEF's _u10avx512f functions
+} ck_isa_level_t;
+
+/// The level the kernels run with: the best the CPU has, or what the
+/// DEEPSWIFT_ISA environment variable (baseline, avx2, avx512) asked for at load.
 int ck_isa_level(void);
 
-/// Chooses the instruction set (for tests of the baseline path); a level the
-/// CPU lacks is lowered to what it has. Returns the level now in force.
+/// The best level this CPU (and OS) supports.
+int ck_isa_supported(void);
+
+/// Chooses the level (tests run every level the CPU has); a level the CPU lacks
+/// is lowered to the best it has. Returns the level now in force.
 int ck_set_isa_level(int level);
+
+/// The level a DEEPSWIFT_ISA value names ("baseline", "avx2", "avx512", any case),
+/// or -1 for anything else.
+int ck_isa_parse(const char *name);
+
+/// "baseline", "avx2" or "avx512".
+const char *ck_isa_name(int level);
 
 /// A range of a parallel loop: runs elements [begin, end) of the job `ctx` describes.
 typedef void (*ck_range_fn)(void *ctx, ptrdiff_t begin, ptrdiff_t end);
