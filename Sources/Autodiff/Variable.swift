@@ -25,6 +25,7 @@ public final class Variable: TensorConvertible, CustomStringConvertible, Readabl
         self.current = initialValue
         self.name = name
         self.trainable = trainable
+        TrackingEpoch.advance()
     }
 
     /// The current value. Reading it inside a recording tape watches the variable

@@ -1,5 +1,6 @@
 import Foundation
 @_spi(Autodiff) import TensorCore
+@_spi(Autodiff) import Autodiff
 @_spi(Autodiff) import Compile
 
 /// The base of every layer and model, as `keras.layers.Layer`: state (weights)
@@ -39,11 +40,13 @@ open class Layer {
     var weightRegularizers: [(Variable, Regularizer)] = []
     var callLosses: [Tensor] = []
     var trackedMetrics: [(name: String, metric: Mean)] = []
-    private var trackingCache: (variables: [Variable], layers: [Layer])?
+    /// What the stored properties held at ``TrackingEpoch`` `epoch`.
+    private var trackingCache: (variables: [Variable], layers: [Layer], epoch: Int)?
 
     /// A layer named `name`, or a unique name derived from its class (`MyBlock` → `my_block`).
     public init(name: String? = nil) {
         self.name = name ?? LayerNames.unique(for: type(of: self))
+        TrackingEpoch.advance()
     }
 
     // MARK: to override
@@ -190,7 +193,8 @@ open class Layer {
     var ownVariables: [Variable] { tracked.variables }
 
     private var tracked: (variables: [Variable], layers: [Layer]) {
-        if let cache = trackingCache { return cache }
+        let epoch = TrackingEpoch.current
+        if let cache = trackingCache, cache.epoch == epoch { return (cache.variables, cache.layers) }
         var variables = createdWeights
         var layers: [Layer] = []
         var seenVariables = Set(variables.map(ObjectIdentifier.init))
@@ -222,9 +226,8 @@ open class Layer {
             for child in level.children { visit(child.value) }
         }
         for l in extraSublayers where l !== self && seenLayers.insert(ObjectIdentifier(l)).inserted { layers.append(l) }
-        let result = (variables, layers)
-        if isBuilt { trackingCache = result }
-        return result
+        if isBuilt { trackingCache = (variables, layers, epoch) }
+        return (variables, layers)
     }
 
     /// Sublayers that containers hold outside stored properties (overridden by models).

@@ -1,4 +1,5 @@
 import Foundation
+@_spi(Autodiff) import Autodiff
 
 extension Model {
     /// Configures training, as `model.compile`.
@@ -14,6 +15,7 @@ extension Model {
     ///               metrics: [SparseCategoricalAccuracy()])
     /// ```
     public func compile(optimizer: Optimizer, loss: Loss? = nil, metrics: [any Metric] = [], runEagerly: Bool = false) {
+        TrackingEpoch.advance()   // layers look at their properties again
         self.optimizer = optimizer
         self.compiledLoss = loss
         self.compiledMetrics = metrics
@@ -150,6 +152,7 @@ extension Model {
     private func runFit(epochs: Int, verbose: Int, callbacks: [Callback], steps: Int?,
                         batches: () -> AnyIterator<Batch>,
                         validation: (() -> AnyIterator<Batch>)?) throws -> History {
+        TrackingEpoch.advance()   // a property reassigned since the last step is seen
         let history = History()
         for c in callbacks { c.model = self }
         stopTraining = false

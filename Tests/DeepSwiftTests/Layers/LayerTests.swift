@@ -137,6 +137,39 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(s.weights.count, 8)
     }
 
+    /// A block whose parts are plain stored properties, reassigned after the first call.
+    final class Block: Layer {
+        var inner = Dense(2)
+        var extra: Variable?
+        var heads: [Layer] = []
+        override func call(_ x: Tensor, training: Bool) -> Tensor { inner(x) }
+    }
+
+    func testReassignedPropertiesAreSeenAfterTheFirstCall() throws {
+        let block = Block()
+        _ = block(Tensor.ones([1, 3]))
+        XCTAssertEqual(block.weights.map(\.shape), [[3, 2], [2]])
+        // A new variable in a stored property.
+        block.extra = Variable(Tensor.zeros([4]), name: "extra")
+        XCTAssertEqual(block.weights.map(\.shape), [[4], [3, 2], [2]])
+        // A new layer replacing a sublayer (built on its first call).
+        block.inner = Dense(5)
+        _ = block(Tensor.ones([1, 3]))
+        XCTAssertEqual(block.weights.map(\.shape), [[4], [3, 5], [5]])
+        XCTAssertEqual(block.sublayers.count, 1)
+        // A layer made before the first call, appended to a collection later; then
+        // a property cleared: compile and fit look again.
+        let head = Dense(1)
+        _ = head(Tensor.ones([1, 5]))
+        block.heads.append(head)
+        block.extra = nil
+        let model = Sequential { block }
+        model.compile(optimizer: SGD(learningRate: 0.1), loss: MeanSquaredError())
+        XCTAssertEqual(block.weights.map(\.shape), [[3, 5], [5], [5, 1], [1]])
+        _ = try model.fit(x: Tensor.ones([4, 3]), y: Tensor.zeros([4, 5]), batchSize: 4, verbose: 0)
+        XCTAssertEqual(model.trainableWeights.count, 4)
+    }
+
     func testAddMetricTracksAMean() {
         final class Probe: Layer {
             override func call(_ inputs: Tensor, training: Bool) -> Tensor {
