@@ -116,13 +116,7 @@ public final class GradientTape {
     }
 
     func consider(_ op: DifferentiableOp, inputs: OpInputs, output: Tensor) {
-        guard output.dtype.isFloatingPoint else { return }
-        var follows = false
-        for i in 0..<inputs.count where tracked.contains(inputs[i].id) && inputs[i].dtype.isFloatingPoint {
-            follows = true
-            break
-        }
-        guard follows else { return }
+        guard output.dtype.isFloatingPoint, inputs.contains(floatWhere: { tracked.contains($0) }) else { return }
         records.append(Record(op: op, inputs: inputs, output: output))
         tracked.insert(output.id)
     }

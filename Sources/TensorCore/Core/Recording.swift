@@ -111,6 +111,16 @@ public struct OpInputs: RandomAccessCollection, Sendable {
         }
     }
 
+    /// Whether input `i` is a float tensor whose identity `follows` accepts, read in
+    /// place (no copy of the tensor, so no reference counting).
+    @inlinable public func contains(floatWhere follows: (UInt64) -> Bool) -> Bool {
+        if let more { return more.contains { $0.dtype.isFloatingPoint && follows($0.id) } }
+        if let a, follows(a.id), a.dtype.isFloatingPoint { return true }
+        if let b, follows(b.id), b.dtype.isFloatingPoint { return true }
+        if let c, follows(c.id), c.dtype.isFloatingPoint { return true }
+        return false
+    }
+
     @inlinable public var startIndex: Int { 0 }
     @inlinable public var endIndex: Int { count }
 
