@@ -104,6 +104,18 @@ final class ReadmeSnippetTests: XCTestCase {
         XCTAssertEqual(trainOnBatch.traceCount, 1)
         XCTAssertTrue(lastLoss.isFinite)
 
+        let tape = GradientTape()
+        let loss = tape.record { lossFn(yTrain, model(xTrain)) }
+        final class SignSGD: Optimizer {
+            override func updateStep(gradient: Tensor, variable: Variable, state: inout [Tensor],
+                                     learningRate: Double) {
+                variable.assignSub(sign(gradient) * learningRate)
+            }
+        }
+        let signSGD = SignSGD(learningRate: 0.01, clipValue: 1)
+        signSGD.apply(tape.gradient(of: loss, wrt: model.trainableWeights), to: model.trainableWeights)
+        XCTAssertEqual(signSGD.iterations, 1)
+
         Threading.intraOpThreads = 1   // every op on the calling thread
         let onOneThread = exp(Tensor.ones([100_000]))
         Threading.intraOpThreads = 0   // back to the default: every core
