@@ -1,4 +1,6 @@
 import DeepSwift
+import CBaselines
+import CBLAS
 import GuideExamples
 
 /// The model-level workloads of BENCHMARKS.md: the guide's VAE and hypernetwork
@@ -10,6 +12,13 @@ func modelWorkloads() -> [Workload] {
             let lossFn = MeanSquaredError(), optimizer = Adam(learningRate: 1e-3)
             let x = Random.uniform([32, 784])
             return { consume(vaeTrainingStep(vae, x, lossFn, optimizer)) }
+        },
+        // The same step written by hand against OpenBLAS: the floor vae_step is judged by.
+        Workload("vae_step_floor") {
+            let floor = baseline_vae_create(32, 1)!
+            let x = Random.uniform([32, 784]).scalars(as: Float.self)
+            openblas_set_num_threads(1)
+            return { consume(baseline_vae_step(floor, x, 1e-3)) }
         },
         Workload("hyper_step") {
             let net = Hypernetwork()

@@ -17,4 +17,13 @@ void baseline_mlp_destroy(baseline_mlp *m);
 /// One step of forward, backward and update on (x: batch×in, labels): SGD, or Adam
 /// with Keras's formulas (β1 0.9, β2 0.999, ε 1e-7) when `adam` is nonzero. Returns the loss.
 float baseline_mlp_step(baseline_mlp *m, const float *x, const int32_t *labels, float learning_rate, int adam);
+
+/// The guide's VAE (784 -> 64 -> (32, 32) -> sampling -> 64 -> 784 sigmoid, MSE plus
+/// KL, Adam) on batches of `batch`, written against OpenBLAS and libm.
+typedef struct baseline_vae baseline_vae;
+
+baseline_vae *baseline_vae_create(int batch, uint64_t seed);
+void baseline_vae_destroy(baseline_vae *v);
+/// One step of forward, backward and Adam (Keras's formulas) on x (batch×784); returns the loss.
+float baseline_vae_step(baseline_vae *v, const float *x, float learning_rate);
 #endif
