@@ -152,6 +152,18 @@ open class Model: Layer {
     /// first), for a subclassed one the layers in its stored properties.
     open var layers: [Layer] { graph?.layers ?? sublayers }
 
+    /// The layer named `name` among ``layers``, as Keras's `get_layer(name=)`.
+    ///
+    /// ```swift
+    /// let dense = try model.getLayer(name: "dense_1")
+    /// ```
+    /// - Throws: ``TrainingError/invalidConfiguration(_:)`` naming the layers there are.
+    public func getLayer(name: String) throws -> Layer {
+        if let layer = layers.first(where: { $0.name == name }) { return layer }
+        throw TrainingError.invalidConfiguration(
+            "Model '\(self.name)' has no layer named '\(name)'; its layers: \(layers.map(\.name).joined(separator: ", "))")
+    }
+
     override var extraSublayers: [Layer] { graph?.layers.filter { !($0 is InputLayer) } ?? [] }
 }
 
