@@ -107,6 +107,24 @@ public final class MeanSquaredErrorMetric: MeanMetricWrapper {
     }
 }
 
+/// The mean of absolute errors, as `keras.metrics.MeanAbsoluteError`.
+public final class MeanAbsoluteErrorMetric: MeanMetricWrapper {
+    public init(name: String = "mean_absolute_error") {
+        super.init(name: name) { y, p in MeanAbsoluteError(reduction: .none)(y, p) }
+    }
+}
+
+/// The square root of the mean squared error over everything seen, as
+/// `keras.metrics.RootMeanSquaredError` (the root of the running mean, not a
+/// mean of per-batch roots).
+public final class RootMeanSquaredError: MeanMetricWrapper {
+    public init(name: String = "root_mean_squared_error") {
+        super.init(name: name) { y, p in MeanSquaredError(reduction: .none)(y, p) }
+    }
+
+    public override func result() -> Tensor { sqrt(super.result()) }
+}
+
 /// The running sum of the values it is given, as `keras.metrics.Sum`.
 public final class Sum {
     public let name: String

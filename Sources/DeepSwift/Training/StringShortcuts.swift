@@ -41,9 +41,15 @@ extension Loss {
         case "mae", "mean_absolute_error", "meanabsoluteerror": return MeanAbsoluteError()
         case "huber", "huber_loss": return Huber()
         case "kld", "kl_divergence", "kullback_leibler_divergence", "kldivergence": return KLDivergence()
+        case "cosine_similarity", "cosinesimilarity": return CosineSimilarity()
+        case "log_cosh", "logcosh": return LogCosh()
+        case "poisson": return Poisson()
+        case "hinge": return Hinge()
+        case "squared_hinge", "squaredhinge": return SquaredHinge()
+        case "categorical_hinge", "categoricalhinge": return CategoricalHinge()
         default:
             throw TrainingError.invalidConfiguration(
-                "unknown loss '\(name)'; known: binary_crossentropy, categorical_crossentropy, huber, kl_divergence (kld), mean_absolute_error (mae), mean_squared_error (mse), sparse_categorical_crossentropy")
+                "unknown loss '\(name)'; known: binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge, huber, kl_divergence (kld), log_cosh, mean_absolute_error (mae), mean_squared_error (mse), poisson, sparse_categorical_crossentropy, squared_hinge")
         }
     }
 }
@@ -66,12 +72,14 @@ public func metric(named name: String, forLoss loss: Loss?) throws -> any Metric
     case "sparse_categorical_accuracy": return SparseCategoricalAccuracy()
     case "top_k_categorical_accuracy": return TopKCategoricalAccuracy()
     case "mse", "mean_squared_error": return MeanSquaredErrorMetric(name: name.lowercased())
+    case "mae", "mean_absolute_error": return MeanAbsoluteErrorMetric(name: name.lowercased())
+    case "root_mean_squared_error": return RootMeanSquaredError()
     case "precision": return Precision()
     case "recall": return Recall()
     case "auc": return AUC()
     default:
         throw TrainingError.invalidConfiguration(
-            "unknown metric '\(name)'; known: accuracy (acc), auc, binary_accuracy, categorical_accuracy, mean_squared_error (mse), precision, recall, sparse_categorical_accuracy, top_k_categorical_accuracy")
+            "unknown metric '\(name)'; known: accuracy (acc), auc, binary_accuracy, categorical_accuracy, mean_absolute_error (mae), mean_squared_error (mse), precision, recall, root_mean_squared_error, sparse_categorical_accuracy, top_k_categorical_accuracy")
     }
 }
 
