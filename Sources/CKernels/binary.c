@@ -99,7 +99,9 @@ CK_INT_BINARY(bin_u8_avx2, CK_AVX2, uint8_t, uint8_t, 0)
 CK_INT_BINARY(bin_u8_base, , uint8_t, uint8_t, 0)
 
 // The table: one kernel per dtype (CK_F32 ... CK_BOOL; bool shares uint8's).
-static ck_binary_fn binary_table[CK_BOOL + 1];
+static ck_binary_fn binary_table[CK_BOOL + 1] = {
+    bin_f32_base, bin_f64_base, bin_i32_base, bin_i64_base, bin_u8_base, bin_u8_base,
+};
 
 static inline ck_binary_fn ck_pick_binary(ck_dtype dt) {
     return binary_table[(unsigned)dt <= CK_BOOL ? dt : CK_U8];
@@ -107,8 +109,6 @@ static inline ck_binary_fn ck_pick_binary(ck_dtype dt) {
 
 typedef void (*ck_outer_f32_fn)(const float *restrict, const float *restrict, float *restrict, ptrdiff_t, ptrdiff_t);
 typedef void (*ck_outer_f64_fn)(const double *restrict, const double *restrict, double *restrict, ptrdiff_t, ptrdiff_t);
-static ck_outer_f32_fn outer_f32;
-static ck_outer_f64_fn outer_f64;
 
 int ck_binary(ck_binary_op op, ck_dtype dt, const void *a, ptrdiff_t sa,
               const void *b, ptrdiff_t sb, void *out, ptrdiff_t n) {
@@ -150,6 +150,9 @@ CK_OUTER(outer_f32_avx2, CK_AVX2, float)
 CK_OUTER(outer_f32_base, , float)
 CK_OUTER(outer_f64_avx2, CK_AVX2, double)
 CK_OUTER(outer_f64_base, , double)
+
+static ck_outer_f32_fn outer_f32 = outer_f32_base;
+static ck_outer_f64_fn outer_f64 = outer_f64_base;
 
 static void ck_outer_serial(ck_dtype dt, const void *a, const void *b, void *out, ptrdiff_t m, ptrdiff_t n) {
     if (dt == CK_F32) outer_f32(a, b, out, m, n);

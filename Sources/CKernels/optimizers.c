@@ -60,14 +60,14 @@ CK_OPT_VARIANTS(rmsprop, RMSPROP_BODY)
 CK_OPT_VARIANTS(adagrad, ADAGRAD_BODY)
 
 // The table: each optimizer's kernel per dtype for the level in force.
-static __typeof__(sgd_f32_base) *sgd_f32;
+// (Baseline until the load-time detection fills them.)
 #define CK_OPT_SLOTS(NAME) \
-    static __typeof__(NAME##_f32_base) *NAME##_f32; \
-    static __typeof__(NAME##_f64_base) *NAME##_f64;
+    static __typeof__(NAME##_f32_base) *NAME##_f32 = NAME##_f32_base; \
+    static __typeof__(NAME##_f64_base) *NAME##_f64 = NAME##_f64_base;
+CK_OPT_SLOTS(sgd)
 CK_OPT_SLOTS(adam)
 CK_OPT_SLOTS(rmsprop)
 CK_OPT_SLOTS(adagrad)
-static __typeof__(sgd_f64_base) *sgd_f64;
 
 #define CK_OPT_SELECT(NAME, level) \
     NAME##_f32 = CK_BY_LEVEL(level, NAME##_f32_base, NAME##_f32_avx2, NAME##_f32_avx512); \

@@ -309,6 +309,8 @@ static void ck_unary_range(void *ctx, ptrdiff_t begin, ptrdiff_t end) {
 
 void ck_unary(ck_unary_op op, ck_dtype dt, const void *px, void *po, ptrdiff_t n) {
     ck_enter();
+    // (A call before the load-time detection, from another constructor, gets the baseline.)
+    if (__builtin_expect(!unary_f32[CK_NEG], 0)) ck_select_unary(CK_ISA_BASELINE);
     if (n >= 2 * CK_UNARY_GRAIN && (dt == CK_F32 || dt == CK_F64) && ck_unary_is_heavy(op)) {
         ck_unary_job job = { op, dt, px, po, ck_size(dt) };
         ck_parallel_for(n, CK_UNARY_GRAIN, ck_unary_range, &job);

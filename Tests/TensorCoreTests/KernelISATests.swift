@@ -8,7 +8,10 @@ import TestSupport
 /// unary table op in float32 and float64, the binary ops, sums, the fused gradient
 /// kernels, outer products and normal deviates.
 final class KernelISATests: XCTestCase {
-    override func tearDown() { _ = ck_set_isa_level(ck_isa_supported()) }
+    /// The level in force before each test (DEEPSWIFT_ISA may have lowered it).
+    private var levelBefore: Int32 = 0
+    override func setUp() { levelBefore = ck_isa_level() }
+    override func tearDown() { _ = ck_set_isa_level(levelBefore) }
 
     /// Runs every kernel family at `level` (45 elements: full vectors and a tail at
     /// every width; 3,000 for the sums, past the float sums' folding block).

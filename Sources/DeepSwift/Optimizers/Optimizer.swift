@@ -169,13 +169,26 @@ open class Optimizer {
             } else {
                 var state = slot.state
                 updateStep(gradient: gradient.materialized, variable: v, state: &state, learningRate: rate)
-                if let problem = stateProblem(state, for: v) {
+                // The layout before the step is the checked one: compare with it
+                // (no new state tensors made per step).
+                if let problem = Optimizer.layoutChange(from: slot.state, to: state, variable: v.name) {
                     preconditionFailure("\(type(of: self)).updateStep changed the state's layout: \(problem)")
                 }
                 slot.state = state
             }
         }
         iterations += 1
+    }
+
+    /// How `after` differs in layout (count, shapes, dtypes) from `before`, or nil.
+    static func layoutChange(from before: [Tensor], to after: [Tensor], variable: String) -> String? {
+        guard before.count == after.count else {
+            return "variable '\(variable)' had \(before.count) state tensor(s), now \(after.count)"
+        }
+        for (i, (b, a)) in zip(before, after).enumerated() where a.shape != b.shape || a.dtype != b.dtype {
+            return "state slot \(i) of variable '\(variable)' is \(a.shape) \(a.dtype), it was \(b.shape) \(b.dtype)"
+        }
+        return nil
     }
 
     /// The state tensors a new variable starts with, as Keras's `build` makes its
