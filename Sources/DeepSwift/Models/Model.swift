@@ -165,6 +165,49 @@ open class Model: Layer {
     }
 
     override var extraSublayers: [Layer] { graph?.layers.filter { !($0 is InputLayer) } ?? [] }
+
+    /// For a functional model whose graph branches or merges (Keras's test: a
+    /// layer with several inputs, or a tensor used twice), each layer's inbound
+    /// connections as Keras prints them, `name[node][tensor]`; nil for a chain
+    /// (and for Sequential and subclassed models).
+    func summaryConnections() -> [ObjectIdentifier: [String]]? {
+        guard let graph else { return nil }
+        var uses: [ObjectIdentifier: Int] = [:]
+        var chain = true
+        for node in graph.order {
+            if node.inputs.count > 1 { chain = false }
+            for input in node.inputs {
+                uses[ObjectIdentifier(input.node), default: 0] += 1
+                if uses[ObjectIdentifier(input.node)]! > 1 { chain = false }
+            }
+        }
+        if chain { return nil }
+        // The node index of each call: how many earlier calls its layer had.
+        var callIndex: [ObjectIdentifier: Int] = [:], callsSoFar: [ObjectIdentifier: Int] = [:]
+        func layerOf(_ node: GraphNode) -> Layer? {
+            switch node.operation {
+            case .input(let l): return l
+            case .layer(let l): return l
+            case .function: return nil
+            }
+        }
+        for node in graph.order {
+            guard let layer = layerOf(node) else { continue }
+            let key = ObjectIdentifier(layer)
+            callIndex[ObjectIdentifier(node)] = callsSoFar[key, default: 0]
+            callsSoFar[key, default: 0] += 1
+        }
+        var result: [ObjectIdentifier: [String]] = [:]
+        for node in graph.order {
+            guard let layer = layerOf(node), !(layer is InputLayer) else { continue }
+            for input in node.inputs {
+                let source = layerOf(input.node)?.name ?? "lambda"
+                let index = callIndex[ObjectIdentifier(input.node)] ?? 0
+                result[ObjectIdentifier(layer), default: []].append("\(source)[\(index)][\(input.index)]")
+            }
+        }
+        return result
+    }
 }
 
 /// The graph of a functional model, in an order where every node follows its inputs.

@@ -11,20 +11,31 @@ extension Model {
     /// ...
     /// ```
     public func summary(printTo output: (String) -> Void = { print($0) }) {
-        let width = 65
-        let positions = [29, 55, 65]
-        /// Keras's print_row: each field cut to its column, the rest carried to
-        /// following lines.
+        // Keras's layouts: three columns for a chain of single-input layers, four
+        // (with "Connected to") for a graph that branches or merges.
+        let connections = summaryConnections()
+        let width = connections == nil ? 65 : 98
+        let positions = connections == nil ? [29, 55, 65] : [29, 58, 68, 98]
+        /// Keras's print_row: each field cut to its column (one character short of
+        /// the next column's start, except the last), broken after `),` `},` `],`
+        /// `',` where one falls inside, and the rest carried to following lines.
         func row(_ fields: [String]) {
             var left = fields
             repeat {
                 var line = ""
                 for i in left.indices {
                     let start = i == 0 ? 0 : positions[i - 1]
-                    let space = i == positions.count - 1 ? 0 : 2
-                    let cut = positions[i] - start - space
+                    let isLast = i == positions.count - 1
+                    let space = isLast ? 0 : 2
+                    var cut = positions[i] - start - space - (isLast ? 0 : 1)
+                    var fit = String(left[i].prefix(cut))
+                    let breaks = ["),", "},", "],", "',"].compactMap { fit.range(of: $0).map { fit.distance(from: fit.startIndex, to: $0.upperBound) } }
+                    if let first = breaks.min() {
+                        cut = first
+                        fit = String(fit.prefix(cut))
+                    }
                     if i == 0 { line += " " }
-                    line += String(left[i].prefix(cut))
+                    line += fit
                     left[i] = String(left[i].dropFirst(cut))
                     line += String(repeating: " ", count: space)
                     line += String(repeating: " ", count: max(0, positions[i] - line.count))
@@ -34,14 +45,20 @@ extension Model {
         }
         output("Model: \"\(name)\"")
         output(String(repeating: "_", count: width))
-        row(["Layer (type)", "Output Shape", "Param #"])
+        row(["Layer (type)", "Output Shape", "Param #"] + (connections == nil ? [] : ["Connected to"]))
         output(String(repeating: "=", count: width))
         let rows = layers
         for (i, layer) in rows.enumerated() {
-            let shape = layer.firstOutputShapes.map { shapes in
+            var shape = layer.firstOutputShapes.map { shapes in
                 shapes.count == 1 ? Model.describe(shapes[0]) : "[" + shapes.map(Model.describe).joined(separator: ", ") + "]"
             } ?? "multiple"
-            row(["\(layer.name) (\(type(of: layer)))", shape, String(layer.countParams())])
+            if let input = layer as? InputLayer { shape = "[" + Model.describe(TensorShape([1] + input.exampleShape.dimensions)) + "]" }
+            var fields = ["\(layer.name) (\(type(of: layer)))", shape, String(layer.countParams())]
+            if let connections {
+                let inbound = connections[ObjectIdentifier(layer)] ?? []
+                fields.append("[" + inbound.map { "'\($0)'" }.joined(separator: ", ") + "]")
+            }
+            row(fields)
             output(i == rows.count - 1 ? String(repeating: "=", count: width) : String(repeating: " ", count: width))
         }
         if rows.isEmpty { output(String(repeating: "=", count: width)) }

@@ -265,6 +265,46 @@ final class LayerTests: XCTestCase {
         ])
         XCTAssertEqual(lines[4].count, 65)
     }
+
+    /// Keras 2's print_summary, run in Python on the same rows: a name longer than
+    /// its column is cut one character before the next column, and a graph that
+    /// merges gets the "Connected to" column (98 wide), broken after `',`.
+    func testSummaryOfABranchingModelAndLongNames() {
+        let left = Input(shape: [3], name: "left"), right = Input(shape: [3], name: "right")
+        let sum = Add(name: "add")(Dense(4, name: "a_very_long_dense_layer_name")(left), Dense(4, name: "dense_b")(right))
+        let model = Model(inputs: [left, right], outputs: [sum], name: "two")
+        var lines: [String] = []
+        model.summary { lines.append($0) }
+        let trimmed = lines.map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) }
+        XCTAssertEqual(Array(trimmed.prefix(18)), [
+            "Model: \"two\"",
+            String(repeating: "_", count: 98),
+            " Layer (type)                Output Shape                 Param #   Connected to",
+            String(repeating: "=", count: 98),
+            " left (InputLayer)           [(None, 3)]                  0         []",
+            "",
+            " a_very_long_dense_layer_na  (None, 4)                    16        ['left[0][0]']",
+            " me (Dense)",
+            "",
+            " right (InputLayer)          [(None, 3)]                  0         []",
+            "",
+            " dense_b (Dense)             (None, 4)                    16        ['right[0][0]']",
+            "",
+            " add (Add)                   (None, 4)                    0         ['a_very_long_dense_layer_name",
+            "                                                                    [0][0]',",
+            "                                                                     'dense_b[0][0]']",
+            String(repeating: "=", count: 98),
+            "Total params: 32 (128.00 Byte)",
+        ])
+        // A chain keeps the three-column layout, with the same cut.
+        let chain = Sequential([Dense(4, name: "a_very_long_dense_layer_name")], inputShape: [3], name: "chain")
+        var chainLines: [String] = []
+        chain.summary { chainLines.append($0) }
+        XCTAssertEqual(chainLines[4].replacingOccurrences(of: " +$", with: "", options: .regularExpression),
+                       " a_very_long_dense_layer_na  (None, 4)                 16")
+        XCTAssertEqual(chainLines[4].count, 65)
+        XCTAssertEqual(chainLines[5].replacingOccurrences(of: " +$", with: "", options: .regularExpression), " me (Dense)")
+    }
 }
 
 private func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
