@@ -109,3 +109,57 @@ final class MergeAndUtilityLayerTests: XCTestCase {
         XCTAssertTrue(model.layers.contains { $0.name == "sum" })
     }
 }
+
+/// Normalization (with adapt) and the spatial dropouts, against Keras 3.
+final class PreprocessingLayerTests: XCTestCase {
+    func testNormalizationAdaptsAsKeras() throws {
+        let x = Tensor([[1, 10], [3, 30], [5, 20], [7, 40]] as [[Float]])
+        let normalizer = Normalization()
+        try normalizer.adapt(x)
+        XCTAssertEqual(normalizer.mean?.value.scalars(as: Float.self), [4, 25])
+        XCTAssertEqual(normalizer.variance?.value.scalars(as: Float.self), [5, 125])
+        let y = normalizer(Tensor([[2, 25]] as [[Float]])).scalars(as: Float.self)
+        XCTAssertEqual(y[0], -0.8944271802902222, accuracy: 1e-6)
+        XCTAssertEqual(y[1], 0, accuracy: 1e-6)
+        XCTAssertEqual(normalizer.nonTrainableWeights.count, 2, "the statistics are saved with the weights")
+        XCTAssertTrue(normalizer.trainableWeights.isEmpty)
+
+        let global = Normalization(axis: nil)
+        try global.adapt(x)
+        let z = global(Tensor([[2, 25]] as [[Float]])).scalars(as: Float.self)
+        XCTAssertEqual(z[0], -0.9442369341850281, accuracy: 1e-6)
+        XCTAssertEqual(z[1], 0.793159008026123, accuracy: 1e-6)
+
+        let inverse = Normalization(mean: Tensor(2 as Float), variance: Tensor(4 as Float), invert: true)
+        XCTAssertEqual(inverse(Tensor([[1, -1]] as [[Float]])).scalars(as: Float.self), [4, 0])
+
+        XCTAssertThrowsError(try Normalization(name: "empty").adapt(Tensor.zeros([0, 2]))) { error in
+            XCTAssertEqual(error as? TrainingError,
+                           .invalidConfiguration("Normalization 'empty'.adapt: needs at least one example, got (0, 2)"))
+        }
+        assertTraps("Normalization 'unadapted': call adapt(_:) or give mean and variance before using the layer") {
+            _ = Normalization(name: "unadapted")(Tensor.ones([1, 2]))
+        }
+    }
+
+    func testSpatialDropoutDropsWholeChannels() {
+        let drop1 = SpatialDropout1D(0.5, seed: 3)
+        let x = Tensor.ones([4, 6, 8])
+        XCTAssertEqual(drop1(x), x, "identity at inference")
+        let y = drop1(x, training: true)
+        for b in 0..<4 {
+            for c in 0..<8 {
+                let column = y[b, .all, c].scalars(as: Float.self)
+                XCTAssertTrue(column.allSatisfy { $0 == column[0] } && (column[0] == 0 || column[0] == 2), "\(column)")
+            }
+        }
+        let drop2 = SpatialDropout2D(0.25, seed: 4)
+        let maps = drop2(Tensor.ones([2, 3, 3, 5]), training: true)
+        for b in 0..<2 {
+            for c in 0..<5 {
+                let map = maps[b, .all, .all, c].scalars(as: Float.self)
+                XCTAssertTrue(map.allSatisfy { $0 == map[0] } && (map[0] == 0 || abs(map[0] - 4.0 / 3) < 1e-6), "\(map)")
+            }
+        }
+    }
+}
