@@ -47,3 +47,23 @@ final class MoreLossTests: XCTestCase {
         XCTAssertTrue(try Loss.named("log_cosh") is LogCosh)
     }
 }
+
+final class MeanIoUTests: XCTestCase {
+    func testMeanIoUMatchesKeras() {
+        let iou = MeanIoU(numClasses: 3)
+        iou.updateState(Tensor([0, 1, 2, 2, 1, 0] as [Int32]), Tensor([0, 2, 2, 1, 1, 0] as [Int32]))
+        XCTAssertEqual(Double(iou.result().scalar(as: Float.self)), 0.5555555820465088, accuracy: 1e-6)
+        iou.updateState(Tensor([2, 2] as [Int32]), Tensor([2, 0] as [Int32]), sampleWeight: Tensor([1, 0.5] as [Float]))
+        // By hand: IoUs 2/2.5, 1/3, 2/4.5 (the 0.5-weighted example counts half, as in
+        // tf.keras 2; Keras 3.x on JAX gave 0.6111, dropping the fractional weight).
+        XCTAssertEqual(Double(iou.result().scalar(as: Float.self)), (0.8 + 1.0 / 3 + 2 / 4.5) / 3, accuracy: 1e-6)
+        let scores = MeanIoU(numClasses: 3, sparsePredictions: false)
+        scores.updateState(Tensor([0, 1, 2] as [Int32]), Tensor([[0.9, 0.05, 0.05], [0.2, 0.3, 0.5], [0.1, 0.1, 0.8]] as [[Float]]))
+        XCTAssertEqual(Double(scores.result().scalar(as: Float.self)), 0.4999999701976776, accuracy: 1e-6)
+        let absent = MeanIoU(numClasses: 4)
+        absent.updateState(Tensor([0, 1] as [Int32]), Tensor([0, 1] as [Int32]))
+        XCTAssertEqual(Double(absent.result().scalar(as: Float.self)), 0.9999998807907104, accuracy: 1e-6)
+        absent.resetState()
+        XCTAssertEqual(absent.result().scalar(as: Float.self), 0)
+    }
+}
