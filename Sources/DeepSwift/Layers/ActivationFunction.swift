@@ -17,9 +17,17 @@ public struct ActivationFunction: ExpressibleByStringLiteral, Sendable {
         self.function = function
     }
 
-    /// An activation by Keras name: relu, sigmoid, tanh, softmax, softplus, gelu,
-    /// elu, leaky_relu, swish (silu), exponential, linear.
+    /// An activation by Keras name written as a literal (`"relu"`); a misspelled
+    /// literal is a programmer error and traps. Use ``init(named:)`` for names that
+    /// come from data (a config file, a flag).
     public init(stringLiteral name: String) {
+        do { try self.init(named: name) } catch { fatalError("\(error)") }
+    }
+
+    /// The activation Keras names `name`: relu, sigmoid, tanh, softmax, softplus,
+    /// gelu, elu, leaky_relu, swish (silu), exponential, linear.
+    /// - Throws: ``TrainingError/invalidConfiguration(_:)`` for an unknown name, listing the known ones.
+    public init(named name: String) throws {
         switch name {
         case "relu": self = .relu
         case "sigmoid": self = .sigmoid
@@ -33,7 +41,8 @@ public struct ActivationFunction: ExpressibleByStringLiteral, Sendable {
         case "exponential": self = .exponential
         case "linear": self = .linear
         default:
-            fatalError("ActivationFunction: unknown name '\(name)'; known: relu, sigmoid, tanh, softmax, softplus, gelu, elu, leaky_relu, swish, exponential, linear")
+            throw TrainingError.invalidConfiguration(
+                "ActivationFunction: unknown name '\(name)'; known: relu, sigmoid, tanh, softmax, softplus, gelu, elu, leaky_relu, swish, exponential, linear")
         }
     }
 

@@ -14,6 +14,13 @@ final class StringShortcutTests: XCTestCase {
         XCTAssertTrue(try Loss.named("kld") is KLDivergence)
     }
 
+    func testActivationsByName() throws {
+        XCTAssertEqual(try ActivationFunction(named: "gelu").name, "gelu")
+        XCTAssertThrowsError(try ActivationFunction(named: "rellu")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("ActivationFunction: unknown name 'rellu'; known: relu,"), "\(error)")
+        }
+    }
+
     func testAccuracyFollowsTheLoss() throws {
         XCTAssertTrue(try metric(named: "accuracy", forLoss: SparseCategoricalCrossentropy()) is SparseCategoricalAccuracy)
         XCTAssertTrue(try metric(named: "acc", forLoss: BinaryCrossentropy()) is BinaryAccuracy)
