@@ -10,12 +10,14 @@
 /// model(Tensor.ones([2, 16])).shape   // (2, 10)
 /// ```
 open class Model: Layer {
-    private var graph: FunctionalGraph?
+    var graph: FunctionalGraph?
     /// The optimizer, loss and metrics given to ``compile(optimizer:loss:metrics:)``.
     public internal(set) var optimizer: Optimizer?
     public internal(set) var compiledLoss: Loss?
     public internal(set) var compiledMetrics: [any Metric] = []
     let lossTracker = Mean(name: "loss")
+    /// The per-output losses, weights and metrics of ``compile(optimizer:losses:lossWeights:metrics:runEagerly:)``.
+    var outputConfig: OutputConfig?
     /// Whether ``trainStep(_:_:sampleWeight:)`` runs eagerly instead of as a
     /// compiled function (set by `compile(..., runEagerly:)`).
     public internal(set) var runEagerly = false
@@ -291,7 +293,7 @@ struct FunctionalGraph {
         return (outputs.map(value), losses.map(value))
     }
 
-    private func inputName(_ t: SymbolicTensor) -> String {
+    func inputName(_ t: SymbolicTensor) -> String {
         if case .input(let layer) = t.node.operation { return layer.name }
         return "?"
     }

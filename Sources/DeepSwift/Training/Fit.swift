@@ -19,6 +19,7 @@ extension Model {
         self.optimizer = optimizer
         self.compiledLoss = loss
         self.compiledMetrics = metrics
+        self.outputConfig = nil
         self.runEagerly = runEagerly
         self.compiledTrainSteps = [:]
         self.compiledTestSteps = [:]
@@ -44,13 +45,31 @@ extension Model {
     }
 
     func currentLogs() -> Logs {
-        Logs([("loss", Double(lossTracker.result().scalar(as: Float.self)))]
-             + compiledMetrics.map { ($0.name, Double($0.result().scalar(as: Float.self))) })
+        func value(_ t: Tensor) -> Double { Double(t.scalar(as: Float.self)) }
+        var entries = [("loss", value(lossTracker.result()))] + compiledMetrics.map { ($0.name, value($0.result())) }
+        if let config = outputConfig {
+            // Keras's keys: `<output>_loss` and `<output>_<metric>` when there are
+            // several outputs, the metric's own name for one.
+            let several = config.names.count > 1
+            if several {
+                for (k, name) in config.names.enumerated() where config.losses[k] != nil {
+                    entries.append(("\(name)_loss", value(config.trackers[k].result())))
+                }
+            }
+            for (k, name) in config.names.enumerated() {
+                for m in config.metrics[k] { entries.append((several ? "\(name)_\(m.name)" : m.name, value(m.result()))) }
+            }
+        }
+        return Logs(entries)
     }
 
     func resetTrainingMetrics() {
         lossTracker.resetState()
         for m in compiledMetrics { m.resetState() }
+        if let config = outputConfig {
+            for t in config.trackers { t.resetState() }
+            for m in config.metrics.joined() { m.resetState() }
+        }
     }
 
     /// Trains on one batch and returns its logs, as `train_on_batch` (metrics are
@@ -149,7 +168,7 @@ extension Model {
                batches: { AnyIterator(dataset.map { Batch(x: $0, y: nil) }.makeIterator()) }, validation: nil)
     }
 
-    private func runFit(epochs: Int, verbose: Int, callbacks: [Callback], steps: Int?,
+    func runFit(epochs: Int, verbose: Int, callbacks: [Callback], steps: Int?,
                         batches: () -> AnyIterator<Batch>,
                         validation: (() -> AnyIterator<Batch>)?) throws -> History {
         TrackingEpoch.advance()   // a property reassigned since the last step is seen
@@ -167,9 +186,9 @@ extension Model {
             var step = 0
             let iterator = batches()
             while let batch = iterator.next() {
-                try checkData("fit", x: batch.x, y: batch.y, sampleWeight: batch.sampleWeight, batchSize: 1)
+                try checkBatch("fit", batch)
                 for c in callbacks { c.onBatchBegin(step, logs: logs) }
-                logs = trainStep(batch.x, batch.y, sampleWeight: batch.sampleWeight)
+                logs = runTrainStep(batch)
                 step += 1
                 for c in callbacks { c.onBatchEnd(step - 1, logs: logs) }
                 if knownSteps == nil || step < knownSteps! { bar.update(step, values: logs.entries) }
@@ -181,8 +200,8 @@ extension Model {
                 var valLogs = Logs()
                 let it = validation()
                 while let batch = it.next() {
-                    try checkData("fit (validation)", x: batch.x, y: batch.y, sampleWeight: batch.sampleWeight, batchSize: 1)
-                    valLogs = testStep(batch.x, batch.y, sampleWeight: batch.sampleWeight)
+                    try checkBatch("fit (validation)", batch)
+                    valLogs = runTestStep(batch)
                 }
                 for (k, v) in valLogs.entries { logs["val_" + k] = v }
             }
@@ -209,7 +228,7 @@ extension Model {
         var step = 0
         let it = batches.epoch()
         while let batch = it.next() {
-            logs = testStep(batch.x, batch.y, sampleWeight: batch.sampleWeight)
+            logs = runTestStep(batch)
             step += 1
             bar.update(step, values: logs.entries)
         }
@@ -239,34 +258,51 @@ extension Model {
     }
 }
 
-/// One batch for a training or evaluation step.
+/// One batch for a training or evaluation step: the model's inputs, its targets
+/// (one per output), and per-example weights.
 struct Batch {
-    let x: Tensor
-    let y: Tensor?
+    let xs: [Tensor]
+    let ys: [Tensor]?
     var sampleWeight: Tensor? = nil
+
+    init(xs: [Tensor], ys: [Tensor]?, sampleWeight: Tensor? = nil) {
+        (self.xs, self.ys, self.sampleWeight) = (xs, ys, sampleWeight)
+    }
+
+    init(x: Tensor, y: Tensor?, sampleWeight: Tensor? = nil) {
+        self.init(xs: [x], ys: y.map { [$0] }, sampleWeight: sampleWeight)
+    }
+
+    var x: Tensor { xs[0] }
+    var y: Tensor? { ys?[0] }
 }
 
-/// In-memory tensors in batches, optionally reshuffled each epoch.
+/// In-memory tensors in batches, optionally reshuffled each epoch (every input
+/// and target cut at the same rows).
 struct TensorBatches {
-    let x: Tensor
-    let y: Tensor?
+    let xs: [Tensor]
+    let ys: [Tensor]?
     let sampleWeight: Tensor?
     let batchSize: Int
     let shuffle: Bool
 
-    init(x: Tensor, y: Tensor?, sampleWeight: Tensor?, batchSize: Int, shuffle: Bool) {
+    init(xs: [Tensor], ys: [Tensor]?, sampleWeight: Tensor?, batchSize: Int, shuffle: Bool) {
         precondition(batchSize > 0, "fit: batchSize must be positive, got \(batchSize)")
-        self.x = x
-        self.y = y
+        self.xs = xs
+        self.ys = ys
         self.sampleWeight = sampleWeight
         self.batchSize = batchSize
         self.shuffle = shuffle
     }
 
-    var count: Int { (x.shape[0] + batchSize - 1) / batchSize }
+    init(x: Tensor, y: Tensor?, sampleWeight: Tensor?, batchSize: Int, shuffle: Bool) {
+        self.init(xs: [x], ys: y.map { [$0] }, sampleWeight: sampleWeight, batchSize: batchSize, shuffle: shuffle)
+    }
+
+    var count: Int { (xs[0].shape[0] + batchSize - 1) / batchSize }
 
     func epoch() -> AnyIterator<Batch> {
-        let n = x.shape[0]
+        let n = xs[0].shape[0]
         let order: Tensor? = shuffle
             ? Tensor(shape: [n], scalars: withGlobalShuffle(n)) : nil
         var start = 0
@@ -276,10 +312,11 @@ struct TensorBatches {
             defer { start = end }
             if let order {
                 let idx = order[start..<end]
-                return Batch(x: x.gathering(atIndices: idx), y: y?.gathering(atIndices: idx),
+                return Batch(xs: xs.map { $0.gathering(atIndices: idx) }, ys: ys?.map { $0.gathering(atIndices: idx) },
                              sampleWeight: sampleWeight?.gathering(atIndices: idx))
             }
-            return Batch(x: x[start..<end], y: y?[start..<end], sampleWeight: sampleWeight?[start..<end])
+            return Batch(xs: xs.map { $0[start..<end] }, ys: ys?.map { $0[start..<end] },
+                         sampleWeight: sampleWeight?[start..<end])
         }
     }
 
