@@ -20,6 +20,16 @@ open class Callback {
     open func onBatchEnd(_ batch: Int, logs: Logs) {}
 }
 
+/// Whether a smaller value of `monitor` is better, as Keras's callbacks read
+/// `mode`: "min", "max", or "auto" (higher is better for accuracies and AUC).
+func monitorLowerIsBetter(_ monitor: String, mode: String) -> Bool {
+    switch mode {
+    case "min": return true
+    case "max": return false
+    default: return !(monitor.contains("acc") || monitor.contains("auc"))
+    }
+}
+
 /// Stops training when `monitor` has not improved by `minDelta` for `patience`
 /// epochs, optionally restoring the best weights, as `keras.callbacks.EarlyStopping`.
 public final class EarlyStopping: Callback {
@@ -38,11 +48,7 @@ public final class EarlyStopping: Callback {
         self.minDelta = Swift.abs(minDelta)
         self.patience = patience
         self.restoreBestWeights = restoreBestWeights
-        switch mode {
-        case "min": lowerIsBetter = true
-        case "max": lowerIsBetter = false
-        default: lowerIsBetter = !(monitor.contains("acc") || monitor.contains("auc"))
-        }
+        lowerIsBetter = monitorLowerIsBetter(monitor, mode: mode)
     }
 
     public override func onTrainBegin(logs: Logs) {
@@ -139,11 +145,7 @@ public final class ModelCheckpoint: Callback {
         self.monitor = monitor
         self.saveBestOnly = saveBestOnly
         self.includeOptimizer = includeOptimizer
-        switch mode {
-        case "min": lowerIsBetter = true
-        case "max": lowerIsBetter = false
-        default: lowerIsBetter = !(monitor.contains("acc") || monitor.contains("auc"))
-        }
+        lowerIsBetter = monitorLowerIsBetter(monitor, mode: mode)
     }
 
     public override func onTrainBegin(logs: Logs) { best = .infinity }

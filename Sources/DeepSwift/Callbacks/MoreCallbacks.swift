@@ -22,11 +22,7 @@ public final class ReduceLROnPlateau: Callback {
         self.minDelta = minDelta
         self.cooldown = cooldown
         self.minLearningRate = minLearningRate
-        switch mode {
-        case "min": lowerIsBetter = true
-        case "max": lowerIsBetter = false
-        default: lowerIsBetter = !(monitor.contains("acc") || monitor.contains("auc"))
-        }
+        lowerIsBetter = monitorLowerIsBetter(monitor, mode: mode)
     }
 
     public override func onTrainBegin(logs: Logs) {
