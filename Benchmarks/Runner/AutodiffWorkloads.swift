@@ -38,6 +38,19 @@ func autodiffWorkloads() -> [Workload] {
                 if count & 4095 == 0 { tape.reset(); tape.watch(a) }
             }
         },
+        // 64 adds inside one open tape scope (the scope's own cost shared by 64
+        // ops): the extra figure is µs per recorded op, forward only.
+        Workload("op_add_2x2_tape_64", extra: { $0 / 64 }) {
+            let a = Random.normal([2, 2]), b = Random.normal([2, 2])
+            let tape = GradientTape(persistent: true)
+            tape.watch(a)
+            var count = 0
+            return {
+                tape.record { for _ in 0..<64 { consume(a + b) } }
+                count += 1
+                if count & 63 == 0 { tape.reset(); tape.watch(a) }
+            }
+        },
         // 64 chained small ops (multiply and add on 2×2) under one tape, then the
         // gradient: the extra figure is µs per recorded op, forward and backward.
         Workload("tape_chain_64", extra: { $0 / 64 }) {
