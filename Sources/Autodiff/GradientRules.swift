@@ -124,6 +124,19 @@ func gradients(of op: DifferentiableOp, inputs x: OpInputs, output y: Tensor, up
     case .cast: return [g.cast(to: x[0].dtype)]
     case .softmax(let axis): return [y * (g - (g * y).sum(axis: axis, keepDims: true))]
     case .logSoftmax(let axis): return [g - exp(y) * g.sum(axis: axis, keepDims: true)]
+    case .customGradient(let rule):
+        // The caller's closure gives the inputs' gradients; the computed value (the
+        // last input) passes none on.
+        let grads = rule.gradient(g)
+        precondition(grads.count == x.count - 1,
+                     "customGradient: the gradient closure returned \(grads.count) gradients for \(x.count - 1) inputs")
+        for (k, grad) in grads.enumerated() {
+            if let grad {
+                precondition(grad.shape == x[k].shape,
+                             "customGradient: gradient \(k) has shape \(grad.shape), but input \(k) has shape \(x[k].shape)")
+            }
+        }
+        return grads + [nil]
     case .clip(let lo, let hi):
         return [`where`(logicalAnd(x[0] .>= lo, x[0] .<= hi), g, zero)]
     }

@@ -151,7 +151,8 @@ extension DifferentiableOp {
         case .gather(let t, _), .scatterAdd(let t, _, _), .select(let t), .sparseSoftmaxCrossEntropy(let t),
              .sparseSoftmaxCrossEntropyGradient(let t): return t
         case .unary, .binary, .sum, .prod, .max, .min, .matmul, .reshape, .transpose, .broadcast, .stridedSlice,
-             .stridedEmbed, .concatenate, .cast, .clip, .softmax, .logSoftmax, .reluGradient, .sigmoidGradient, .linear:
+             .stridedEmbed, .concatenate, .cast, .clip, .softmax, .logSoftmax, .reluGradient, .sigmoidGradient, .linear,
+             .customGradient:
             return nil
         }
     }

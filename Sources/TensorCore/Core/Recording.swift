@@ -45,6 +45,17 @@ public enum DifferentiableOp: Sendable {
     /// Its gradient in one op: inputs (logits, upstream), output
     /// `upstream[..., None] * (softmax(logits) - oneHot(labels))`.
     case sparseSoftmaxCrossEntropyGradient(labels: Tensor)
+    /// A value with a gradient of the caller's own (`customGradient`): inputs are
+    /// the function's inputs and, last, the value it computed; the output is that
+    /// value. The rule maps the upstream gradient to the inputs' gradients.
+    case customGradient(CustomGradientRule)
+}
+
+/// The gradient closure of one ``DifferentiableOp/customGradient(_:)`` call.
+@_spi(Autodiff)
+public final class CustomGradientRule: @unchecked Sendable {
+    public let gradient: (Tensor) -> [Tensor?]
+    public init(_ gradient: @escaping (Tensor) -> [Tensor?]) { self.gradient = gradient }
 }
 
 extension DifferentiableOp {
@@ -76,6 +87,7 @@ extension DifferentiableOp {
         case .linear: return "linear"
         case .sparseSoftmaxCrossEntropy: return "sparseSoftmaxCrossEntropy"
         case .sparseSoftmaxCrossEntropyGradient: return "sparseSoftmaxCrossEntropyGradient"
+        case .customGradient: return "customGradient"
         }
     }
 }
@@ -329,4 +341,13 @@ public func changeState(inputs: [Tensor], _ body: @escaping ([Tensor]) -> Void) 
 /// `tf.stop_gradient`: gradients do not flow back through it.
 public func stopGradient(_ x: Tensor) -> Tensor {
     Tensor(storage: x.storage, shape: x.shape).traced("stopGradient", [x], replay: { stopGradient($0[0]) })
+}
+
+@_spi(Autodiff)
+extension Tensor {
+    /// The same value, reported as the output of a ``DifferentiableOp/customGradient(_:)``
+    /// op over `inputs` (the value itself is the op's last input).
+    public func markedWithCustomGradient(_ rule: CustomGradientRule, inputs: [Tensor]) -> Tensor {
+        Tensor(storage: storage, shape: shape).recorded(.customGradient(rule), OpInputs(inputs + [self]))
+    }
 }
