@@ -57,7 +57,7 @@ let package = Package(
 
         // Assertions shared by the test targets (trap messages, closeness, gradient checks).
         .target(name: "TestSupport", dependencies: ["Autodiff"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels", "CBLAS", "TestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Autodiff", "CKernels", "CBLAS", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Compile", "TensorCore", "TestSupport"]),
         // The compiler without layers: tracing, planning passes, fusion, replay.
         .testTarget(name: "CompileTests", dependencies: ["Compile", "Autodiff", "TensorCore", "TestSupport"]),

@@ -124,6 +124,9 @@ func gradients(of op: DifferentiableOp, inputs x: OpInputs, output y: Tensor, up
     case .cast: return [g.cast(to: x[0].dtype)]
     case .softmax(let axis): return [y * (g - (g * y).sum(axis: axis, keepDims: true))]
     case .logSoftmax(let axis): return [g - exp(y) * g.sum(axis: axis, keepDims: true)]
+    // Each input element feeds the running sums after it (before it, reversed).
+    case .cumsum(let axis, let exclusive, let reverse):
+        return [g.cumsum(axis: axis, exclusive: exclusive, reverse: !reverse)]
     case .customGradient(let rule):
         // The caller's closure gives the inputs' gradients; the computed value (the
         // last input) passes none on.

@@ -213,3 +213,27 @@ void ck_argreduce(int is_max, ck_dtype dt, ptrdiff_t outer, ptrdiff_t r, ptrdiff
     default: arg_u8(is_max, outer, r, inner, x, out); break;
     }
 }
+
+#define CK_CUMSUM(NAME, T) \
+    static void NAME(ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner, const T *x, T *out, int exclusive, int reverse) { \
+        for (ptrdiff_t o = 0; o < outer; o++) { \
+            for (ptrdiff_t i = 0; i < inner; i++) { \
+                double acc = 0; \
+                for (ptrdiff_t s = 0; s < n; s++) { \
+                    ptrdiff_t k = reverse ? n - 1 - s : s; \
+                    ptrdiff_t at = (o * n + k) * inner + i; \
+                    double v = x[at]; \
+                    if (exclusive) { out[at] = (T)acc; acc += v; } else { acc += v; out[at] = (T)acc; } \
+                } \
+            } \
+        } \
+    }
+CK_CUMSUM(cumsum_f32, float)
+CK_CUMSUM(cumsum_f64, double)
+
+void ck_cumsum(ck_dtype dt, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner, const void *x, void *out,
+               int exclusive, int reverse) {
+    ck_enter();
+    if (dt == CK_F32) cumsum_f32(outer, n, inner, x, out, exclusive, reverse);
+    else cumsum_f64(outer, n, inner, x, out, exclusive, reverse);
+}

@@ -37,7 +37,8 @@ struct ElementwiseChain {
         case .binary(let b): return (nil, b.fusionKernel)
         case .sum, .prod, .max, .min, .matmul, .reshape, .transpose, .broadcast, .stridedSlice, .stridedEmbed,
              .concatenate, .gather, .scatterAdd, .select, .cast, .clip, .softmax, .logSoftmax, .reluGradient,
-             .sigmoidGradient, .linear, .sparseSoftmaxCrossEntropy, .sparseSoftmaxCrossEntropyGradient, .customGradient:
+             .sigmoidGradient, .linear, .sparseSoftmaxCrossEntropy, .sparseSoftmaxCrossEntropyGradient, .customGradient,
+             .cumsum:
             return nil
         }
     }

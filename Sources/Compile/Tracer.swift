@@ -152,7 +152,7 @@ extension DifferentiableOp {
              .sparseSoftmaxCrossEntropyGradient(let t): return t
         case .unary, .binary, .sum, .prod, .max, .min, .matmul, .reshape, .transpose, .broadcast, .stridedSlice,
              .stridedEmbed, .concatenate, .cast, .clip, .softmax, .logSoftmax, .reluGradient, .sigmoidGradient, .linear,
-             .customGradient:
+             .customGradient, .cumsum:
             return nil
         }
     }

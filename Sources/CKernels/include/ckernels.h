@@ -104,6 +104,12 @@ void ck_cast(ck_dtype from, const void *x, ck_dtype to, void *out, ptrdiff_t n);
 void ck_reduce(ck_reduce_op op, ck_dtype dt, ptrdiff_t outer, ptrdiff_t r, ptrdiff_t inner,
                const void *x, void *out);
 
+/// Running sums along the middle axis of a contiguous [outer, n, inner] float
+/// buffer: out[o, k, i] = Σ x[o, j, i] over j ≤ k (j < k when `exclusive`; from
+/// the end when `reverse`), accumulated in double.
+void ck_cumsum(ck_dtype dt, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner, const void *x, void *out,
+               int exclusive, int reverse);
+
 /// Softmax (log_softmax when `log` is 1) of each contiguous row of length n, for
 /// float32 or float64: one pass for the maximum, one for the sum, one to write.
 void ck_softmax_rows(int log, ck_dtype dt, const void *x, void *out, ptrdiff_t rows, ptrdiff_t n);

@@ -49,6 +49,8 @@ public enum DifferentiableOp: Sendable {
     /// the function's inputs and, last, the value it computed; the output is that
     /// value. The rule maps the upstream gradient to the inputs' gradients.
     case customGradient(CustomGradientRule)
+    /// Running sums along `axis` (see `cumsum`).
+    case cumsum(axis: Int, exclusive: Bool, reverse: Bool)
 }
 
 /// The gradient closure of one ``DifferentiableOp/customGradient(_:)`` call.
@@ -88,6 +90,7 @@ extension DifferentiableOp {
         case .sparseSoftmaxCrossEntropy: return "sparseSoftmaxCrossEntropy"
         case .sparseSoftmaxCrossEntropyGradient: return "sparseSoftmaxCrossEntropyGradient"
         case .customGradient: return "customGradient"
+        case .cumsum: return "cumsum"
         }
     }
 }
