@@ -124,6 +124,10 @@ func gradients(of op: DifferentiableOp, inputs x: OpInputs, output y: Tensor, up
     case .cast: return [g.cast(to: x[0].dtype)]
     case .softmax(let axis): return [y * (g - (g * y).sum(axis: axis, keepDims: true))]
     case .logSoftmax(let axis): return [g - exp(y) * g.sum(axis: axis, keepDims: true)]
+    case .takeAlongLastAxis(let indices):
+        return [g.puttingAlongLastAxis(indices, size: x[0].shape[x[0].rank - 1])]
+    case .putAlongLastAxis(let indices, _):
+        return [g.takingAlongLastAxis(indices)]
     // Each input element feeds the running sums after it (before it, reversed).
     case .cumsum(let axis, let exclusive, let reverse):
         return [g.cumsum(axis: axis, exclusive: exclusive, reverse: !reverse)]

@@ -142,3 +142,38 @@ ptrdiff_t ck_gather_rows(const void *src, ptrdiff_t outer, ptrdiff_t rows, size_
     }
     return -1;
 }
+
+int ck_take_along_last(size_t size, ptrdiff_t rows, ptrdiff_t n, ptrdiff_t k, const void *x, const int64_t *idx,
+                       void *out) {
+    ck_enter();
+    const char *src = x;
+    char *dst = out;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        for (ptrdiff_t j = 0; j < k; j++) {
+            int64_t i = idx[r * k + j];
+            if (i < 0 || i >= n) return 1;
+            memcpy(dst + (size_t)(r * k + j) * size, src + (size_t)(r * n + i) * size, size);
+        }
+    }
+    return 0;
+}
+
+#define CK_PUT_ALONG(NAME, T) \
+    static int NAME(ptrdiff_t rows, ptrdiff_t n, ptrdiff_t k, const T *g, const int64_t *idx, T *out) { \
+        memset(out, 0, sizeof(T) * (size_t)(rows * n)); \
+        for (ptrdiff_t r = 0; r < rows; r++) \
+            for (ptrdiff_t j = 0; j < k; j++) { \
+                int64_t i = idx[r * k + j]; \
+                if (i < 0 || i >= n) return 1; \
+                out[r * n + i] += g[r * k + j]; \
+            } \
+        return 0; \
+    }
+CK_PUT_ALONG(put_along_f32, float)
+CK_PUT_ALONG(put_along_f64, double)
+
+int ck_put_along_last(ck_dtype dt, ptrdiff_t rows, ptrdiff_t n, ptrdiff_t k, const void *g, const int64_t *idx,
+                      void *out) {
+    ck_enter();
+    return dt == CK_F32 ? put_along_f32(rows, n, k, g, idx, out) : put_along_f64(rows, n, k, g, idx, out);
+}

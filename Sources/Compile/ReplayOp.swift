@@ -43,6 +43,8 @@ extension DifferentiableOp {
         case .sparseSoftmaxCrossEntropy: return { x in TensorCore.sparseSoftmaxCrossEntropy(logits: x[0], labels: x[1]) }
         // The value was computed by the traced ops before it; the op only marks it.
         case .customGradient: return { x in x[x.count - 1] }
+        case .takeAlongLastAxis: return { x in x[0].takingAlongLastAxis(x[1]) }
+        case .putAlongLastAxis(_, let size): return { x in x[0].puttingAlongLastAxis(x[1], size: size) }
         case .cumsum(let axis, let exclusive, let reverse):
             return { x in x[0].cumsum(axis: axis, exclusive: exclusive, reverse: reverse) }
         case .sparseSoftmaxCrossEntropyGradient:

@@ -149,7 +149,7 @@ extension DifferentiableOp {
     var tensorAttribute: Tensor? {
         switch self {
         case .gather(let t, _), .scatterAdd(let t, _, _), .select(let t), .sparseSoftmaxCrossEntropy(let t),
-             .sparseSoftmaxCrossEntropyGradient(let t): return t
+             .sparseSoftmaxCrossEntropyGradient(let t), .takeAlongLastAxis(let t), .putAlongLastAxis(let t, _): return t
         case .unary, .binary, .sum, .prod, .max, .min, .matmul, .reshape, .transpose, .broadcast, .stridedSlice,
              .stridedEmbed, .concatenate, .cast, .clip, .softmax, .logSoftmax, .reluGradient, .sigmoidGradient, .linear,
              .customGradient, .cumsum:

@@ -110,6 +110,16 @@ void ck_reduce(ck_reduce_op op, ck_dtype dt, ptrdiff_t outer, ptrdiff_t r, ptrdi
 void ck_cumsum(ck_dtype dt, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner, const void *x, void *out,
                int exclusive, int reverse);
 
+/// out[r, j] = x[r, idx[r, j]] for `rows` rows of `n` elements and `k` indices
+/// each (elements of `size` bytes). Returns 0, or 1 when an index is outside 0..<n.
+int ck_take_along_last(size_t size, ptrdiff_t rows, ptrdiff_t n, ptrdiff_t k, const void *x, const int64_t *idx,
+                       void *out);
+
+/// out[r, :] = 0, then out[r, idx[r, j]] += g[r, j] (float32 or float64): the
+/// adjoint of ck_take_along_last. Returns 0, or 1 for an index outside 0..<n.
+int ck_put_along_last(ck_dtype dt, ptrdiff_t rows, ptrdiff_t n, ptrdiff_t k, const void *g, const int64_t *idx,
+                      void *out);
+
 /// Softmax (log_softmax when `log` is 1) of each contiguous row of length n, for
 /// float32 or float64: one pass for the maximum, one for the sum, one to write.
 void ck_softmax_rows(int log, ck_dtype dt, const void *x, void *out, ptrdiff_t rows, ptrdiff_t n);

@@ -51,6 +51,10 @@ public enum DifferentiableOp: Sendable {
     case customGradient(CustomGradientRule)
     /// Running sums along `axis` (see `cumsum`).
     case cumsum(axis: Int, exclusive: Bool, reverse: Bool)
+    /// Elements picked along the last axis by per-row indices (`sort`, `topK`).
+    case takeAlongLastAxis(indices: Tensor)
+    /// Its adjoint: zeros of `size` along the last axis with the input added at the indices.
+    case putAlongLastAxis(indices: Tensor, size: Int)
 }
 
 /// The gradient closure of one ``DifferentiableOp/customGradient(_:)`` call.
@@ -91,6 +95,8 @@ extension DifferentiableOp {
         case .sparseSoftmaxCrossEntropyGradient: return "sparseSoftmaxCrossEntropyGradient"
         case .customGradient: return "customGradient"
         case .cumsum: return "cumsum"
+        case .takeAlongLastAxis: return "takeAlongLastAxis"
+        case .putAlongLastAxis: return "putAlongLastAxis"
         }
     }
 }

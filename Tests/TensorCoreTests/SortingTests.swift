@@ -1,0 +1,33 @@
+import XCTest
+@testable import TensorCore
+import Autodiff
+import TestSupport
+
+final class SortingTests: XCTestCase {
+    let x = Tensor([[1, 3, 2, 3], [5, 4, 6, 0]] as [[Float]])
+
+    func testArgsortSortAndTopKMatchNumPy() {
+        XCTAssertEqual(x.argsort().scalars(as: Int64.self), [0, 2, 1, 3, 3, 1, 0, 2])
+        XCTAssertEqual(x.argsort(descending: true).scalars(as: Int64.self), [1, 3, 2, 0, 2, 0, 1, 3])
+        XCTAssertEqual(x.sorted().scalars(as: Float.self), [1, 2, 3, 3, 0, 4, 5, 6])
+        XCTAssertEqual(x.sorted(descending: true).scalars(as: Float.self), [3, 3, 2, 1, 6, 5, 4, 0])
+        let (values, indices) = x.topK(2)
+        XCTAssertEqual(values.scalars(as: Float.self), [3, 3, 6, 5])
+        XCTAssertEqual(indices.scalars(as: Int64.self), [1, 3, 2, 0])
+        XCTAssertEqual(values.shape, [2, 2])
+        XCTAssertEqual(Tensor([2, .nan, 1] as [Float]).argsort().scalars(as: Int64.self), [2, 0, 1], "NaN last")
+        XCTAssertEqual(x.takingAlongLastAxis(Tensor([[3, 0], [1, 1]] as [[Int32]])).scalars(as: Float.self), [3, 1, 4, 4])
+        assertTraps("takingAlongLastAxis: an index is outside 0..<4") { _ = self.x.takingAlongLastAxis(Tensor([[4], [0]] as [[Int32]])) }
+        assertTraps("topK: k = 5 is not in 0...4 for shape (2, 4)") { _ = self.x.topK(5) }
+    }
+
+    func testGradientsGoBackToTheChosenElements() {
+        let d = Tensor([[0.3, -1.2, 2.5, 0.9], [1.1, -0.4, 0.2, 3.3]] as [[Double]])
+        checkGradients([d]) { square($0[0].sorted()) }
+        checkGradients([d]) { $0[0].topK(2).values * $0[0].topK(2).values }
+        let tape = GradientTape()
+        tape.watch(d)
+        let y = tape.record { d.topK(1).values.sum() }
+        XCTAssertEqual(tape.gradient(of: y, wrt: d)?.scalars(as: Double.self), [0, 0, 1, 0, 0, 0, 0, 1])
+    }
+}
