@@ -8,13 +8,6 @@ public enum TracedOp {
     /// A non-differentiable op or a random source: replaying calls `compute` with
     /// the replayed inputs.
     case custom(name: String, compute: ([Tensor]) -> Tensor)
-
-    var name: String {
-        switch self {
-        case .differentiable(let op): return op.name
-        case .custom(let name, _): return name
-        }
-    }
 }
 
 /// The recording of one call of a compiled function's body, a ``Recorder`` like a

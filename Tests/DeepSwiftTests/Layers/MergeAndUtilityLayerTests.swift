@@ -78,6 +78,17 @@ final class MergeAndUtilityLayerTests: XCTestCase {
         assertValues(shared(Tensor.ones([1, 2, 3]) * -1), [0, 0, 0, 0, 0, 0], "alpha starts at zero")
     }
 
+    func testActivationLayerGradients() {
+        // Away from the kinks (0 and the threshold 0.25).
+        let x = Tensor([[0.5, -1.0, 2.0], [-0.35, 0.75, -3.0]] as [[Double]])
+        checkGradients([x]) { ReLU(maxValue: 1.5, negativeSlope: 0.1, threshold: 0.25)($0[0]) }
+        checkGradients([x]) { LeakyReLU()($0[0]) }
+        checkGradients([x]) { ELU(alpha: 0.5)($0[0]) }
+        checkGradients([x]) { Softmax()($0[0]) }
+        checkGradients([x]) { Rescaling(scale: 0.5, offset: 1)($0[0]) * $0[0] }
+        checkGradients([x]) { Permute([1])(RepeatVector(2)($0[0]).sum(axis: 1)) }
+    }
+
     func testUtilityLayersMatchKeras() {
         assertValues(Rescaling(scale: 1.0 / 255, offset: -1)(Tensor([[0, 255, 51]] as [[Float]])), [-1, 0, -0.8])
         XCTAssertEqual(Rescaling(scale: 0.5)(Tensor([[2, 4]] as [[Int32]])).dtype, .float32)

@@ -53,7 +53,6 @@ public final class Normalization: Layer {
         let dtype: DType = data.dtype.isFloatingPoint ? data.dtype : .float32
         mean = Variable(m.reshaped(to: shape).cast(to: dtype), name: "mean", trainable: false)
         variance = Variable(v.reshaped(to: shape).cast(to: dtype), name: "variance", trainable: false)
-        invalidateTracking()
     }
 
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
