@@ -131,6 +131,20 @@ func gradients(of op: DifferentiableOp, inputs x: OpInputs, output y: Tensor, up
     // Each input element feeds the running sums after it (before it, reversed).
     case .cumsum(let axis, let exclusive, let reverse):
         return [g.cumsum(axis: axis, exclusive: exclusive, reverse: !reverse)]
+    // The convolution and its two backprop ops are one bilinear form read three
+    // ways, so each one's gradients are the other two (as TensorFlow's).
+    case .conv(let geometry):
+        return [convBackpropInput(g, x[1], geometry: geometry), convBackpropFilter(x[0], g, geometry: geometry)]
+    case .convBackpropInput(let geometry):
+        return [convolve(g, x[1], geometry), convBackpropFilter(g, x[0], geometry: geometry)]
+    case .convBackpropFilter(let geometry):
+        return [convBackpropInput(x[1], g, geometry: geometry), convolve(x[0], g, geometry)]
+    // The argmax positions are piecewise constant in x: no gradient flows to x.
+    case .maxPool(let geometry): return [maxPoolBackprop(x[0], g, geometry: geometry)]
+    case .maxPoolBackprop(let geometry): return [nil, maxPoolSelect(x[0], g, geometry: geometry)]
+    case .maxPoolSelect(let geometry): return [nil, maxPoolBackprop(x[0], g, geometry: geometry)]
+    case .avgPool(let geometry): return [avgPoolBackprop(g, geometry: geometry)]
+    case .avgPoolBackprop(let geometry): return [avgPool(g, geometry: geometry)]
     case .customGradient(let rule):
         // The caller's closure gives the inputs' gradients; the computed value (the
         // last input) passes none on.

@@ -47,6 +47,14 @@ extension DifferentiableOp {
         case .putAlongLastAxis(_, let size): return { x in x[0].puttingAlongLastAxis(x[1], size: size) }
         case .cumsum(let axis, let exclusive, let reverse):
             return { x in x[0].cumsum(axis: axis, exclusive: exclusive, reverse: reverse) }
+        case .conv(let g): return { x in TensorCore.convolve(x[0], x[1], g) }
+        case .convBackpropInput(let g): return { x in TensorCore.convBackpropInput(x[0], x[1], geometry: g) }
+        case .convBackpropFilter(let g): return { x in TensorCore.convBackpropFilter(x[0], x[1], geometry: g) }
+        case .maxPool(let g): return { x in TensorCore.maxPool(x[0], geometry: g) }
+        case .maxPoolBackprop(let g): return { x in TensorCore.maxPoolBackprop(x[0], x[1], geometry: g) }
+        case .maxPoolSelect(let g): return { x in TensorCore.maxPoolSelect(x[0], x[1], geometry: g) }
+        case .avgPool(let g): return { x in TensorCore.avgPool(x[0], geometry: g) }
+        case .avgPoolBackprop(let g): return { x in TensorCore.avgPoolBackprop(x[0], geometry: g) }
         case .sparseSoftmaxCrossEntropyGradient:
             return { x in TensorCore.sparseSoftmaxCrossEntropyGradient(logits: x[0], labels: x[2], upstream: x[1]) }
         }

@@ -242,4 +242,46 @@ void ck_set_layer_call_context(void *context);
 /// fifth that is nonzero once they are seeded, owned by TensorCore's Random.
 uint64_t *ck_thread_random_state(void);
 
+
+/// Sliding-window geometry for convolutions and pooling over channels-last data
+/// (N, D0, D1, D2, C), as 20 integers: batch, channels, then three each of the
+/// input sizes, window sizes, output sizes, strides, dilations and padding before
+/// the first element. Data with fewer spatial axes pad them at the front with
+/// size 1 (window 1, stride 1, dilation 1, padding 0).
+///
+/// im2col of output rows [r0, r1) (row r = the flat output position over N and
+/// the spatial axes): col[r - r0, ((a·K1 + b)·K2 + c)·C + ch] = the input under
+/// window element (a, b, c), channel ch, or 0 in the padding. float32 or float64.
+void ck_im2col(ck_dtype dt, const ptrdiff_t *geometry, const void *x, void *col, ptrdiff_t r0, ptrdiff_t r1);
+
+/// The adjoint of ck_im2col: adds col's rows [r0, r1) back into x (which the
+/// caller cleared). Rows of different images never touch the same elements.
+void ck_col2im(ck_dtype dt, const ptrdiff_t *geometry, const void *col, void *x, ptrdiff_t r0, ptrdiff_t r1);
+
+/// Max pooling of images [n0, n1): y = the maximum of each window over the real
+/// (unpadded) elements; NaN propagates.
+void ck_max_pool(ck_dtype dt, const ptrdiff_t *geometry, const void *x, void *y, ptrdiff_t n0, ptrdiff_t n1);
+
+/// Max pooling's gradient for images [n0, n1): dx = 0, then each window's g goes
+/// to the first maximum of the window in row-major order (TensorFlow's choice).
+void ck_max_pool_backprop(ck_dtype dt, const ptrdiff_t *geometry, const void *x, const void *g, void *dx,
+                          ptrdiff_t n0, ptrdiff_t n1);
+
+/// The adjoint of ck_max_pool_backprop in its gradient: out (pooled shape) = gg
+/// at each window's first maximum.
+void ck_max_pool_select(ck_dtype dt, const ptrdiff_t *geometry, const void *x, const void *gg, void *out,
+                        ptrdiff_t n0, ptrdiff_t n1);
+
+/// Average pooling of images [n0, n1) over the real elements of each window
+/// (backward 0: src = x, dst = y), or its adjoint (backward 1: src = g, dst = dx,
+/// cleared first).
+void ck_avg_pool(int backward, ck_dtype dt, const ptrdiff_t *geometry, const void *src, void *dst, ptrdiff_t n0,
+                 ptrdiff_t n1);
+
+/// This thread's scratch buffer `slot` (0 or 1) of at least `bytes` bytes
+/// (64-byte aligned), grown when too small and kept for the next call, so a loop
+/// of identical ops allocates nothing; NULL when memory runs out. Growing frees
+/// the old contents.
+void *ck_scratch(int slot, size_t bytes);
+
 #endif

@@ -55,6 +55,23 @@ public enum DifferentiableOp: Sendable {
     case takeAlongLastAxis(indices: Tensor)
     /// Its adjoint: zeros of `size` along the last axis with the input added at the indices.
     case putAlongLastAxis(indices: Tensor, size: Int)
+    /// A convolution (inputs x, kernel) over the geometry's windows.
+    case conv(WindowGeometry)
+    /// Its gradient in the input (inputs dy, kernel); also the transposed convolution.
+    case convBackpropInput(WindowGeometry)
+    /// Its gradient in the kernel (inputs x, dy).
+    case convBackpropFilter(WindowGeometry)
+    /// Max pooling (input x).
+    case maxPool(WindowGeometry)
+    /// Its gradient (inputs x, upstream): upstream sent to each window's maximum.
+    case maxPoolBackprop(WindowGeometry)
+    /// The adjoint of maxPoolBackprop in its upstream (inputs x, values of x's
+    /// shape): values read at each window's maximum.
+    case maxPoolSelect(WindowGeometry)
+    /// Average pooling (input x).
+    case avgPool(WindowGeometry)
+    /// Its gradient (input upstream).
+    case avgPoolBackprop(WindowGeometry)
 }
 
 /// The gradient closure of one ``DifferentiableOp/customGradient(_:)`` call.
@@ -97,6 +114,14 @@ extension DifferentiableOp {
         case .cumsum: return "cumsum"
         case .takeAlongLastAxis: return "takeAlongLastAxis"
         case .putAlongLastAxis: return "putAlongLastAxis"
+        case .conv(let g): return "conv\(g.window.count)D"
+        case .convBackpropInput(let g): return "conv\(g.window.count)DBackpropInput"
+        case .convBackpropFilter(let g): return "conv\(g.window.count)DBackpropFilter"
+        case .maxPool(let g): return "maxPool\(g.window.count)D"
+        case .maxPoolBackprop: return "maxPoolBackprop"
+        case .maxPoolSelect: return "maxPoolSelect"
+        case .avgPool(let g): return "avgPool\(g.window.count)D"
+        case .avgPoolBackprop: return "avgPoolBackprop"
         }
     }
 }
