@@ -122,7 +122,10 @@ open class Layer {
                 firstOutputShapes = outputs.map(\.shape)
                 return outputs
             }
-            return call(inputs, training: mode)
+            let outputs = call(inputs, training: mode)
+            // Layers built at init (pooling, reshapes) learn their shapes on first use.
+            if firstOutputShapes == nil { firstOutputShapes = outputs.map(\.shape) }
+            return outputs
         }
     }
 
