@@ -133,12 +133,16 @@ func gradients(of op: DifferentiableOp, inputs x: OpInputs, output y: Tensor, up
         return [g.cumsum(axis: axis, exclusive: exclusive, reverse: !reverse)]
     // The convolution and its two backprop ops are one bilinear form read three
     // ways, so each one's gradients are the other two (as TensorFlow's).
+    // A fused bias (the optional third input of .conv) gets g summed over all
+    // but the channel axis.
     case .conv(let geometry):
-        return [convBackpropInput(g, x[1], geometry: geometry), convBackpropFilter(x[0], g, geometry: geometry)]
+        let grads = [needs[0] ? convBackpropInput(g, x[1], geometry: geometry) : nil,
+                     needs[1] ? convBackpropFilter(x[0], g, geometry: geometry) : nil]
+        return x.count == 2 ? grads : grads + [needs[2] ? g.sum(axes: Array(0..<(g.rank - 1))) : nil]
     case .convBackpropInput(let geometry):
-        return [convolve(g, x[1], geometry), convBackpropFilter(g, x[0], geometry: geometry)]
+        return [needs[0] ? convolve(g, x[1], geometry) : nil, needs[1] ? convBackpropFilter(g, x[0], geometry: geometry) : nil]
     case .convBackpropFilter(let geometry):
-        return [convBackpropInput(x[1], g, geometry: geometry), convolve(x[0], g, geometry)]
+        return [needs[0] ? convBackpropInput(x[1], g, geometry: geometry) : nil, needs[1] ? convolve(x[0], g, geometry) : nil]
     // The argmax positions are piecewise constant in x: no gradient flows to x.
     case .maxPool(let geometry): return [maxPoolBackprop(x[0], g, geometry: geometry)]
     case .maxPoolBackprop(let geometry): return [nil, maxPoolSelect(x[0], g, geometry: geometry)]

@@ -42,6 +42,7 @@ int ck_set_isa_level(int level) {
     ck_select_optimizers(chosen);
     ck_select_random(chosen);
     ck_select_softmax(chosen);
+    ck_select_window(chosen);
     ck_level = chosen;
     return chosen;
 }

@@ -23,6 +23,7 @@ void ck_select_reduce(int level);
 void ck_select_optimizers(int level);
 void ck_select_random(int level);
 void ck_select_softmax(int level);
+void ck_select_window(int level);
 
 // SLEEF's AVX2 entry points. sleef.h declares them only when the whole file is
 // compiled with -mavx, which a SwiftPM target cannot ask for without unsafeFlags;

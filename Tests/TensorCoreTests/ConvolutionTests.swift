@@ -147,6 +147,75 @@ final class ConvolutionTests: XCTestCase {
         checkGradients([x3, w3]) { square(conv($0[0], $0[1], strides: [1, 2, 1], padding: .same)) }
     }
 
+    func testDirectKernelsForFewInputChannelsMatchNaiveLoops() {
+        // 1–4 input channels take the direct kernels (forward and kernel gradient);
+        // 70 outputs cover a full 64-channel pass plus a masked tail, and 13 columns
+        // both the four-position groups and the single positions at the borders.
+        for (cin, stride, dilation, same) in [(1, 1, 1, false), (2, 1, 1, true), (3, 2, 1, true), (4, 1, 2, false)] {
+            let x = random([2, 9, 13, cin], seed: UInt64(50 + cin)), w = random([3, 3, cin, 70], seed: UInt64(60 + cin))
+            let b = random([70], seed: UInt64(70 + cin))
+            let expected = naiveConv(x, w, strides: [stride, stride], dilations: [dilation, dilation], same: same) + b
+            let padding: Padding = same ? .same : .valid
+            let y = conv(x, w, bias: b, strides: [stride, stride], padding: padding, dilations: [dilation, dilation])
+            assertClose(y, expected, tolerance: 1e-12)
+            let y32 = conv(x.cast(to: .float32), w.cast(to: .float32), bias: b.cast(to: .float32),
+                           strides: [stride, stride], padding: padding, dilations: [dilation, dilation])
+            assertClose(y32.cast(to: .float64), expected, tolerance: 1e-5)
+            // The kernel gradient against the adjoint identity <conv(x, w), dy> = <w, dW>,
+            // with w one-hot per tap: dW's entries are the naive correlations.
+            let g = WindowGeometry(input: x.shape, window: [3, 3], strides: [stride, stride],
+                                   dilations: [dilation, dilation], padding: padding, outChannels: 70, op: "t")
+            let dy = random(g.outputShape, seed: UInt64(80 + cin))
+            let dw = convBackpropFilter(x, dy, geometry: g)
+            let dw32 = convBackpropFilter(x.cast(to: .float32), dy.cast(to: .float32), geometry: g)
+            assertClose(dw32.cast(to: .float64), dw, tolerance: 1e-4)
+            let naive = naiveFilterGradient(x, dy, window: [3, 3], strides: [stride, stride], dilations: [dilation, dilation],
+                                            same: same)
+            assertClose(dw, naive, tolerance: 1e-10)
+        }
+    }
+
+    /// dW[tap, ci, co] = Σ over images and outputs of x at the tap times dy, as a loop.
+    func naiveFilterGradient(_ x: Tensor, _ dy: Tensor, window: [Int], strides: [Int], dilations: [Int], same: Bool) -> Tensor {
+        let d = x.rank - 2
+        let xs = x.scalars(as: Double.self), gs = dy.scalars(as: Double.self)
+        let (n, cin, cout) = (x.shape[0], x.shape[d + 1], dy.shape[d + 1])
+        let sizes = Array(x.shape.dimensions[1...d])
+        let geo = (0..<d).map { tfPadding(size: sizes[$0], window: window[$0], stride: strides[$0], dilation: dilations[$0], same: same) }
+        let outSizes = geo.map(\.out)
+        var dw = [Double](repeating: 0, count: window.reduce(1, *) * cin * cout)
+        var row = 0
+        for b in 0..<n {
+            for o in multiIndices(outSizes) {
+                for (wi, k) in multiIndices(window).enumerated() {
+                    let i = (0..<d).map { o[$0] * strides[$0] + k[$0] * dilations[$0] - geo[$0].before }
+                    guard (0..<d).allSatisfy({ i[$0] >= 0 && i[$0] < sizes[$0] }) else { continue }
+                    var xi = b
+                    for a in 0..<d { xi = xi * sizes[a] + i[a] }
+                    for ci in 0..<cin {
+                        for co in 0..<cout { dw[(wi * cin + ci) * cout + co] += xs[xi * cin + ci] * gs[row * cout + co] }
+                    }
+                }
+                row += 1
+            }
+        }
+        return Tensor(shape: TensorShape(window + [cin, cout]), scalars: dw)
+    }
+
+    func testFusedBiasGradientsFirstAndSecondOrder() {
+        // The direct path (2 input channels) and the GEMM path (5).
+        for cin in [2, 5] {
+            let x = random([2, 5, 4, cin], seed: UInt64(90 + cin)), w = random([3, 2, cin, 3], seed: UInt64(95 + cin))
+            let b = random([3], seed: 99)
+            checkGradients([x, w, b]) { square(conv($0[0], $0[1], bias: $0[2], padding: .same)) }
+            assertClose(conv(x, w, bias: b, padding: .same), conv(x, w, padding: .same) + b, tolerance: 1e-12)
+        }
+        assertTraps("conv2D: expected a float64 bias of shape (3,) for the kernel (3, 2, 2, 3), got float64 (4,)") {
+            _ = conv(Tensor.ones([1, 5, 5, 2], dtype: .float64), Tensor.ones([3, 2, 2, 3], dtype: .float64),
+                     bias: Tensor.ones([4], dtype: .float64))
+        }
+    }
+
     func testBackpropOpsHaveGradientsOfTheirOwn() {
         let g = WindowGeometry(input: [2, 5, 5, 2], window: [3, 3], strides: [2, 2], padding: .same, outChannels: 3, op: "t")
         let x = random(g.inputShape, seed: 21), dy = random(g.outputShape, seed: 22), w = random(g.kernelShape, seed: 23)

@@ -278,6 +278,18 @@ void ck_max_pool_select(ck_dtype dt, const ptrdiff_t *geometry, const void *x, c
 void ck_avg_pool(int backward, ck_dtype dt, const ptrdiff_t *geometry, const void *src, void *dst, ptrdiff_t n0,
                  ptrdiff_t n1);
 
+/// Direct convolution of output rows [r0, r1) for inputs with few channels, where
+/// im2col + GEMM has a tiny inner dimension: y (rows × outChannels) = bias (or 0
+/// when NULL) + the sum over each window's real taps and input channels of
+/// x · kernel (window…, in, out).
+void ck_conv_direct(ck_dtype dt, const ptrdiff_t *geometry, const void *x, const void *kernel, const void *bias,
+                    ptrdiff_t outChannels, void *y, ptrdiff_t r0, ptrdiff_t r1);
+
+/// The direct kernel gradient for few input channels: dw (window·in × out) += the
+/// sum over output rows [r0, r1) of each real tap's x times dy's row.
+void ck_conv_filter_direct(ck_dtype dt, const ptrdiff_t *geometry, const void *x, const void *dy,
+                           ptrdiff_t outChannels, void *dw, ptrdiff_t r0, ptrdiff_t r1);
+
 /// This thread's scratch buffer `slot` (0 or 1) of at least `bytes` bytes
 /// (64-byte aligned), grown when too small and kept for the next call, so a loop
 /// of identical ops allocates nothing; NULL when memory runs out. Growing frees

@@ -55,7 +55,8 @@ public enum DifferentiableOp: Sendable {
     case takeAlongLastAxis(indices: Tensor)
     /// Its adjoint: zeros of `size` along the last axis with the input added at the indices.
     case putAlongLastAxis(indices: Tensor, size: Int)
-    /// A convolution (inputs x, kernel) over the geometry's windows.
+    /// A convolution (inputs x, kernel and optionally a bias added to each output
+    /// channel) over the geometry's windows.
     case conv(WindowGeometry)
     /// Its gradient in the input (inputs dy, kernel); also the transposed convolution.
     case convBackpropInput(WindowGeometry)

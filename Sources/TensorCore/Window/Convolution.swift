@@ -1,4 +1,5 @@
 import CBLAS
+import Glibc
 import CKernels
 
 /// The N-d convolution of channels-last `x` (N, spatial…, C) with `kernel`
@@ -17,11 +18,13 @@ import CKernels
 /// - Parameters:
 ///   - x: the input, batch first and channels last.
 ///   - kernel: the filters in Keras's layout (window…, inChannels, outChannels).
+///   - bias: added to each output channel (outChannels), fused into the
+///     convolution's output pass; nil for none.
 ///   - strides: steps between windows per spatial axis (default 1).
 ///   - padding: `.valid` (default), `.same` or `.causal` (1-D only).
 ///   - dilations: steps between kernel taps per spatial axis (default 1).
 /// - Returns: (N, output…, outChannels).
-public func conv(_ x: Tensor, _ kernel: Tensor, strides: [Int]? = nil, padding: Padding = .valid,
+public func conv(_ x: Tensor, _ kernel: Tensor, bias: Tensor? = nil, strides: [Int]? = nil, padding: Padding = .valid,
                  dilations: [Int]? = nil) -> Tensor {
     let d = kernel.rank - 2
     precondition(d >= 1 && d <= 3 && x.rank == d + 2,
@@ -31,7 +34,11 @@ public func conv(_ x: Tensor, _ kernel: Tensor, strides: [Int]? = nil, padding: 
                  "conv\(d)D: the input has \(x.shape[d + 1]) channels but the kernel \(kernel.shape) expects \(kernel.shape[d]) (input \(x.shape))\(currentScopeDescription)")
     let geometry = WindowGeometry(input: x.shape, window: Array(kernel.shape.dimensions[..<d]), strides: strides,
                                   dilations: dilations, padding: padding, outChannels: kernel.shape[d + 1], op: "conv\(d)D")
-    return convolve(x, kernel, geometry)
+    if let bias {
+        precondition(bias.dtype == x.dtype && bias.shape == [kernel.shape[d + 1]],
+                     "conv\(d)D: expected a \(x.dtype) bias of shape \(TensorShape([kernel.shape[d + 1]])) for the kernel \(kernel.shape), got \(bias.dtype) \(bias.shape)\(currentScopeDescription)")
+    }
+    return convolve(x, kernel, geometry, bias: bias)
 }
 
 /// The transposed convolution (sometimes called deconvolution), as Keras's
@@ -173,6 +180,13 @@ public func convBackpropFilter(_ x: Tensor, _ dy: Tensor, geometry: WindowGeomet
                 let target = part == 0 ? dw.storage.data : partials + (part - 1) * k * n * size
                 let (start, end) = (rows * part / parts, rows * (part + 1) / parts)
                 if start == end { ck_fill(dt, target, 0, k * n); continue }
+                if g.inChannels <= 4 && !g.isPointwise {
+                    // Few input channels: accumulate the taps directly, without im2col.
+                    ck_fill(dt, target, 0, k * n)
+                    ck_conv_filter_direct(dt, geometry.baseAddress, x.storage.data, dy.storage.data, n, target,
+                                          start, end)
+                    continue
+                }
                 var r0 = start
                 while r0 < end {
                     let r1 = Swift.min(r0 + block, end)
@@ -196,9 +210,10 @@ public func convBackpropFilter(_ x: Tensor, _ dy: Tensor, geometry: WindowGeomet
     return dw.recorded(.convBackpropFilter(g), OpInputs(x, dy))
 }
 
-/// The forward convolution over a checked geometry (the recorded op `.conv`).
+/// The forward convolution over a checked geometry (the recorded op `.conv`),
+/// plus `bias` per output channel when given.
 @_spi(Autodiff)
-public func convolve(_ x: Tensor, _ kernel: Tensor, _ g: WindowGeometry) -> Tensor {
+public func convolve(_ x: Tensor, _ kernel: Tensor, _ g: WindowGeometry, bias: Tensor? = nil) -> Tensor {
     let y = Tensor(uninitializedShape: g.outputShape, dtype: x.dtype)
     let (size, dt) = (x.dtype.byteSize, x.dtype.ck)
     let (k, n, rows) = (g.columns, g.outChannels, g.rows)
@@ -206,6 +221,15 @@ public func convolve(_ x: Tensor, _ kernel: Tensor, _ g: WindowGeometry) -> Tens
         BLASThreads.configure(m: 1, n: 1, k: 1)
         let block = rowsPerBlock(columns: k, size: size)
         g.packed.withUnsafeBufferPointer { geometry in
+            // With 1–4 input channels the GEMM's inner dimension is only the window's
+            // size: a direct loop over the taps writes each output row once instead.
+            if g.inChannels <= 4 && !g.isPointwise {
+                splitRows(rows, block: 256, workPerRow: k * n) { r0, r1 in
+                    ck_conv_direct(dt, geometry.baseAddress, x.storage.data, kernel.storage.data,
+                                   bias.map { UnsafeRawPointer($0.storage.data) }, n, y.storage.data, r0, r1)
+                }
+                return
+            }
             // y (rows × out) = im2col(x) (rows × k) · kernel (k × out), block by block.
             splitRows(rows, block: block, workPerRow: k * n) { r0, r1 in
                 let a: UnsafeMutableRawPointer
@@ -215,11 +239,17 @@ public func convolve(_ x: Tensor, _ kernel: Tensor, _ g: WindowGeometry) -> Tens
                     a = ck_scratch(0, (r1 - r0) * k * size)!
                     ck_im2col(dt, geometry.baseAddress, x.storage.data, a, r0, r1)
                 }
+                let out = y.storage.data + r0 * n * size
+                if let bias {
+                    // The GEMM accumulates onto the bias, copied into the block's rows.
+                    for row in 0..<(r1 - r0) { memcpy(out + row * n * size, bias.storage.data, n * size) }
+                }
                 blockGemm(x.dtype, false, false, m: r1 - r0, n: n, k: k, a, lda: k, kernel.storage.data, ldb: n,
-                          beta: 0, y.storage.data + r0 * n * size, ldc: n)
+                          beta: bias == nil ? 0 : 1, out, ldc: n)
             }
         }
     }
+    if let bias { return y.recorded(.conv(g), OpInputs(x, kernel, bias)) }
     return y.recorded(.conv(g), OpInputs(x, kernel))
 }
 

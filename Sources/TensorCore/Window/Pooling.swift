@@ -41,6 +41,8 @@ public func avgPool(_ x: Tensor, poolSize: [Int], strides: [Int]? = nil, padding
 private func poolGeometry(_ x: Tensor, _ poolSize: [Int], _ strides: [Int]?, _ padding: Padding, op: String) -> WindowGeometry {
     precondition(x.dtype.isFloatingPoint, "\(op): expected a float32 or float64 tensor, got \(x.dtype) \(x.shape)\(currentScopeDescription)")
     precondition(padding != .causal, "\(op): padding must be valid or same\(currentScopeDescription)")
+    precondition(x.shape.dimensions.dropFirst().reduce(1, *) < Int(Int32.max),
+                 "\(op): one image of \(x.shape) holds 2^31 or more elements; pooling indexes images with 32 bits\(currentScopeDescription)")
     return WindowGeometry(input: x.shape, window: poolSize, strides: strides ?? poolSize, padding: padding, op: op)
 }
 

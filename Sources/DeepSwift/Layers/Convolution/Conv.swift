@@ -89,8 +89,14 @@ public class BaseConv: Layer {
         let k = kernel!.value
         precondition(inputs.shape[rank + 1] == k.shape[rank] * groups,
                      "\(type(of: self)) '\(name)': the input has \(inputs.shape[rank + 1]) channels but the kernel \(k.shape) was built for \(k.shape[rank] * groups); input shape \(inputs.shape)")
-        var y = groupedConv(inputs, k, groups: groups, strides: strides, padding: padding, dilations: dilationRate)
-        if let bias { y = y + bias.value }
+        var y: Tensor
+        if groups == 1 {
+            // The bias rides in the convolution's output pass.
+            y = conv(inputs, k, bias: bias?.value, strides: strides, padding: padding, dilations: dilationRate)
+        } else {
+            y = groupedConv(inputs, k, groups: groups, strides: strides, padding: padding, dilations: dilationRate)
+            if let bias { y = y + bias.value }
+        }
         let out = activation(y)
         if let activityRegularizer { addLoss(activityRegularizer(out)) }
         return out
