@@ -19,4 +19,5 @@ runExample { options in
     section("The Functional API"); LayerParts.functionalAPI(options)
     section("End-to-end example 1: variational autoencoders"); try VAEExample.run(options)
     section("End-to-end example 2: hypernetworks"); try Hypernetwork.run(options)
+    section("Beyond the guide: a convnet on Fashion-MNIST"); try ConvNetExample.run(options)
 }

@@ -87,6 +87,20 @@ final class GuideExamplesTests: XCTestCase {
         XCTAssertLessThan(losses.last!, losses[1])
     }
 
+    func testConvNetLearnsAndReportsItsTestAccuracy() throws {
+        setRandomSeed(5)
+        let model = ConvNetExample.makeModel()
+        XCTAssertEqual(model.countParams(), 34826)  // Keras's summary for the same model
+        let (o, lines) = options(epochs: 2, samples: 2048)
+        let accuracy = try ConvNetExample.run(o)
+        XCTAssertGreaterThan(accuracy, 0.6)  // chance is 0.1
+        XCTAssertTrue(lines.all.contains { $0.hasPrefix("Total params: 34826 ") },
+                      lines.all.joined(separator: "\n"))
+        let last = try XCTUnwrap(lines.all.last)
+        XCTAssertTrue(last.hasPrefix("Trained 2 epochs (final loss "), last)
+        XCTAssertTrue(last.hasSuffix("test accuracy: \(accuracy)"), last)
+    }
+
     func testOptionsParsing() throws {
         let o = try GuideOptions(arguments: ["--dataset", "mnist", "--steps", "5", "--epochs", "2", "--output", "/tmp"])
         XCTAssertEqual(o.dataset, "mnist")

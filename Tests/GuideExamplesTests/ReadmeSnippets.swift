@@ -133,10 +133,29 @@ final class ReadmeSnippetTests: XCTestCase {
         let lossPerEpoch = history.history["loss"]!
         try classifier.saveWeights(to: NSTemporaryDirectory() + "classifier.safetensors")
 
+        let convnet = Sequential([
+            Conv2D(32, kernelSize: 3, activation: .relu),
+            MaxPooling2D(poolSize: 2),
+            Conv2D(64, kernelSize: 3, activation: .relu),
+            MaxPooling2D(poolSize: 2),
+            Flatten(),
+            Dropout(0.5),
+            Dense(10),
+        ], inputShape: [28, 28, 1])
+        convnet.compile(optimizer: Adam(learningRate: 1e-3),
+                        loss: SparseCategoricalCrossentropy(fromLogits: true),
+                        metrics: [SparseCategoricalAccuracy()])
+        let images = xTrain.reshaped(to: [-1, 28, 28, 1])   // NHWC, as Keras
+        try convnet.fit(x: images, y: yTrain, batchSize: 128, epochs: 1, verbose: 0)
+        let testLogs = try convnet.evaluate(x: images, y: yTrain, batchSize: 128)
+        print("test accuracy:", testLogs["sparse_categorical_accuracy"]!)
+
         XCTAssertEqual(values, [[5, 2], [1, 3]])
         XCTAssertEqual(y.shape, [2, 4])
         XCTAssertEqual(d2cda2.shape, [2, 2])
         XCTAssertEqual(lossPerEpoch.count, 2)
+        XCTAssertEqual(convnet.countParams(), 34826)
+        XCTAssertEqual(testLogs.entries.map(\.0), ["loss", "sparse_categorical_accuracy"])
         _ = (ones, zeros, normal, integers, e, m, columnSums, probabilities, outputs)
     }
 

@@ -233,6 +233,14 @@ final class ConvolutionTests: XCTestCase {
         let c = (w * convBackpropFilter(x, dy, geometry: g)).sum().scalar(as: Double.self)
         XCTAssertEqual(a, b, accuracy: 1e-10)
         XCTAssertEqual(a, c, accuracy: 1e-10)
+        // TensorFlow's forms, with the forward convolution's shapes and arguments.
+        XCTAssertEqual(convBackpropInput(dy, w, inputShape: g.inputShape, strides: [2, 1], padding: .same, dilations: [1, 2]),
+                       convBackpropInput(dy, w, geometry: g))
+        XCTAssertEqual(convBackpropFilter(x, dy, kernelShape: g.kernelShape, strides: [2, 1], padding: .same, dilations: [1, 2]),
+                       convBackpropFilter(x, dy, geometry: g))
+        assertTraps("conv2DBackpropInput: the input shape (3, 6, 7, 5) does not fit the kernel (3, 2, 3, 4)") {
+            _ = convBackpropInput(dy, w, inputShape: [3, 6, 7, 5])
+        }
     }
 
     func testTransposedConvolutionShapesAndValues() {

@@ -26,4 +26,10 @@ baseline_vae *baseline_vae_create(int batch, uint64_t seed);
 void baseline_vae_destroy(baseline_vae *v);
 /// One step of forward, backward and Adam (Keras's formulas) on x (batch×784); returns the loss.
 float baseline_vae_step(baseline_vae *v, const float *x, float learning_rate);
+
+/// A stride-1 "valid" convolution of x (batch×h×w×cin) with kernel
+/// (kh×kw×cin×cout) as a plain im2col into `col` (batch·oh·ow × kh·kw·cin) and one
+/// cblas_sgemm into y (batch·oh·ow × cout), on OpenBLAS's current thread count.
+void baseline_im2col_conv(int batch, int h, int w, int cin, int kh, int kw, int cout, const float *x,
+                          const float *kernel, float *col, float *y);
 #endif

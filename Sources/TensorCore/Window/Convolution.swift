@@ -97,6 +97,45 @@ public func convTranspose(_ x: Tensor, _ kernel: Tensor, strides: [Int]? = nil, 
     return convBackpropInput(x, kernel, geometry: geometry)
 }
 
+/// The convolution's gradient with respect to its input, as TensorFlow's
+/// `tf.nn.conv2d_backprop_input(input_sizes, filters, out_backprop, strides, padding)`
+/// for 1 to 3 spatial axes: the geometry comes from the forward convolution's
+/// input shape and arguments.
+///
+/// ```swift
+/// let k = Tensor.ones([3, 3, 2, 4]), dy = Tensor.ones([1, 3, 3, 4])
+/// convBackpropInput(dy, k, inputShape: [1, 5, 5, 2]).shape   // (1, 5, 5, 2)
+/// ```
+public func convBackpropInput(_ dy: Tensor, _ kernel: Tensor, inputShape: TensorShape, strides: [Int]? = nil,
+                              padding: Padding = .valid, dilations: [Int]? = nil) -> Tensor {
+    let d = kernel.rank - 2
+    precondition(d >= 1 && d <= 3 && inputShape.rank == d + 2 && inputShape[d + 1] == kernel.shape[d],
+                 "conv\(d)DBackpropInput: the input shape \(inputShape) does not fit the kernel \(kernel.shape) (window…, in, out)\(currentScopeDescription)")
+    let geometry = WindowGeometry(input: inputShape, window: Array(kernel.shape.dimensions[..<d]), strides: strides,
+                                  dilations: dilations, padding: padding, outChannels: kernel.shape[d + 1],
+                                  op: "conv\(d)DBackpropInput")
+    return convBackpropInput(dy, kernel, geometry: geometry)
+}
+
+/// The convolution's gradient with respect to its kernel, as TensorFlow's
+/// `tf.nn.conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding)`
+/// for 1 to 3 spatial axes.
+///
+/// ```swift
+/// let x = Tensor.ones([1, 5, 5, 2]), dy = Tensor.ones([1, 3, 3, 4])
+/// convBackpropFilter(x, dy, kernelShape: [3, 3, 2, 4]).shape   // (3, 3, 2, 4)
+/// ```
+public func convBackpropFilter(_ x: Tensor, _ dy: Tensor, kernelShape: TensorShape, strides: [Int]? = nil,
+                               padding: Padding = .valid, dilations: [Int]? = nil) -> Tensor {
+    let d = kernelShape.rank - 2
+    precondition(d >= 1 && d <= 3 && x.rank == d + 2 && x.shape[d + 1] == kernelShape[d],
+                 "conv\(d)DBackpropFilter: the input \(x.shape) does not fit the kernel shape \(kernelShape) (window…, in, out)\(currentScopeDescription)")
+    let geometry = WindowGeometry(input: x.shape, window: Array(kernelShape.dimensions[..<d]), strides: strides,
+                                  dilations: dilations, padding: padding, outChannels: kernelShape[d + 1],
+                                  op: "conv\(d)DBackpropFilter")
+    return convBackpropFilter(x, dy, geometry: geometry)
+}
+
 /// The convolution's gradient with respect to its input: `dy` (the output's
 /// shape) spread back through `kernel` over `geometry`'s windows, as TensorFlow's
 /// `Conv2DBackpropInput`. Differentiable (in `dy` a convolution, in the kernel a
