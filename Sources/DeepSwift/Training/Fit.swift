@@ -45,7 +45,9 @@ extension Model {
     }
 
     func currentLogs() -> Logs {
-        func value(_ t: Tensor) -> Double { Double(t.scalar(as: Float.self)) }
+        // A metric with a vector result (F1Score per class) logs its mean, the figure
+        // Keras's progress bar shows.
+        func value(_ t: Tensor) -> Double { t.rank == 0 ? Double(t.scalar(as: Float.self)) : Double(t.cast(to: .float64).mean().scalar(as: Double.self)) }
         var entries = [("loss", value(lossTracker.result()))] + compiledMetrics.map { ($0.name, value($0.result())) }
         if let config = outputConfig {
             // Keras's keys: `<output>_loss` and `<output>_<metric>` when there are
