@@ -68,13 +68,8 @@ public enum IDX {
                                          actualBytes: actual)
         }
         return data.withUnsafeBufferPointer { buffer in
-            let body = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[headerSize...])
-            switch dtype {
-            case .uint8: return Tensor(shape: TensorShape(shape), scalars: Array(body))
-            case .int32: return Tensor(shape: TensorShape(shape), scalars: bigEndian(body, as: UInt32.self).map { Int32(bitPattern: $0) })
-            case .float32: return Tensor(shape: TensorShape(shape), scalars: bigEndian(body, as: UInt32.self).map(Float.init(bitPattern:)))
-            default: return Tensor(shape: TensorShape(shape), scalars: bigEndian(body, as: UInt64.self).map(Double.init(bitPattern:)))
-            }
+            tensorFromBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[headerSize...]), shape: shape,
+                            dtype: dtype, bigEndian: true)
         }
     }
 
@@ -103,11 +98,5 @@ public enum IDX {
         default: for v in tensor.scalars(as: Double.self) { bytes += withUnsafeBytes(of: v.bitPattern.bigEndian, Array.init) }
         }
         return compress ? try Gzip.compress(bytes) : bytes
-    }
-
-    private static func bigEndian<T: FixedWidthInteger>(_ body: UnsafeRawBufferPointer, as: T.Type) -> [T] {
-        (0..<(body.count / MemoryLayout<T>.size)).map {
-            T(bigEndian: body.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self))
-        }
     }
 }
