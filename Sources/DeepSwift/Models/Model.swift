@@ -30,6 +30,11 @@ open class Model: Layer {
     var compiledPredictStep: CompiledFunction?
     /// Set by callbacks to end `fit` after the current epoch.
     public var stopTraining = false
+    /// The epoch a callback's `onTrainBegin` resumes `fit` at (``BackupAndRestore``),
+    /// as Keras's `model._initial_epoch`; `fit` reads and clears it.
+    var resumeEpoch = 0
+    /// An error a callback's `onTrainBegin` hit, which `fit` throws before training.
+    var callbackError: Error?
 
     /// A model to subclass: override `call`.
     public override init(name: String? = nil) {

@@ -208,6 +208,7 @@ extension Layer {
             // Same architecture under other automatic names (a second `Dense()` is
             // `dense_1`): match by order, as Keras's load_weights does by default.
             source = weightEntries.map(\.name)
+            problems.removeAll()
         }
         var states: [(Variable, [Tensor])] = []
         var iterations: Int?

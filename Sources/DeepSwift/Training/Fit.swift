@@ -179,8 +179,15 @@ extension Model {
         stopTraining = false
         var knownSteps = steps
         var logs = Logs()
+        (resumeEpoch, callbackError) = (0, nil)
         for c in callbacks { c.onTrainBegin(logs: logs) }
-        for epoch in 0..<epochs {
+        if let error = callbackError {
+            callbackError = nil
+            throw error
+        }
+        let first = resumeEpoch
+        resumeEpoch = 0
+        for epoch in first..<Swift.max(first, epochs) {
             if verbose > 0 { print("Epoch \(epoch + 1)/\(epochs)") }
             for c in callbacks { c.onEpochBegin(epoch, logs: logs) }
             resetTrainingMetrics()
