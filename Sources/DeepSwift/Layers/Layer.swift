@@ -116,6 +116,7 @@ open class Layer {
                 // Creating weights is set-up, not part of a compiled step: a trace must
                 // not replay the initializers' random draws.
                 Tracer.suspended { build(inputShapes: inputs.map(\.shape)) }
+                firstInputShapes = inputs.map(\.shape)
                 isBuilt = true
                 trackingCache = nil
                 let outputs = call(inputs, training: mode)
@@ -131,6 +132,9 @@ open class Layer {
 
     /// The output shapes of the first call, for ``Model/summary(printTo:)``.
     var firstOutputShapes: [TensorShape]?
+    /// The input shapes the layer was built for on its first call (what a saved
+    /// `Sequential` without an input shape is rebuilt from).
+    var firstInputShapes: [TensorShape]?
 
     /// Marks the layer built (for layers whose weights exist from `init`, or that a
     /// container builds), so ``build(inputShape:)`` will not run.

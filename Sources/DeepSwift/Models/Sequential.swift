@@ -12,7 +12,7 @@
 /// Given an `inputShape` (one example's shape), the model builds its weights at once.
 open class Sequential: Model {
     private var stack: [Layer] = []
-    private let exampleShape: TensorShape?
+    let exampleShape: TensorShape?
 
     /// A model of `layers`, built now when `inputShape` is given.
     public init(_ layers: [Layer] = [], inputShape: TensorShape? = nil, name: String? = nil) {
