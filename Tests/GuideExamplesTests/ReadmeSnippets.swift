@@ -132,6 +132,10 @@ final class ReadmeSnippetTests: XCTestCase {
         let history = try classifier.fit(x: xTrain, y: yTrain, batchSize: 32, epochs: 2, verbose: 0, validationSplit: 0.2)
         let lossPerEpoch = history.history["loss"]!
         try classifier.saveWeights(to: NSTemporaryDirectory() + "classifier.safetensors")
+        let savedPath = NSTemporaryDirectory() + "classifier.model"
+        try classifier.save(to: savedPath)
+        let restored = try loadModel(from: savedPath)
+        XCTAssertEqual(try restored.predict(xTrain), try classifier.predict(xTrain))
 
         let convnet = Sequential([
             Conv2D(32, kernelSize: 3, activation: .relu),
