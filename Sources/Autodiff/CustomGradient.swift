@@ -9,7 +9,7 @@
 ///
 /// ```swift
 /// // A straight-through estimator: round forward, identity backward.
-/// let y = customGradient(x) { x in (round(x), { upstream in [upstream] }) }
+/// let y = customGradient(x) { x in (round(x), { upstream in upstream }) }
 /// ```
 public func customGradient(_ inputs: [Tensor],
                            _ body: ([Tensor]) -> (value: Tensor, gradient: (Tensor) -> [Tensor?])) -> Tensor {

@@ -3,7 +3,7 @@
 ///
 /// ```swift
 /// let dataset = Dataset.fromTensorSlices((xTrain, yTrain)).shuffle(bufferSize: 1024).batch(64)
-/// for (step, (x, y)) in dataset.enumerated() { ... }
+/// for (step, (x, y)) in dataset.enumerated() { print(step, x.shape, y.shape) }
 /// ```
 ///
 /// Until `map` or `filter` is applied, a dataset made by `fromTensorSlices` works on

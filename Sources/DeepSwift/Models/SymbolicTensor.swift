@@ -4,7 +4,7 @@
 ///
 /// ```swift
 /// let inputs = Input(shape: [16])
-/// var x = Dense(32, activation: .relu)(inputs)
+/// let x = Dense(32, activation: .relu)(inputs)
 /// let outputs = Dense(10)(x)
 /// let model = Model(inputs: inputs, outputs: outputs)
 /// ```

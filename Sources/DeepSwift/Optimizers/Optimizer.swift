@@ -196,8 +196,10 @@ open class Optimizer {
     /// receives them and may replace them with tensors of the same shapes and dtypes.
     ///
     /// ```swift
-    /// override func makeState(for variable: Variable) -> [Tensor] {
-    ///     [Tensor.zeros(variable.shape, dtype: variable.dtype)]   // a momentum
+    /// final class Momentum: Optimizer {
+    ///     override func makeState(for variable: Variable) -> [Tensor] {
+    ///         [Tensor.zeros(variable.shape, dtype: variable.dtype)]   // a momentum
+    ///     }
     /// }
     /// ```
     open func makeState(for variable: Variable) -> [Tensor] { [] }

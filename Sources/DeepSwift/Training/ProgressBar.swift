@@ -9,7 +9,7 @@ import Foundation
 ///
 /// ```swift
 /// let bar = ProgressBar(target: steps)
-/// for step in 1...steps { ...; bar.update(step, values: [("loss", lossValue)]) }
+/// for step in 1...steps { bar.update(step, values: [("loss", lossValue)]) }   // after each step's work
 /// ```
 public final class ProgressBar {
     /// The number of steps, when known (the first epoch over a dataset does not know it).
