@@ -49,6 +49,31 @@ static inline void advance(const geom_t *w, ptrdiff_t *n, ptrdiff_t o[3]) {
 
 #define POOL_CHUNK 64
 
+// Whether pooling windows never overlap (undilated, stride ≥ window on every axis),
+// so that every input element lies in at most one window.
+static int pool_tiles(const geom_t *w) {
+    for (int d = 0; d < 3; d++)
+        if (w->dil[d] != 1 || w->stride[d] < w->k[d]) return 0;
+    return 1;
+}
+
+// covered[d][i]: whether position i of axis d lies in some window (one allocation,
+// freed through covered[0]).
+static int pool_coverage(const geom_t *w, unsigned char *covered[3]) {
+    unsigned char *all = calloc((size_t)(w->in[0] + w->in[1] + w->in[2]), 1);
+    if (!all) return 0;
+    covered[0] = all;
+    covered[1] = all + w->in[0];
+    covered[2] = all + w->in[0] + w->in[1];
+    for (int d = 0; d < 3; d++)
+        for (ptrdiff_t o = 0; o < w->out[d]; o++)
+            for (ptrdiff_t a = 0; a < w->k[d]; a++) {
+                ptrdiff_t i = o * w->stride[d] + a - w->pad[d];
+                if (i >= 0 && i < w->in[d]) covered[d][i] = 1;
+            }
+    return 1;
+}
+
 #define WINDOW_KERNELS(T, SUFFIX, ATTR)                                                                           \
     /* Along the innermost spatial axis a window row is one run of k2·C */         \
     /* contiguous elements when it is undilated and inside the input; otherwise */ \
@@ -195,12 +220,65 @@ static inline void advance(const geom_t *w, ptrdiff_t *n, ptrdiff_t o[3]) {
         }                                                                                                  \
         return !first;                                                                                     \
     }                                                                                                      \
+    /* Max pooling's gradient when windows do not overlap (pool_tiles): every */    \
+    /* element is written once, the window's maximum with its gradient and the */    \
+    /* rest of the window with 0, so no pass zeroes dx first; only elements */       \
+    /* outside every window are zeroed. */                                             \
+    ATTR static int max_pool_backprop_tiled_##SUFFIX(const geom_t *w, const T *x, const T *g, T *dx,          \
+                                                     ptrdiff_t n0, ptrdiff_t n1) {                         \
+        const ptrdiff_t C = w->channels, outs = w->out[0] * w->out[1] * w->out[2];                         \
+        const ptrdiff_t ins = w->in[0] * w->in[1] * w->in[2] * C;                                          \
+        T best[POOL_CHUNK];                                                                                \
+        int32_t at[POOL_CHUNK];                                                                            \
+        unsigned char *covered[3];                                                                         \
+        if (!pool_coverage(w, covered)) return 0;                                                          \
+        for (ptrdiff_t n = n0; n < n1; n++) {                                                              \
+            T *image = dx + n * ins;                                                                       \
+            for (ptrdiff_t i0 = 0; i0 < w->in[0]; i0++)                                                    \
+                for (ptrdiff_t i1 = 0; i1 < w->in[1]; i1++) {                                              \
+                    T *row = image + (i0 * w->in[1] + i1) * w->in[2] * C;                                  \
+                    if (!covered[0][i0] || !covered[1][i1]) {                                              \
+                        memset(row, 0, (size_t)(w->in[2] * C) * sizeof(T));                                \
+                        continue;                                                                          \
+                    }                                                                                      \
+                    for (ptrdiff_t i2 = 0; i2 < w->in[2]; i2++)                                            \
+                        if (!covered[2][i2]) memset(row + i2 * C, 0, (size_t)C * sizeof(T));               \
+                }                                                                                          \
+        }                                                                                                  \
+        free(covered[0]);                                                                                  \
+        ptrdiff_t n = n0, o[3] = {0, 0, 0};                                                                \
+        for (ptrdiff_t r = n0 * outs; r < n1 * outs; r++, advance(w, &n, o)) {                             \
+            T *image = dx + n * ins;                                                                       \
+            for (ptrdiff_t c0 = 0; c0 < C; c0 += POOL_CHUNK) {                                             \
+                ptrdiff_t cn = C - c0 < POOL_CHUNK ? C - c0 : POOL_CHUNK;                                  \
+                if (!window_max_##SUFFIX(w, x + n * ins, o, c0, cn, best, at)) continue;                   \
+                const T *restrict grad = g + r * C + c0;                                                   \
+                for (ptrdiff_t a = 0; a < w->k[0]; a++) {                                                  \
+                    ptrdiff_t i0 = o[0] * w->stride[0] + a - w->pad[0];                                    \
+                    if (i0 < 0 || i0 >= w->in[0]) continue;                                                \
+                    for (ptrdiff_t b = 0; b < w->k[1]; b++) {                                              \
+                        ptrdiff_t i1 = o[1] * w->stride[1] + b - w->pad[1];                                \
+                        if (i1 < 0 || i1 >= w->in[1]) continue;                                            \
+                        for (ptrdiff_t c = 0; c < w->k[2]; c++) {                                          \
+                            ptrdiff_t i2 = o[2] * w->stride[2] + c - w->pad[2];                            \
+                            if (i2 < 0 || i2 >= w->in[2]) continue;                                        \
+                            const int32_t off = (int32_t)(((i0 * w->in[1] + i1) * w->in[2] + i2) * C + c0);\
+                            T *restrict dst = image + off;                                                 \
+                            for (ptrdiff_t j = 0; j < cn; j++) dst[j] = at[j] == off + (int32_t)j ? grad[j] : 0; \
+                        }                                                                                  \
+                    }                                                                                      \
+                }                                                                                          \
+            }                                                                                              \
+        }                                                                                                  \
+        return 1;                                                                                          \
+    }                                                                                                      \
     ATTR static void max_pool_backprop_##SUFFIX(const geom_t *w, const T *x, const T *g, T *dx, ptrdiff_t n0,  \
                                                 ptrdiff_t n1) {                                            \
         const ptrdiff_t C = w->channels, outs = w->out[0] * w->out[1] * w->out[2];                         \
         const ptrdiff_t ins = w->in[0] * w->in[1] * w->in[2] * C;                                          \
         T best[POOL_CHUNK];                                                                                \
         int32_t at[POOL_CHUNK];                                                                            \
+        if (pool_tiles(w) && max_pool_backprop_tiled_##SUFFIX(w, x, g, dx, n0, n1)) return;                \
         memset(dx + n0 * ins, 0, (size_t)((n1 - n0) * ins) * sizeof(T));                                  \
         ptrdiff_t n = n0, o[3] = {0, 0, 0};                                                                \
         for (ptrdiff_t r = n0 * outs; r < n1 * outs; r++, advance(w, &n, o)) {                             \

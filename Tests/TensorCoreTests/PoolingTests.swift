@@ -1,5 +1,5 @@
 import XCTest
-@testable import TensorCore
+@testable @_spi(Autodiff) import TensorCore
 import Autodiff
 import TestSupport
 
@@ -96,5 +96,52 @@ final class PoolingTests: XCTestCase {
         let x1 = random([2, 7, 3], seed: 5)
         checkGradients([x1]) { square(maxPool($0[0], poolSize: [3], strides: [2], padding: .same)) }
         checkGradients([x1]) { square(avgPool($0[0], poolSize: [2])) }
+    }
+
+    /// The gradient of max pooling by a direct loop: each window's upstream value
+    /// added to its first maximum.
+    func naiveMaxPoolBackprop(_ x: Tensor, _ g: Tensor, pool: [Int], strides: [Int], same: Bool) -> Tensor {
+        let d = x.rank - 2
+        let xs = x.cast(to: .float64).scalars(as: Double.self), gs = g.cast(to: .float64).scalars(as: Double.self)
+        let (n, c) = (x.shape[0], x.shape[d + 1])
+        let sizes = Array(x.shape.dimensions[1...d])
+        let geo = (0..<d).map { tfPadding(size: sizes[$0], window: pool[$0], stride: strides[$0], dilation: 1, same: same) }
+        var dx = [Double](repeating: 0, count: xs.count)
+        var r = 0
+        for b in 0..<n {
+            for o in multiIndices(geo.map(\.out)) {
+                for ch in 0..<c {
+                    var best: (Double, Int)?
+                    for k in multiIndices(pool) {
+                        let i = (0..<d).map { o[$0] * strides[$0] + k[$0] - geo[$0].before }
+                        guard (0..<d).allSatisfy({ i[$0] >= 0 && i[$0] < sizes[$0] }) else { continue }
+                        var xi = b
+                        for a in 0..<d { xi = xi * sizes[a] + i[a] }
+                        if best == nil || xs[xi * c + ch] > best!.0 { best = (xs[xi * c + ch], xi * c + ch) }
+                    }
+                    dx[best!.1] += gs[r * c + ch]
+                }
+                r += 1
+            }
+        }
+        return Tensor(shape: x.shape, scalars: dx)
+    }
+
+    func testMaxPoolBackpropOfNonOverlappingWindowsWritesEveryElement() {
+        // Windows that tile the input, leave gaps (stride > window) or tails, or
+        // hang over "same" padding: every element not a window's maximum must be 0
+        // although the result's memory is never zeroed first.
+        for dtype in [DType.float64, .float32] {
+            for (shape, pool, strides) in [([3, 7, 6, 5], [2, 2], [2, 2]), ([2, 8, 7, 3], [2, 2], [3, 3]),
+                                           ([2, 9, 70], [3], [4]), ([1, 5, 4, 5, 2], [2, 2, 2], [2, 2, 2])] as [([Int], [Int], [Int])] {
+                for same in [false, true] {
+                    let x = random(TensorShape(shape), seed: 7).cast(to: dtype)
+                    let g = WindowGeometry(input: x.shape, window: pool, strides: strides, padding: same ? .same : .valid, op: "t")
+                    let upstream = random(g.outputShape, seed: 8).cast(to: dtype)
+                    assertClose(maxPoolBackprop(x, upstream, geometry: g).cast(to: .float64),
+                                naiveMaxPoolBackprop(x, upstream, pool: pool, strides: strides, same: same), tolerance: 1e-6)
+                }
+            }
+        }
     }
 }
