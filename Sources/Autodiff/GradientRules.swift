@@ -139,6 +139,13 @@ func gradients(of op: DifferentiableOp, inputs x: OpInputs, output y: Tensor, up
         let grads = [needs[0] ? convBackpropInput(g, x[1], geometry: geometry) : nil,
                      needs[1] ? convBackpropFilter(x[0], g, geometry: geometry) : nil]
         return x.count == 2 ? grads : grads + [needs[2] ? g.sum(axes: Array(0..<(g.rank - 1))) : nil]
+    // With a fused relu, the convolution's gradients of g masked where the output
+    // is 0 (y > 0 exactly where the pre-activation is).
+    case .convRelu(let geometry):
+        let dz = y.reluGradient(g)
+        let grads = [needs[0] ? convBackpropInput(dz, x[1], geometry: geometry) : nil,
+                     needs[1] ? convBackpropFilter(x[0], dz, geometry: geometry) : nil]
+        return x.count == 2 ? grads : grads + [needs[2] ? dz.sum(axes: Array(0..<(dz.rank - 1))) : nil]
     case .convBackpropInput(let geometry):
         return [needs[0] ? convolve(g, x[1], geometry) : nil, needs[1] ? convBackpropFilter(g, x[0], geometry: geometry) : nil]
     case .convBackpropFilter(let geometry):

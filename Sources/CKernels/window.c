@@ -315,7 +315,7 @@ static int pool_coverage(const geom_t *w, unsigned char *covered[3]) {
     /* tiny inner dimension): y[r, :] = Σ over the window's real taps and the */      \
     /* input channels of x · kernel, over output rows [r0, r1). */                      \
     ATTR static void conv_direct_##SUFFIX(const geom_t *w, const T *x, const T *kernel, const T *bias,      \
-                                          ptrdiff_t outs, T *y, ptrdiff_t r0, ptrdiff_t r1) {              \
+                                          int relu, ptrdiff_t outs, T *y, ptrdiff_t r0, ptrdiff_t r1) {    \
         const ptrdiff_t C = w->channels, N = outs;                                                         \
         T acc[POOL_CHUNK];                                                                                 \
         ptrdiff_t n, o[3];                                                                                 \
@@ -345,7 +345,10 @@ static int pool_coverage(const geom_t *w, unsigned char *covered[3]) {
                     }                                                                                      \
                 }                                                                                          \
                 T *dst = y + r * N + c0;                                                                   \
-                for (ptrdiff_t j = 0; j < cn; j++) dst[j] = acc[j];                                        \
+                if (relu)                                                                                  \
+                    for (ptrdiff_t j = 0; j < cn; j++) dst[j] = acc[j] > 0 || acc[j] != acc[j] ? acc[j] : 0;   \
+                else                                                                                       \
+                    for (ptrdiff_t j = 0; j < cn; j++) dst[j] = acc[j];                                    \
             }                                                                                              \
         }                                                                                                  \
     }                                                                                                      \
@@ -442,7 +445,7 @@ WINDOW_KERNELS(double, f64_avx512, CK_AVX512)
 // per pass in masked vectors, one broadcast FMA per tap and input channel.
 #define DIRECT_ROWS 4
 CK_AVX512 static void conv_direct_f32_avx512_regs(const geom_t *w, const float *x, const float *kernel,
-                                                  const float *bias, ptrdiff_t N, float *y, ptrdiff_t r0,
+                                                  const float *bias, int relu, ptrdiff_t N, float *y, ptrdiff_t r0,
                                                   ptrdiff_t r1) {
     const ptrdiff_t C = w->channels, span2 = (w->k[2] - 1) * w->dil[2] + 1;
     ptrdiff_t n, o[3];
@@ -510,8 +513,12 @@ CK_AVX512 static void conv_direct_f32_avx512_regs(const geom_t *w, const float *
             }
             for (ptrdiff_t q = 0; q < rows; q++) {
                 float *dst = y + (r + q) * N + c0;
-                for (int v = 0; v < 4; v++)
-                    if (16 * v < cn) _mm512_mask_storeu_ps(dst + 16 * v, m[v], acc[q][v]);
+                for (int v = 0; v < 4; v++) {
+                    if (16 * v >= cn) continue;
+                    // max(0, a) is a when a is NaN, as relu keeps NaN.
+                    const __m512 out = relu ? _mm512_max_ps(_mm512_setzero_ps(), acc[q][v]) : acc[q][v];
+                    _mm512_mask_storeu_ps(dst + 16 * v, m[v], out);
+                }
             }
         }
         for (ptrdiff_t q = 0; q < rows; q++, r++) advance(w, &n, o);
@@ -591,7 +598,7 @@ static struct {
     void (*max_pool_backprop)(const geom_t *, const void *, const void *, void *, ptrdiff_t, ptrdiff_t);
     void (*max_pool_select)(const geom_t *, const void *, const void *, void *, ptrdiff_t, ptrdiff_t);
     void (*avg_pool)(int, const geom_t *, const void *, void *, ptrdiff_t, ptrdiff_t);
-    void (*conv_direct)(const geom_t *, const void *, const void *, const void *, ptrdiff_t, void *, ptrdiff_t,
+    void (*conv_direct)(const geom_t *, const void *, const void *, const void *, int, ptrdiff_t, void *, ptrdiff_t,
                         ptrdiff_t);
     void (*conv_filter_direct)(const geom_t *, const void *, const void *, ptrdiff_t, void *, ptrdiff_t, ptrdiff_t);
 } window[2];
@@ -661,10 +668,10 @@ void ck_avg_pool(int backward, ck_dtype dt, const ptrdiff_t *geometry, const voi
 }
 
 void ck_conv_direct(ck_dtype dt, const ptrdiff_t *geometry, const void *x, const void *kernel, const void *bias,
-                    ptrdiff_t outChannels, void *y, ptrdiff_t r0, ptrdiff_t r1) {
+                    int relu, ptrdiff_t outChannels, void *y, ptrdiff_t r0, ptrdiff_t r1) {
     ck_enter();
     geom_t w = unpack(geometry);
-    window[dt != CK_F32].conv_direct(&w, x, kernel, bias, outChannels, y, r0, r1);
+    window[dt != CK_F32].conv_direct(&w, x, kernel, bias, relu, outChannels, y, r0, r1);
 }
 
 void ck_conv_filter_direct(ck_dtype dt, const ptrdiff_t *geometry, const void *x, const void *dy,

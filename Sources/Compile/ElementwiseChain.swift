@@ -38,7 +38,7 @@ struct ElementwiseChain {
         case .sum, .prod, .max, .min, .matmul, .reshape, .transpose, .broadcast, .stridedSlice, .stridedEmbed,
              .concatenate, .gather, .scatterAdd, .select, .cast, .clip, .softmax, .logSoftmax, .reluGradient,
              .sigmoidGradient, .linear, .sparseSoftmaxCrossEntropy, .sparseSoftmaxCrossEntropyGradient, .customGradient,
-             .cumsum, .takeAlongLastAxis, .putAlongLastAxis, .conv, .convBackpropInput, .convBackpropFilter, .maxPool,
+             .cumsum, .takeAlongLastAxis, .putAlongLastAxis, .conv, .convRelu, .convBackpropInput, .convBackpropFilter, .maxPool,
              .maxPoolBackprop, .maxPoolSelect, .avgPool, .avgPoolBackprop:
             return nil
         }

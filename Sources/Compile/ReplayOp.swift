@@ -48,6 +48,7 @@ extension DifferentiableOp {
         case .cumsum(let axis, let exclusive, let reverse):
             return { x in x[0].cumsum(axis: axis, exclusive: exclusive, reverse: reverse) }
         case .conv(let g): return { x in TensorCore.convolve(x[0], x[1], g, bias: x.count > 2 ? x[2] : nil) }
+        case .convRelu(let g): return { x in TensorCore.convolve(x[0], x[1], g, bias: x.count > 2 ? x[2] : nil, relu: true) }
         case .convBackpropInput(let g): return { x in TensorCore.convBackpropInput(x[0], x[1], geometry: g) }
         case .convBackpropFilter(let g): return { x in TensorCore.convBackpropFilter(x[0], x[1], geometry: g) }
         case .maxPool(let g): return { x in TensorCore.maxPool(x[0], geometry: g) }

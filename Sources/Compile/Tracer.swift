@@ -145,7 +145,7 @@ extension DifferentiableOp {
              .sparseSoftmaxCrossEntropyGradient(let t), .takeAlongLastAxis(let t), .putAlongLastAxis(let t, _): return t
         case .unary, .binary, .sum, .prod, .max, .min, .matmul, .reshape, .transpose, .broadcast, .stridedSlice,
              .stridedEmbed, .concatenate, .cast, .clip, .softmax, .logSoftmax, .reluGradient, .sigmoidGradient, .linear,
-             .customGradient, .cumsum, .conv, .convBackpropInput, .convBackpropFilter, .maxPool, .maxPoolBackprop,
+             .customGradient, .cumsum, .conv, .convRelu, .convBackpropInput, .convBackpropFilter, .maxPool, .maxPoolBackprop,
              .maxPoolSelect, .avgPool, .avgPoolBackprop:
             return nil
         }

@@ -1,5 +1,5 @@
 import XCTest
-@testable import TensorCore
+@testable @_spi(Autodiff) import TensorCore
 import Autodiff
 import TestSupport
 
@@ -214,6 +214,31 @@ final class ConvolutionTests: XCTestCase {
             _ = conv(Tensor.ones([1, 5, 5, 2], dtype: .float64), Tensor.ones([3, 2, 2, 3], dtype: .float64),
                      bias: Tensor.ones([4], dtype: .float64))
         }
+    }
+
+    func testFusedReluMatchesReluOfTheConvolutionWithItsGradients() {
+        // The direct path (2 input channels) and the GEMM path (5), in float64 and
+        // float32 (the AVX-512 direct kernel), with and without a bias; NaN passes.
+        for cin in [2, 5] {
+            let x = random([2, 6, 5, cin], seed: UInt64(110 + cin)), w = random([3, 2, cin, 70], seed: UInt64(115 + cin))
+            let b = random([70], seed: 119)
+            for dtype in [DType.float64, .float32] {
+                let (xd, wd, bd) = (x.cast(to: dtype), w.cast(to: dtype), b.cast(to: dtype))
+                for bias in [nil, bd] {
+                    let fused = conv(xd, wd, bias: bias, strides: [1, 2], padding: .same, dilations: nil, relu: true)
+                    assertClose(fused.cast(to: .float64),
+                                relu(conv(xd, wd, bias: bias, strides: [1, 2], padding: .same)).cast(to: .float64),
+                                tolerance: dtype == .float64 ? 1e-12 : 1e-5)
+                }
+            }
+            let small = random([3, 2, cin, 3], seed: UInt64(120 + cin)), sb = random([3], seed: 125)
+            checkGradients([x, small, sb]) {
+                square(conv($0[0], $0[1], bias: $0[2], strides: nil, padding: .valid, dilations: nil, relu: true))
+            }
+        }
+        let nan = Tensor(shape: [1, 1, 1, 1], scalars: [Float.nan])
+        XCTAssertTrue(conv(nan, Tensor.ones([1, 1, 1, 2]), bias: nil, strides: nil, padding: .valid, dilations: nil, relu: true)
+            .scalars(as: Float.self).allSatisfy(\.isNaN))
     }
 
     func testBackpropOpsHaveGradientsOfTheirOwn() {

@@ -281,9 +281,9 @@ void ck_avg_pool(int backward, ck_dtype dt, const ptrdiff_t *geometry, const voi
 /// Direct convolution of output rows [r0, r1) for inputs with few channels, where
 /// im2col + GEMM has a tiny inner dimension: y (rows × outChannels) = bias (or 0
 /// when NULL) + the sum over each window's real taps and input channels of
-/// x · kernel (window…, in, out).
+/// x · kernel (window…, in, out), passed through relu when `relu` is nonzero.
 void ck_conv_direct(ck_dtype dt, const ptrdiff_t *geometry, const void *x, const void *kernel, const void *bias,
-                    ptrdiff_t outChannels, void *y, ptrdiff_t r0, ptrdiff_t r1);
+                    int relu, ptrdiff_t outChannels, void *y, ptrdiff_t r0, ptrdiff_t r1);
 
 /// The direct kernel gradient for few input channels: dw (window·in × out) += the
 /// sum over output rows [r0, r1) of each real tap's x times dy's row.

@@ -10,6 +10,9 @@ public struct ActivationFunction: ExpressibleByStringLiteral, Sendable {
     /// The Keras name.
     public let name: String
     let function: @Sendable (Tensor) -> Tensor
+    /// Whether this is the built-in relu, which a convolution can apply in its own
+    /// output pass.
+    private(set) var isRelu = false
 
     /// An activation named `name` computing `function`.
     public init(_ name: String, _ function: @escaping @Sendable (Tensor) -> Tensor) {
@@ -49,7 +52,11 @@ public struct ActivationFunction: ExpressibleByStringLiteral, Sendable {
     /// Applies the activation.
     public func callAsFunction(_ x: Tensor) -> Tensor { function(x) }
 
-    public static let relu = ActivationFunction("relu") { TensorCore.relu($0) }
+    public static let relu: ActivationFunction = {
+        var a = ActivationFunction("relu") { TensorCore.relu($0) }
+        a.isRelu = true
+        return a
+    }()
     public static let sigmoid = ActivationFunction("sigmoid") { TensorCore.sigmoid($0) }
     public static let tanh = ActivationFunction("tanh") { TensorCore.tanh($0) }
     public static let softmax = ActivationFunction("softmax") { TensorCore.softmax($0, axis: -1) }

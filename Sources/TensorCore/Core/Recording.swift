@@ -58,6 +58,8 @@ public enum DifferentiableOp: Sendable {
     /// A convolution (inputs x, kernel and optionally a bias added to each output
     /// channel) over the geometry's windows.
     case conv(WindowGeometry)
+    /// A convolution with relu applied in its output pass (inputs as `.conv`).
+    case convRelu(WindowGeometry)
     /// Its gradient in the input (inputs dy, kernel); also the transposed convolution.
     case convBackpropInput(WindowGeometry)
     /// Its gradient in the kernel (inputs x, dy).
@@ -116,6 +118,7 @@ extension DifferentiableOp {
         case .takeAlongLastAxis: return "takeAlongLastAxis"
         case .putAlongLastAxis: return "putAlongLastAxis"
         case .conv(let g): return "conv\(g.window.count)D"
+        case .convRelu(let g): return "conv\(g.window.count)D+relu"
         case .convBackpropInput(let g): return "conv\(g.window.count)DBackpropInput"
         case .convBackpropFilter(let g): return "conv\(g.window.count)DBackpropFilter"
         case .maxPool(let g): return "maxPool\(g.window.count)D"

@@ -26,6 +26,14 @@ import CKernels
 /// - Returns: (N, output…, outChannels).
 public func conv(_ x: Tensor, _ kernel: Tensor, bias: Tensor? = nil, strides: [Int]? = nil, padding: Padding = .valid,
                  dilations: [Int]? = nil) -> Tensor {
+    conv(x, kernel, bias: bias, strides: strides, padding: padding, dilations: dilations, relu: false)
+}
+
+/// ``conv(_:_:bias:strides:padding:dilations:)`` followed by relu, applied in the
+/// convolution's output pass (the op `.convRelu`), for layers with a relu activation.
+@_spi(Autodiff)
+public func conv(_ x: Tensor, _ kernel: Tensor, bias: Tensor?, strides: [Int]?, padding: Padding,
+                 dilations: [Int]?, relu: Bool) -> Tensor {
     let d = kernel.rank - 2
     precondition(d >= 1 && d <= 3 && x.rank == d + 2,
                  "conv\(d)D: expected an input of rank \(d + 2) (batch, \(d) spatial axes, channels) for a kernel of rank \(kernel.rank) (window…, in, out), got input \(x.shape) and kernel \(kernel.shape)\(currentScopeDescription)")
@@ -38,7 +46,7 @@ public func conv(_ x: Tensor, _ kernel: Tensor, bias: Tensor? = nil, strides: [I
         precondition(bias.dtype == x.dtype && bias.shape == [kernel.shape[d + 1]],
                      "conv\(d)D: expected a \(x.dtype) bias of shape \(TensorShape([kernel.shape[d + 1]])) for the kernel \(kernel.shape), got \(bias.dtype) \(bias.shape)\(currentScopeDescription)")
     }
-    return convolve(x, kernel, geometry, bias: bias)
+    return convolve(x, kernel, geometry, bias: bias, relu: relu)
 }
 
 /// The transposed convolution (sometimes called deconvolution), as Keras's
@@ -250,9 +258,10 @@ public func convBackpropFilter(_ x: Tensor, _ dy: Tensor, geometry: WindowGeomet
 }
 
 /// The forward convolution over a checked geometry (the recorded op `.conv`),
-/// plus `bias` per output channel when given.
+/// plus `bias` per output channel when given, and with `relu` applied in the
+/// output pass (the recorded op `.convRelu`).
 @_spi(Autodiff)
-public func convolve(_ x: Tensor, _ kernel: Tensor, _ g: WindowGeometry, bias: Tensor? = nil) -> Tensor {
+public func convolve(_ x: Tensor, _ kernel: Tensor, _ g: WindowGeometry, bias: Tensor? = nil, relu: Bool = false) -> Tensor {
     let y = Tensor(uninitializedShape: g.outputShape, dtype: x.dtype)
     let (size, dt) = (x.dtype.byteSize, x.dtype.ck)
     let (k, n, rows) = (g.columns, g.outChannels, g.rows)
@@ -265,7 +274,7 @@ public func convolve(_ x: Tensor, _ kernel: Tensor, _ g: WindowGeometry, bias: T
             if g.inChannels <= 4 && !g.isPointwise {
                 splitRows(rows, block: 256, workPerRow: k * n) { r0, r1 in
                     ck_conv_direct(dt, geometry.baseAddress, x.storage.data, kernel.storage.data,
-                                   bias.map { UnsafeRawPointer($0.storage.data) }, n, y.storage.data, r0, r1)
+                                   bias.map { UnsafeRawPointer($0.storage.data) }, relu ? 1 : 0, n, y.storage.data, r0, r1)
                 }
                 return
             }
@@ -285,11 +294,14 @@ public func convolve(_ x: Tensor, _ kernel: Tensor, _ g: WindowGeometry, bias: T
                 }
                 blockGemm(x.dtype, false, false, m: r1 - r0, n: n, k: k, a, lda: k, kernel.storage.data, ldb: n,
                           beta: bias == nil ? 0 : 1, out, ldc: n)
+                // While the block is in cache.
+                if relu { ck_unary(CK_RELU, dt, out, out, (r1 - r0) * n) }
             }
         }
     }
-    if let bias { return y.recorded(.conv(g), OpInputs(x, kernel, bias)) }
-    return y.recorded(.conv(g), OpInputs(x, kernel))
+    let op: DifferentiableOp = relu ? .convRelu(g) : .conv(g)
+    if let bias { return y.recorded(op, OpInputs(x, kernel, bias)) }
+    return y.recorded(op, OpInputs(x, kernel))
 }
 
 private func checkFloat(_ a: Tensor, _ b: Tensor, op: String) {

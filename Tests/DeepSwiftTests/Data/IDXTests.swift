@@ -121,7 +121,7 @@ final class IDXTests: XCTestCase {
         // above Linux's pid_max default, so no process has it); a live one (this
         // process) keeps its own.
         let dead = "\(target).tmp-4194305-17", live = "\(target).tmp-\(getpid())-5"
-        for path in [dead, live] { FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])) }
+        for path in [dead, live] { _ = FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])) }
         try IDX.write(Tensor([1] as [UInt8]), to: target)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dead))
         XCTAssertTrue(FileManager.default.fileExists(atPath: live))

@@ -164,4 +164,36 @@ final class ConvolutionLayerTests: XCTestCase {
         XCTAssertEqual(built.inputSpec?.problem(with: [1, 8, 8, 1], layer: "c2"),
                        "Input 0 of layer \"c2\" is incompatible with the layer: expected axis -1 of input shape to have value 3, but received input with shape (1, 8, 8, 1)")
     }
+
+    func testACompiledConvNetStepReplaysTheEagerStepWithoutAllocating() {
+        // Conv2D with relu takes the fused op on both paths (1 input channel: the
+        // direct kernel; 4: im2col + GEMM).
+        func net() -> Sequential {
+            Sequential([Conv2D(4, kernelSize: 3, activation: .relu), MaxPooling2D(poolSize: 2),
+                        Conv2D(6, kernelSize: 3, activation: .relu), Flatten(), Dense(3)], inputShape: [10, 10, 1])
+        }
+        setRandomSeed(8)
+        let x = Random.normal([5, 10, 10, 1]), y = Tensor([0, 1, 2, 1, 0] as [Int32])
+        setRandomSeed(9)
+        let eager = net()
+        setRandomSeed(9)
+        let model = net()
+        let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
+        let eagerOptimizer = Adam(learningRate: 1e-2), optimizer = Adam(learningRate: 1e-2)
+        let step = compiled { (x: Tensor, y: Tensor) -> Tensor in
+            let tape = GradientTape()
+            let loss = tape.record { lossFn(y, model(x, training: true)) }
+            optimizer.apply(tape.gradient(of: loss, wrt: model.trainableWeights), to: model.trainableWeights)
+            return loss
+        }
+        for _ in 0..<6 {
+            let tape = GradientTape()
+            let loss = tape.record { lossFn(y, eager(x, training: true)) }
+            eagerOptimizer.apply(tape.gradient(of: loss, wrt: eager.trainableWeights), to: eager.trainableWeights)
+            XCTAssertEqual(step(x, y).scalar(as: Float.self), loss.scalar(as: Float.self), accuracy: 1e-5)
+        }
+        XCTAssertEqual(step.traceCount, 1)
+        XCTAssertEqual(step.replayAllocations, 0)
+        for (a, b) in zip(model.trainableWeights, eager.trainableWeights) { assertClose(a.value, b.value, tolerance: 1e-5) }
+    }
 }

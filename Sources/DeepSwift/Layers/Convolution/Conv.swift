@@ -1,3 +1,5 @@
+@_spi(Autodiff) import TensorCore
+
 /// The convolution layers' shared part, Keras's `BaseConv`: a kernel of shape
 /// (window…, inChannels / groups, filters) and a bias of (filters), over
 /// channels-last input with `rank` spatial axes. Use ``Conv1D``, ``Conv2D`` or
@@ -90,6 +92,12 @@ public class BaseConv: Layer {
         precondition(inputs.shape[rank + 1] == k.shape[rank] * groups,
                      "\(type(of: self)) '\(name)': the input has \(inputs.shape[rank + 1]) channels but the kernel \(k.shape) was built for \(k.shape[rank] * groups); input shape \(inputs.shape)")
         var y: Tensor
+        if groups == 1 && activation.isRelu {
+            // The bias and relu ride in the convolution's output pass.
+            let out = conv(inputs, k, bias: bias?.value, strides: strides, padding: padding, dilations: dilationRate, relu: true)
+            if let activityRegularizer { addLoss(activityRegularizer(out)) }
+            return out
+        }
         if groups == 1 {
             // The bias rides in the convolution's output pass.
             y = conv(inputs, k, bias: bias?.value, strides: strides, padding: padding, dilations: dilationRate)
