@@ -76,39 +76,13 @@ struct RecordFile {
         switch format {
         case .idx:
             bigEndian = true
-            let start = try readAll(fd, at: 0, count: Swift.min(size, 4), file: path)
-            guard start.count == 4 else { throw DataError.truncatedHeader(file: path, length: size, needed: 4) }
-            if start[0] == 0x1F && start[1] == 0x8B {
+            let head = try readAll(fd, at: 0, count: Swift.min(size, IDX.maxHeaderSize), file: path)
+            if head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B {
                 throw DataError.inconsistentDataset(
                     file: path, reason: "a gzip-compressed IDX file cannot be read in chunks; decompress it (gunzip) or load it whole with IDX.read")
             }
-            let magic = UInt32(start[0]) << 24 | UInt32(start[1]) << 16 | UInt32(start[2]) << 8 | UInt32(start[3])
-            guard start[0] == 0, start[1] == 0, start[3] >= 1 else { throw DataError.badMagic(file: path, found: magic) }
-            switch start[2] {
-            case 0x08: dtype = .uint8
-            case 0x0C: dtype = .int32
-            case 0x0D: dtype = .float32
-            case 0x0E: dtype = .float64
-            default: throw DataError.unsupportedElementType(file: path, code: start[2])
-            }
-            let rank = Int(start[3])
-            offset = 4 + 4 * rank
-            guard size >= offset else { throw DataError.truncatedHeader(file: path, length: size, needed: offset) }
-            let header = try readAll(fd, at: 4, count: 4 * rank, file: path)
-            let shape = (0..<rank).map { (i: Int) -> Int in
-                header[(4 * i)..<(4 * i + 4)].reduce(0) { ($0 << 8) | Int($1) }
-            }
-            rows = shape[0]
-            rowShape = Array(shape.dropFirst())
-            let (elements, overflow) = shape.reduce((1, false)) { acc, d in
-                let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-                return (p, acc.1 || o)
-            }
-            let (needed, over) = elements.multipliedReportingOverflow(by: dtype.byteSize)
-            guard !overflow, !over, needed == size - offset else {
-                throw DataError.sizeMismatch(file: path, shape: shape, expectedBytes: overflow || over ? Int.max : needed,
-                                             actualBytes: size - offset)
-            }
+            let (dtype, shape, headerSize) = try IDX.header(head, length: size, file: path)
+            (self.dtype, offset, rows, rowShape) = (dtype, headerSize, shape[0], Array(shape.dropFirst()))
         case .raw(let shape, let dtype, let headerBytes):
             precondition(shape.allSatisfy { $0 > 0 } && headerBytes >= 0 && dtype != .bool,
                          "Dataset.fromFiles: a raw record needs positive dimensions, a non-negative header and a numeric dtype, got shape \(shape), header \(headerBytes), \(dtype)")

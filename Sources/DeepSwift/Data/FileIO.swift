@@ -28,20 +28,8 @@ func readBytes(_ path: String, maxBytes: Int = defaultMaxFileBytes) throws -> [U
     guard size <= maxBytes else {
         throw DataError.unreadable(file: path, reason: "\(size) bytes, more than the limit of \(maxBytes)")
     }
-    var bytes = [UInt8](repeating: 0, count: size)
-    var done = 0
-    while done < size {
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
-        if n < 0 {
-            if errno == EINTR || errno == EAGAIN { continue }
-            throw DataError.unreadable(file: path, reason: String(cString: strerror(errno)))
-        }
-        if n == 0 { break }
-        done += n
-    }
     // A file that shrank while it was read is taken as it was at its end.
-    if done < size { bytes.removeLast(size - done) }
-    return bytes
+    return try readAll(fd, at: 0, count: size, file: path)
 }
 
 /// The prefix of the temporary files `writeAtomically` writes beside `path`.

@@ -34,43 +34,45 @@ public enum IDX {
             let (body, overflow) = size.multipliedReportingOverflow(by: element)
             return overflow ? .max : 4 + 4 * rank + body
         }) : bytes
-        guard data.count >= 4 else { throw DataError.truncatedHeader(file: file, length: data.count, needed: 4) }
-        let magic = UInt32(data[0]) << 24 | UInt32(data[1]) << 16 | UInt32(data[2]) << 8 | UInt32(data[3])
-        guard data[0] == 0, data[1] == 0, data[3] >= 1 else { throw DataError.badMagic(file: file, found: magic) }
-        let dtype: DType
-        switch data[2] {
-        case 0x08: dtype = .uint8
-        case 0x0C: dtype = .int32
-        case 0x0D: dtype = .float32
-        case 0x0E: dtype = .float64
-        default: throw DataError.unsupportedElementType(file: file, code: data[2])
-        }
-        let rank = Int(data[3])
-        let headerSize = 4 + 4 * rank
-        guard data.count >= headerSize else {
-            throw DataError.truncatedHeader(file: file, length: data.count, needed: headerSize)
-        }
-        var shape: [Int] = []
-        var elements = 1
-        var overflow = false
-        for i in 0..<rank {
-            let o = 4 + 4 * i
-            let d = Int(UInt32(data[o]) << 24 | UInt32(data[o + 1]) << 16 | UInt32(data[o + 2]) << 8 | UInt32(data[o + 3]))
-            shape.append(d)
-            let (product, over) = elements.multipliedReportingOverflow(by: d)
-            elements = product
-            overflow = overflow || over
-        }
-        let (expected, over) = elements.multipliedReportingOverflow(by: dtype.byteSize)
-        let actual = data.count - headerSize
-        guard !overflow, !over, expected == actual else {
-            throw DataError.sizeMismatch(file: file, shape: shape, expectedBytes: overflow || over ? Int.max : expected,
-                                         actualBytes: actual)
-        }
+        let (dtype, shape, headerSize) = try header(Array(data.prefix(maxHeaderSize)), length: data.count, file: file)
         return data.withUnsafeBufferPointer { buffer in
             tensorFromBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[headerSize...]), shape: shape,
                             dtype: dtype, bigEndian: true)
         }
+    }
+
+    /// The most bytes an IDX header takes (rank 255).
+    static let maxHeaderSize = 4 + 4 * 255
+
+    /// The element type, shape and header size of IDX data of `length` bytes
+    /// whose first bytes (at least the header's, when there are that many) are
+    /// `head`, checked against the length.
+    static func header(_ head: [UInt8], length: Int, file: String) throws -> (dtype: DType, shape: [Int], size: Int) {
+        guard head.count >= 4 else { throw DataError.truncatedHeader(file: file, length: length, needed: 4) }
+        let magic = head[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard head[0] == 0, head[1] == 0, head[3] >= 1 else { throw DataError.badMagic(file: file, found: magic) }
+        let dtype: DType
+        switch head[2] {
+        case 0x08: dtype = .uint8
+        case 0x0C: dtype = .int32
+        case 0x0D: dtype = .float32
+        case 0x0E: dtype = .float64
+        default: throw DataError.unsupportedElementType(file: file, code: head[2])
+        }
+        let rank = Int(head[3])
+        let size = 4 + 4 * rank
+        guard length >= size, head.count >= size else { throw DataError.truncatedHeader(file: file, length: length, needed: size) }
+        let shape = (0..<rank).map { (i: Int) -> Int in head[(4 + 4 * i)..<(8 + 4 * i)].reduce(0) { $0 << 8 | Int($1) } }
+        let (elements, overflow) = shape.reduce((1, false)) { acc, d in
+            let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+            return (p, acc.1 || o)
+        }
+        let (expected, over) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+        guard !overflow, !over, expected == length - size else {
+            throw DataError.sizeMismatch(file: file, shape: shape, expectedBytes: overflow || over ? Int.max : expected,
+                                         actualBytes: length - size)
+        }
+        return (dtype, shape, size)
     }
 
     /// Writes `tensor` (uint8, int32, float32 or float64) as an IDX file, gzip-compressed

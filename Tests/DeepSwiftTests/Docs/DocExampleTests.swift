@@ -53,7 +53,6 @@ final class DocExampleTests: XCTestCase {
             while i < lines.count {
                 defer { i += 1 }
                 guard lines[i].trimmingCharacters(in: .whitespaces) == "/// ```swift" else { continue }
-                let start = i + 1
                 var body: [String] = []
                 i += 1
                 while i < lines.count, lines[i].trimmingCharacters(in: .whitespaces) != "/// ```" {
@@ -64,7 +63,8 @@ final class DocExampleTests: XCTestCase {
                     i += 1
                 }
                 count += 1
-                out += "    // Sources/\(file):\(start)\n    func example\(count)(\(givenNames)) throws {\n"
+                // The file only, not the line: edits elsewhere in it do not make this file stale.
+                out += "    // Sources/\(file)\n    func example\(count)(\(givenNames)) throws {\n"
                 for line in wrap(body) { out += line.isEmpty ? "\n" : "        \(line)\n" }
                 out += "    }\n\n"
             }

@@ -4,14 +4,14 @@ import DeepSwift
 import Foundation
 
 extension DocExampleContext {
-    // Sources/Autodiff/CustomGradient.swift:10
+    // Sources/Autodiff/CustomGradient.swift
     func example1(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         // A straight-through estimator: round forward, identity backward.
         let y = customGradient(x) { x in (round(x), { upstream in upstream }) }
         _ = (y)
     }
 
-    // Sources/Autodiff/GradientTape.swift:20
+    // Sources/Autodiff/GradientTape.swift
     func example2(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let a = Variable(Random.normal([2, 2])), b = Random.normal([2, 2])
         let outer = GradientTape(), inner = GradientTape()
@@ -25,13 +25,13 @@ extension DocExampleContext {
         _ = (a, b, outer, inner, dcda, d2cda2)
     }
 
-    // Sources/Autodiff/GradientTape.swift:138
+    // Sources/Autodiff/GradientTape.swift
     func example3(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let grads = tape.gradient(of: loss, wrt: layer.trainableWeights)
         _ = (grads)
     }
 
-    // Sources/Autodiff/Variable.swift:8
+    // Sources/Autodiff/Variable.swift
     func example4(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let a = Variable(Random.normal([2, 2]))
         show(a.assign(Random.normal([2, 2])))
@@ -42,7 +42,7 @@ extension DocExampleContext {
         _ = (a)
     }
 
-    // Sources/Compile/CompiledFunction.swift:26
+    // Sources/Compile/CompiledFunction.swift
     func example5(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let trainOnBatch = compiled { (x: Tensor, y: Tensor) -> Tensor in
             let tape = GradientTape()
@@ -55,37 +55,37 @@ extension DocExampleContext {
         _ = (trainOnBatch, loss)
     }
 
-    // Sources/DeepSwift/Callbacks/BackupAndRestore.swift:9
+    // Sources/DeepSwift/Callbacks/BackupAndRestore.swift
     func example6(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         // Run this again after a crash: it goes on where the last finished epoch left off.
         show(try model.fit(x: x, y: y, epochs: 100, callbacks: [BackupAndRestore(backupDirectory: "/tmp/backup")]))
     }
 
-    // Sources/DeepSwift/Callbacks/MoreCallbacks.swift:5
+    // Sources/DeepSwift/Callbacks/MoreCallbacks.swift
     func example7(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(try model.fit(x: x, y: y, epochs: 50, validationSplit: 0.2,
                       callbacks: [ReduceLROnPlateau(factor: 0.5, patience: 3)]))
     }
 
-    // Sources/DeepSwift/Callbacks/MoreCallbacks.swift:60
+    // Sources/DeepSwift/Callbacks/MoreCallbacks.swift
     func example8(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let log = LambdaCallback(onEpochEnd: { epoch, logs in print(epoch, logs["loss"] ?? 0) })
         _ = (log)
     }
 
-    // Sources/DeepSwift/Data/Dataset+Combining.swift:7
+    // Sources/DeepSwift/Data/Dataset+Combining.swift
     func example9(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let pairs = Dataset.zip(Dataset.fromTensorSlices(x), Dataset.fromTensorSlices(y))
         _ = (pairs)
     }
 
-    // Sources/DeepSwift/Data/Dataset+Combining.swift:84
+    // Sources/DeepSwift/Data/Dataset+Combining.swift
     func example10(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let squares = Dataset<Tensor>.fromGenerator { (0..<10).lazy.map { Tensor(Float($0 * $0)) }.makeIterator() }
         _ = (squares)
     }
 
-    // Sources/DeepSwift/Data/Dataset+Files.swift:20
+    // Sources/DeepSwift/Data/Dataset+Files.swift
     func example11(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let images = try Dataset.fromFiles(["train-images-0.idx", "train-images-1.idx"])
             .shuffle(bufferSize: 10_000).batch(128)
@@ -93,121 +93,121 @@ extension DocExampleContext {
         _ = (images, records)
     }
 
-    // Sources/DeepSwift/Data/Dataset+Sequences.swift:9
+    // Sources/DeepSwift/Data/Dataset+Sequences.swift
     func example12(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let sentences = Dataset<Tensor>.fromGenerator { [[1, 2, 3], [4], [5, 6]].lazy.map { Tensor($0 as [Int32]) }.makeIterator() }
         for batch in sentences.paddedBatch(2) { print(batch.shape) }   // (2, 3), then (1, 2)
         _ = (sentences)
     }
 
-    // Sources/DeepSwift/Data/Dataset+Sequences.swift:36
+    // Sources/DeepSwift/Data/Dataset+Sequences.swift
     func example13(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let batches = pairs.paddedBatch(32, paddingValues: (0, -1))
         _ = (batches)
     }
 
-    // Sources/DeepSwift/Data/Dataset+Sequences.swift:98
+    // Sources/DeepSwift/Data/Dataset+Sequences.swift
     func example14(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         // Lines of several files, two files at a time, 4 lines from each in turn.
         let lines = files.interleave(cycleLength: 2, blockLength: 4) { file in linesDataset(file) }
         _ = (lines)
     }
 
-    // Sources/DeepSwift/Data/Dataset.swift:4
+    // Sources/DeepSwift/Data/Dataset.swift
     func example15(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let dataset = Dataset.fromTensorSlices((xTrain, yTrain)).shuffle(bufferSize: 1024).batch(64)
         for (step, (x, y)) in dataset.enumerated() { print(step, x.shape, y.shape) }
         _ = (dataset)
     }
 
-    // Sources/DeepSwift/Data/IDX.swift:7
+    // Sources/DeepSwift/Data/IDX.swift
     func example16(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let labels = try IDX.read(contentsOf: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
         show(labels.shape)   // (10000,), dtype uint8
         _ = (labels)
     }
 
-    // Sources/DeepSwift/Data/MNIST.swift:69
+    // Sources/DeepSwift/Data/MNIST.swift
     func example17(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let ((xTrain, yTrain), (xTest, yTest)) = try MNIST.loadData()
         show(xTrain.shape)   // (60000, 28, 28), uint8
         _ = (xTrain, yTrain, xTest, yTest)
     }
 
-    // Sources/DeepSwift/Layers/ActivationFunction.swift:4
+    // Sources/DeepSwift/Layers/ActivationFunction.swift
     func example18(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Dense(32, activation: .relu))
         show(Dense(32, activation: "gelu"))
         show(Dense(32, activation: ActivationFunction("swish2") { $0 * sigmoid($0 * 2) }))
     }
 
-    // Sources/DeepSwift/Layers/Convolution/Conv.swift:129
+    // Sources/DeepSwift/Layers/Convolution/Conv.swift
     func example19(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let conv = Conv1D(16, kernelSize: 3, padding: .causal)
         show(conv(Tensor.ones([4, 100, 8])).shape)   // (4, 100, 16); kernel (3, 8, 16)
         _ = (conv)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/Conv.swift:150
+    // Sources/DeepSwift/Layers/Convolution/Conv.swift
     func example20(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let conv = Conv2D(32, kernelSize: 3, activation: .relu)
         show(conv(Tensor.ones([128, 28, 28, 1])).shape)   // (128, 26, 26, 32); 320 parameters
         _ = (conv)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/Conv.swift:171
+    // Sources/DeepSwift/Layers/Convolution/Conv.swift
     func example21(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Conv3D(8, kernelSize: 3)(Tensor.ones([2, 10, 10, 10, 1])).shape)   // (2, 8, 8, 8, 8)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/ConvTranspose.swift:95
+    // Sources/DeepSwift/Layers/Convolution/ConvTranspose.swift
     func example22(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Conv1DTranspose(4, kernelSize: 3, strides: 2, padding: .same)(Tensor.ones([1, 10, 8])).shape)   // (1, 20, 4)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/ConvTranspose.swift:115
+    // Sources/DeepSwift/Layers/Convolution/ConvTranspose.swift
     func example23(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Conv2DTranspose(32, kernelSize: 3, strides: 2, padding: .same)(Tensor.ones([1, 7, 7, 64])).shape)   // (1, 14, 14, 32)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/ConvTranspose.swift:134
+    // Sources/DeepSwift/Layers/Convolution/ConvTranspose.swift
     func example24(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Conv3DTranspose(2, kernelSize: 2, strides: 2)(Tensor.ones([1, 4, 4, 4, 3])).shape)   // (1, 8, 8, 8, 2)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/DepthwiseConv.swift:5
+    // Sources/DeepSwift/Layers/Convolution/DepthwiseConv.swift
     func example25(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(DepthwiseConv2D(kernelSize: 3, padding: .same)(Tensor.ones([1, 8, 8, 16])).shape)   // (1, 8, 8, 16)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/DepthwiseConv.swift:99
+    // Sources/DeepSwift/Layers/Convolution/DepthwiseConv.swift
     func example26(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(SeparableConv2D(32, kernelSize: 3)(Tensor.ones([1, 10, 10, 8])).shape)   // (1, 8, 8, 32)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/SpatialShapeLayers.swift:4
+    // Sources/DeepSwift/Layers/Convolution/SpatialShapeLayers.swift
     func example27(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(UpSampling2D(size: 2)(Tensor.ones([1, 7, 7, 16])).shape)   // (1, 14, 14, 16)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/SpatialShapeLayers.swift:35
+    // Sources/DeepSwift/Layers/Convolution/SpatialShapeLayers.swift
     func example28(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(ZeroPadding2D(padding: 1)(Tensor.ones([1, 28, 28, 1])).shape)                  // (1, 30, 30, 1)
         show(ZeroPadding2D(padding: ((1, 2), (0, 3)))(Tensor.ones([1, 28, 28, 1])).shape)   // (1, 31, 31, 1)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/SpatialShapeLayers.swift:75
+    // Sources/DeepSwift/Layers/Convolution/SpatialShapeLayers.swift
     func example29(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Cropping2D(cropping: ((2, 2), (4, 4)))(Tensor.ones([1, 28, 28, 3])).shape)   // (1, 24, 20, 3)
     }
 
-    // Sources/DeepSwift/Layers/Convolution/SpatialSize.swift:4
+    // Sources/DeepSwift/Layers/Convolution/SpatialSize.swift
     func example30(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Conv2D(32, kernelSize: 3))          // 3×3
         show(Conv2D(32, kernelSize: [3, 5]))     // 3×5
     }
 
-    // Sources/DeepSwift/Layers/Core/FeatureNormalization.swift:7
+    // Sources/DeepSwift/Layers/Core/FeatureNormalization.swift
     func example31(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let normalizer = Normalization()
         show(try normalizer.adapt(xTrain))
@@ -215,20 +215,20 @@ extension DocExampleContext {
         _ = (normalizer, model)
     }
 
-    // Sources/DeepSwift/Layers/Core/UtilityLayers.swift:3
+    // Sources/DeepSwift/Layers/Core/UtilityLayers.swift
     func example32(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let double = Lambda { $0 * 2 }
         _ = (double)
     }
 
-    // Sources/DeepSwift/Layers/Dense.swift:3
+    // Sources/DeepSwift/Layers/Dense.swift
     func example33(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let dense = Dense(64, activation: .relu)
         let y = dense(Tensor.ones([8, 784]))   // shape (8, 64); kernel (784, 64)
         _ = (dense, y)
     }
 
-    // Sources/DeepSwift/Layers/Dropout.swift:6
+    // Sources/DeepSwift/Layers/Dropout.swift
     func example34(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let dropout = Dropout(0.5)
         show(dropout(x, training: true))    // about half the elements zeroed, the others doubled
@@ -236,7 +236,7 @@ extension DocExampleContext {
         _ = (dropout)
     }
 
-    // Sources/DeepSwift/Layers/InputSpec.swift:6
+    // Sources/DeepSwift/Layers/InputSpec.swift
     func example35(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let dense = Dense(4)
         _ = dense(Tensor.ones([2, 3]))
@@ -244,7 +244,7 @@ extension DocExampleContext {
         _ = (dense)
     }
 
-    // Sources/DeepSwift/Layers/Layer.swift:14
+    // Sources/DeepSwift/Layers/Layer.swift
     func example36(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         final class Linear: Layer {
             let units: Int
@@ -260,82 +260,82 @@ extension DocExampleContext {
         _ = (y)
     }
 
-    // Sources/DeepSwift/Layers/Layer.swift:150
+    // Sources/DeepSwift/Layers/Layer.swift
     func example37(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let w = addWeight(name: "kernel", shape: [784, 64], initializer: .glorotUniform())
         _ = (w)
     }
 
-    // Sources/DeepSwift/Layers/Merge/Merge.swift:4
+    // Sources/DeepSwift/Layers/Merge/Merge.swift
     func example38(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let a = Input(shape: [16]), b = Input(shape: [16])
         let sum = Add()([a, b])
         _ = (a, b, sum)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/GlobalPooling.swift:39
+    // Sources/DeepSwift/Layers/Pooling/GlobalPooling.swift
     func example39(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(GlobalAveragePooling1D()(Tensor.ones([2, 10, 8])).shape)   // (2, 8)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/GlobalPooling.swift:51
+    // Sources/DeepSwift/Layers/Pooling/GlobalPooling.swift
     func example40(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(GlobalAveragePooling2D()(Tensor.ones([2, 7, 7, 64])).shape)   // (2, 64)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/GlobalPooling.swift:63
+    // Sources/DeepSwift/Layers/Pooling/GlobalPooling.swift
     func example41(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(GlobalMaxPooling1D()(Tensor.ones([2, 10, 8])).shape)   // (2, 8)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/GlobalPooling.swift:75
+    // Sources/DeepSwift/Layers/Pooling/GlobalPooling.swift
     func example42(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(GlobalMaxPooling2D()(Tensor.ones([2, 7, 7, 64])).shape)   // (2, 64)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/Pooling.swift:47
+    // Sources/DeepSwift/Layers/Pooling/Pooling.swift
     func example43(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(MaxPooling1D()(Tensor.ones([1, 10, 3])).shape)   // (1, 5, 3)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/Pooling.swift:59
+    // Sources/DeepSwift/Layers/Pooling/Pooling.swift
     func example44(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(MaxPooling2D()(Tensor.ones([1, 26, 26, 32])).shape)   // (1, 13, 13, 32)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/Pooling.swift:71
+    // Sources/DeepSwift/Layers/Pooling/Pooling.swift
     func example45(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(MaxPooling3D()(Tensor.ones([1, 4, 4, 4, 2])).shape)   // (1, 2, 2, 2, 2)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/Pooling.swift:83
+    // Sources/DeepSwift/Layers/Pooling/Pooling.swift
     func example46(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(AveragePooling1D(poolSize: 3, strides: 1, padding: .same)(Tensor.ones([1, 10, 3])).shape)   // (1, 10, 3)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/Pooling.swift:95
+    // Sources/DeepSwift/Layers/Pooling/Pooling.swift
     func example47(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(AveragePooling2D()(Tensor.ones([1, 8, 8, 3])).shape)   // (1, 4, 4, 3)
     }
 
-    // Sources/DeepSwift/Layers/Pooling/Pooling.swift:107
+    // Sources/DeepSwift/Layers/Pooling/Pooling.swift
     func example48(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(AveragePooling3D()(Tensor.ones([1, 4, 4, 4, 2])).shape)   // (1, 2, 2, 2, 2)
     }
 
-    // Sources/DeepSwift/Layers/Regularizer.swift:4
+    // Sources/DeepSwift/Layers/Regularizer.swift
     func example49(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Dense(64, kernelRegularizer: .l2(1e-4)))
     }
 
-    // Sources/DeepSwift/Losses/Loss.swift:17
+    // Sources/DeepSwift/Losses/Loss.swift
     func example50(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
         let loss = lossFn(labels, logits)   // a scalar: the mean over the batch
         _ = (lossFn, loss)
     }
 
-    // Sources/DeepSwift/Metrics/ConfusionMetrics.swift:143
+    // Sources/DeepSwift/Metrics/ConfusionMetrics.swift
     func example51(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let metric = SensitivityAtSpecificity(specificity: 0.5)
         show(metric.updateState(Tensor([0, 0, 1, 1]), Tensor([0.1, 0.6, 0.4, 0.9])))
@@ -343,7 +343,7 @@ extension DocExampleContext {
         _ = (metric)
     }
 
-    // Sources/DeepSwift/Metrics/ConfusionMetrics.swift:171
+    // Sources/DeepSwift/Metrics/ConfusionMetrics.swift
     func example52(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let metric = SpecificityAtSensitivity(sensitivity: 0.5)
         show(metric.updateState(Tensor([0, 0, 1, 1]), Tensor([0.1, 0.6, 0.4, 0.9])))
@@ -351,7 +351,7 @@ extension DocExampleContext {
         _ = (metric)
     }
 
-    // Sources/DeepSwift/Metrics/FBetaScore.swift:12
+    // Sources/DeepSwift/Metrics/FBetaScore.swift
     func example53(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let f1 = F1Score(average: .macro)
         show(f1.updateState(Tensor([[0, 1], [1, 0]] as [[Float]]), Tensor([[0.2, 0.8], [0.3, 0.7]] as [[Float]])))
@@ -359,12 +359,12 @@ extension DocExampleContext {
         _ = (f1)
     }
 
-    // Sources/DeepSwift/Metrics/FBetaScore.swift:111
+    // Sources/DeepSwift/Metrics/FBetaScore.swift
     func example54(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(model.compile(optimizer: Adam(), loss: CategoricalCrossentropy(), metrics: [F1Score(average: .macro)]))
     }
 
-    // Sources/DeepSwift/Metrics/Mean.swift:4
+    // Sources/DeepSwift/Metrics/Mean.swift
     func example55(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let lossTracker = Mean(name: "loss")
         show(lossTracker.updateState(loss))
@@ -373,14 +373,14 @@ extension DocExampleContext {
         _ = (lossTracker)
     }
 
-    // Sources/DeepSwift/Metrics/MeanIoU.swift:9
+    // Sources/DeepSwift/Metrics/MeanIoU.swift
     func example56(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let iou = MeanIoU(numClasses: 3)
         show(iou.updateState(Tensor([0, 1, 2] as [Int32]), Tensor([0, 2, 2] as [Int32])))
         _ = (iou)
     }
 
-    // Sources/DeepSwift/Metrics/Metric.swift:77
+    // Sources/DeepSwift/Metrics/Metric.swift
     func example57(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let accuracy = SparseCategoricalAccuracy()
         show(accuracy.updateState(labels, logits))
@@ -388,7 +388,7 @@ extension DocExampleContext {
         _ = (accuracy)
     }
 
-    // Sources/DeepSwift/Models/Model.swift:5
+    // Sources/DeepSwift/Models/Model.swift
     func example58(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let inputs = Input(shape: [16])
         let x = Dense(32, activation: .relu)(inputs)
@@ -398,13 +398,13 @@ extension DocExampleContext {
         _ = (inputs, x, model)
     }
 
-    // Sources/DeepSwift/Models/Model.swift:164
+    // Sources/DeepSwift/Models/Model.swift
     func example59(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let dense = try model.getLayer(name: "dense_1")
         _ = (dense)
     }
 
-    // Sources/DeepSwift/Models/Sequential.swift:3
+    // Sources/DeepSwift/Models/Sequential.swift
     func example60(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let mlp = Sequential {
             Dense(32, activation: .relu)
@@ -415,7 +415,7 @@ extension DocExampleContext {
         _ = (mlp, logits)
     }
 
-    // Sources/DeepSwift/Models/SymbolicTensor.swift:5
+    // Sources/DeepSwift/Models/SymbolicTensor.swift
     func example61(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let inputs = Input(shape: [16])
         let x = Dense(32, activation: .relu)(inputs)
@@ -424,7 +424,7 @@ extension DocExampleContext {
         _ = (inputs, x, outputs, model)
     }
 
-    // Sources/DeepSwift/Models/SymbolicTensor.swift:34
+    // Sources/DeepSwift/Models/SymbolicTensor.swift
     func example62(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let klLoss = SymbolicTensor.lambda([zMean, zLogVar]) { t in
             (t[1] - square(t[0]) - exp(t[1]) + 1).mean() * -0.5
@@ -432,14 +432,14 @@ extension DocExampleContext {
         _ = (klLoss)
     }
 
-    // Sources/DeepSwift/Optimizers/LearningRate.swift:12
+    // Sources/DeepSwift/Optimizers/LearningRate.swift
     func example63(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(SGD(learningRate: 1e-3))
         show(Adam(learningRate: .schedule(ExponentialDecay(initialLearningRate: 1e-3, decaySteps: 1000, decayRate: 0.9))))
         show(Adam(learningRate: .schedule { step in step < 100 ? 1e-3 : 1e-4 }))
     }
 
-    // Sources/DeepSwift/Optimizers/Optimizer.swift:11
+    // Sources/DeepSwift/Optimizers/Optimizer.swift
     func example64(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let optimizer = Adam(learningRate: 1e-3)
         let grads = tape.gradient(of: loss, wrt: model.trainableWeights)
@@ -447,7 +447,7 @@ extension DocExampleContext {
         _ = (optimizer, grads)
     }
 
-    // Sources/DeepSwift/Optimizers/Optimizer.swift:22
+    // Sources/DeepSwift/Optimizers/Optimizer.swift
     func example65(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         final class SignSGD: Optimizer {
             override func updateStep(gradient: Tensor, variable: Variable, state: inout [Tensor],
@@ -457,7 +457,7 @@ extension DocExampleContext {
         }
     }
 
-    // Sources/DeepSwift/Optimizers/Optimizer.swift:198
+    // Sources/DeepSwift/Optimizers/Optimizer.swift
     func example66(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         final class Momentum: Optimizer {
             override func makeState(for variable: Variable) -> [Tensor] {
@@ -466,13 +466,13 @@ extension DocExampleContext {
         }
     }
 
-    // Sources/DeepSwift/Optimizers/TensorOpOptimizers.swift:7
+    // Sources/DeepSwift/Optimizers/TensorOpOptimizers.swift
     func example67(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let optimizer = Lion(learningRate: 1e-4)
         _ = (optimizer)
     }
 
-    // Sources/DeepSwift/Saving/LayerConfig.swift:43
+    // Sources/DeepSwift/Saving/LayerConfig.swift
     func example68(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         final class Scale: Layer, SavableLayer {
             static let typeName = "Scale"
@@ -485,71 +485,71 @@ extension DocExampleContext {
         show(LayerRegistry.register(Scale.self))
     }
 
-    // Sources/DeepSwift/Saving/ModelSaving.swift:20
+    // Sources/DeepSwift/Saving/ModelSaving.swift
     func example69(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(try model.save(to: "classifier.model", optimizer: model.optimizer))
         let restored = try loadModel(from: "classifier.model")
         _ = (restored)
     }
 
-    // Sources/DeepSwift/Saving/ModelSaving.swift:72
+    // Sources/DeepSwift/Saving/ModelSaving.swift
     func example70(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let model = try loadModel(from: "classifier.model")
         let logits = try model.predict(x)
         _ = (model, logits)
     }
 
-    // Sources/DeepSwift/Saving/SafeTensors.swift:154
+    // Sources/DeepSwift/Saving/SafeTensors.swift
     func example71(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(try model.saveWeights(to: "model.safetensors"))
         show(try model.loadWeights(from: "model.safetensors"))
     }
 
-    // Sources/DeepSwift/Training/Fit.swift:12
+    // Sources/DeepSwift/Training/Fit.swift
     func example72(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(model.compile(optimizer: Adam(learningRate: 1e-3),
                       loss: SparseCategoricalCrossentropy(fromLogits: true),
                       metrics: [SparseCategoricalAccuracy()]))
     }
 
-    // Sources/DeepSwift/Training/History.swift:3
+    // Sources/DeepSwift/Training/History.swift
     func example73(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let history = try model.fit(x: x, y: y, epochs: 3)
         show(history.history["loss"])   // [0.61, 0.32, 0.25]
         _ = (history)
     }
 
-    // Sources/DeepSwift/Training/MultiIO.swift:34
+    // Sources/DeepSwift/Training/MultiIO.swift
     func example74(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(try model.compile(optimizer: Adam(), losses: [MeanSquaredError(), BinaryCrossentropy()],
                           lossWeights: [1, 0.2], metrics: [[], [BinaryAccuracy()]]))
     }
 
-    // Sources/DeepSwift/Training/ProgressBar.swift:10
+    // Sources/DeepSwift/Training/ProgressBar.swift
     func example75(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let bar = ProgressBar(target: steps)
         for step in 1...steps { bar.update(step, values: [("loss", lossValue)]) }   // after each step's work
         _ = (bar)
     }
 
-    // Sources/DeepSwift/Training/StringShortcuts.swift:9
+    // Sources/DeepSwift/Training/StringShortcuts.swift
     func example76(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let optimizer = try Optimizer.named("adam")   // Adam(learningRate: 0.001)
         _ = (optimizer)
     }
 
-    // Sources/DeepSwift/Training/StringShortcuts.swift:32
+    // Sources/DeepSwift/Training/StringShortcuts.swift
     func example77(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let loss = try Loss.named("mse")   // MeanSquaredError()
         _ = (loss)
     }
 
-    // Sources/DeepSwift/Training/StringShortcuts.swift:90
+    // Sources/DeepSwift/Training/StringShortcuts.swift
     func example78(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(try model.compile(optimizer: "adam", loss: "sparse_categorical_crossentropy", metrics: ["accuracy"]))
     }
 
-    // Sources/DeepSwift/Training/TrainingError.swift:5
+    // Sources/DeepSwift/Training/TrainingError.swift
     func example79(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         do {
             try model.fit(x: x, y: y)
@@ -558,14 +558,14 @@ extension DocExampleContext {
         }
     }
 
-    // Sources/TensorCore/Core/DType.swift:5
+    // Sources/TensorCore/Core/DType.swift
     func example80(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor([[5, 2], [1, 3]])
         print("dtype:", x.dtype)   // dtype: int32
         _ = (x)
     }
 
-    // Sources/TensorCore/Core/Tensor.swift:8
+    // Sources/TensorCore/Core/Tensor.swift
     func example81(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor([[5, 2], [1, 3]])
         print(x)
@@ -575,25 +575,25 @@ extension DocExampleContext {
         _ = (x)
     }
 
-    // Sources/TensorCore/Core/Tensor.swift:46
+    // Sources/TensorCore/Core/Tensor.swift
     func example82(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let t = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4] as [Float])
         _ = (t)
     }
 
-    // Sources/TensorCore/Core/Tensor.swift:77
+    // Sources/TensorCore/Core/Tensor.swift
     func example83(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([[5, 2], [1, 3]]).array(as: [[Int32]].self))   // [[5, 2], [1, 3]]
     }
 
-    // Sources/TensorCore/Core/TensorScalar.swift:4
+    // Sources/TensorCore/Core/TensorScalar.swift
     func example84(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let t = Tensor(shape: [2], scalars: [1.5, 2.5] as [Double])
         show(t.scalars(as: Double.self))   // [1.5, 2.5]
         _ = (t)
     }
 
-    // Sources/TensorCore/Core/TensorShape.swift:3
+    // Sources/TensorCore/Core/TensorShape.swift
     func example85(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor.ones([2, 1])
         print("shape:", x.shape)   // shape: (2, 1)
@@ -601,13 +601,13 @@ extension DocExampleContext {
         _ = (x)
     }
 
-    // Sources/TensorCore/Core/Threading.swift:16
+    // Sources/TensorCore/Core/Threading.swift
     func example86(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         Threading.intraOpThreads = 1      // everything on the calling thread
         Threading.intraOpThreads = 0      // back to the default
     }
 
-    // Sources/TensorCore/Creation/Factories.swift:14
+    // Sources/TensorCore/Creation/Factories.swift
     func example87(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         print(Tensor.zeros([2, 1]))
         // DeepSwift.Tensor(
@@ -615,13 +615,13 @@ extension DocExampleContext {
         //  [0.]], shape=(2, 1), dtype=float32)
     }
 
-    // Sources/TensorCore/Creation/Factories.swift:37
+    // Sources/TensorCore/Creation/Factories.swift
     func example88(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor.range(0, 5))                      // [0 1 2 3 4], int32
         show(Tensor.range(0, 1, delta: 0.25))         // [0.   0.25 0.5  0.75], float32
     }
 
-    // Sources/TensorCore/Creation/TensorLiteral.swift:62
+    // Sources/TensorCore/Creation/TensorLiteral.swift
     func example89(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor([[5, 2], [1, 3]])            // int32, shape (2, 2)
         let y = Tensor([1.5, 2.5])                  // float32
@@ -629,44 +629,44 @@ extension DocExampleContext {
         _ = (x, y, z)
     }
 
-    // Sources/TensorCore/Math/Cumulative.swift:7
+    // Sources/TensorCore/Math/Cumulative.swift
     func example90(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([1, 2, 3] as [Float]).cumsum())                    // [1, 3, 6]
         show(Tensor([1, 2, 3] as [Float]).cumsum(exclusive: true))     // [0, 1, 3]
         show(Tensor([1, 2, 3] as [Float]).cumsum(reverse: true))       // [6, 5, 3]
     }
 
-    // Sources/TensorCore/Math/MatMul.swift:41
+    // Sources/TensorCore/Math/MatMul.swift
     func example91(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let y = matmul(Tensor.ones([2, 3]), Tensor.ones([3, 4]))   // shape (2, 4), all 3
         _ = (y)
     }
 
-    // Sources/TensorCore/Math/Reductions.swift:60
+    // Sources/TensorCore/Math/Reductions.swift
     func example92(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([[1, 2], [3, 4]]).sum(axes: [0]))   // [4 6]
     }
 
-    // Sources/TensorCore/Math/Reductions.swift:130
+    // Sources/TensorCore/Math/Reductions.swift
     func example93(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([1, .nan, 3] as [Float]).argmax())   // 1
     }
 
-    // Sources/TensorCore/Random/Random.swift:5
+    // Sources/TensorCore/Random/Random.swift
     func example94(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Random.normal([2, 2], mean: 0, stddev: 1)
         let y = Random.uniform([2, 2], min: 0, max: 10, dtype: .int32)
         _ = (x, y)
     }
 
-    // Sources/TensorCore/Random/RandomGenerator.swift:7
+    // Sources/TensorCore/Random/RandomGenerator.swift
     func example95(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         var g = RandomGenerator(seed: 7)
         let x = Random.normal([2, 2], using: &g)   // the same numbers for the same seed
         _ = (g, x)
     }
 
-    // Sources/TensorCore/Random/RandomGenerator.swift:61
+    // Sources/TensorCore/Random/RandomGenerator.swift
     func example96(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(setRandomSeed(42))
         let a = Random.normal([3])
@@ -675,19 +675,19 @@ extension DocExampleContext {
         _ = (a, b)
     }
 
-    // Sources/TensorCore/Shape/Cast.swift:7
+    // Sources/TensorCore/Shape/Cast.swift
     func example97(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let images = Tensor(shape: [2], scalars: [0, 255] as [UInt8])
         let scaled = images.cast(to: .float32) / 255   // [0. 1.]
         _ = (images, scaled)
     }
 
-    // Sources/TensorCore/Shape/Concatenation.swift:6
+    // Sources/TensorCore/Shape/Concatenation.swift
     func example98(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor(concatenating: [Tensor.ones([2, 1]), Tensor.zeros([2, 2])], alongAxis: 1).shape)  // (2, 3)
     }
 
-    // Sources/TensorCore/Shape/Indexing.swift:6
+    // Sources/TensorCore/Shape/Indexing.swift
     func example99(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let w = Tensor.zeros([4, 10])
         show(w[.all, 2..<5].shape)                         // (4, 3)
@@ -696,7 +696,7 @@ extension DocExampleContext {
         _ = (w)
     }
 
-    // Sources/TensorCore/Shape/Indexing.swift:65
+    // Sources/TensorCore/Shape/Indexing.swift
     func example100(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor([[5, 2], [1, 3]])
         show(x[0, 1])          // 2, a rank-0 tensor
@@ -704,22 +704,22 @@ extension DocExampleContext {
         _ = (x)
     }
 
-    // Sources/TensorCore/Shape/Indexing.swift:160
+    // Sources/TensorCore/Shape/Indexing.swift
     func example101(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(oneHot(Tensor([0, 2]), depth: 3))   // [[1. 0. 0.] [0. 0. 1.]]
     }
 
-    // Sources/TensorCore/Shape/Padding.swift:6
+    // Sources/TensorCore/Shape/Padding.swift
     func example102(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor.ones([2, 2]).padded([(1, 0), (0, 2)]).shape)   // (3, 4)
     }
 
-    // Sources/TensorCore/Shape/Reshape.swift:7
+    // Sources/TensorCore/Shape/Reshape.swift
     func example103(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor.zeros([60000, 28, 28]).reshaped(to: [60000, -1]).shape)   // (60000, 784)
     }
 
-    // Sources/TensorCore/Window/Convolution.swift:12
+    // Sources/TensorCore/Window/Convolution.swift
     func example104(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor.ones([2, 5, 5, 3]), k = Tensor.ones([3, 3, 3, 8])
         show(conv(x, k).shape)                                   // (2, 3, 3, 8)
@@ -727,38 +727,38 @@ extension DocExampleContext {
         _ = (x, k)
     }
 
-    // Sources/TensorCore/Window/Convolution.swift:48
+    // Sources/TensorCore/Window/Convolution.swift
     func example105(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let y = convTranspose(Tensor.ones([1, 4, 4, 8]), Tensor.ones([3, 3, 2, 8]), strides: [2, 2], padding: .same)
         show(y.shape)   // (1, 8, 8, 2)
         _ = (y)
     }
 
-    // Sources/TensorCore/Window/Convolution.swift:105
+    // Sources/TensorCore/Window/Convolution.swift
     func example106(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let k = Tensor.ones([3, 3, 2, 4]), dy = Tensor.ones([1, 3, 3, 4])
         show(convBackpropInput(dy, k, inputShape: [1, 5, 5, 2]).shape)   // (1, 5, 5, 2)
         _ = (k, dy)
     }
 
-    // Sources/TensorCore/Window/Convolution.swift:124
+    // Sources/TensorCore/Window/Convolution.swift
     func example107(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor.ones([1, 5, 5, 2]), dy = Tensor.ones([1, 3, 3, 4])
         show(convBackpropFilter(x, dy, kernelShape: [3, 3, 2, 4]).shape)   // (3, 3, 2, 4)
         _ = (x, dy)
     }
 
-    // Sources/TensorCore/Window/Pooling.swift:9
+    // Sources/TensorCore/Window/Pooling.swift
     func example108(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(maxPool(Tensor.ones([1, 28, 28, 3]), poolSize: [2, 2]).shape)   // (1, 14, 14, 3)
     }
 
-    // Sources/TensorCore/Window/Pooling.swift:27
+    // Sources/TensorCore/Window/Pooling.swift
     func example109(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(avgPool(Tensor.ones([1, 5, 5, 1]), poolSize: [2, 2], padding: .same).shape)   // (1, 3, 3, 1), all 1
     }
 
-    // Sources/TensorCore/Window/WindowGeometry.swift:20
+    // Sources/TensorCore/Window/WindowGeometry.swift
     func example110(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let g = WindowGeometry(input: [128, 28, 28, 1], window: [3, 3], outChannels: 32, op: "conv2D")
         show(g.output)      // [26, 26]
