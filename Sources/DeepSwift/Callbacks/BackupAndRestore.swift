@@ -27,8 +27,11 @@ public final class BackupAndRestore: Callback {
         case batches(Int)
     }
 
+    /// The folder holding the backup.
     public let backupDirectory: String
+    /// When a backup is written.
     public let saveFrequency: SaveFrequency
+    /// Whether a run that ends normally deletes its backup.
     public let deleteCheckpoint: Bool
     /// The error of the last backup that could not be written (training goes on).
     public private(set) var lastError: Error?
@@ -37,6 +40,10 @@ public final class BackupAndRestore: Callback {
     var weightsPath: String { (backupDirectory as NSString).appendingPathComponent("model.safetensors") }
     var metadataPath: String { (backupDirectory as NSString).appendingPathComponent("training_metadata.json") }
 
+    /// - Parameters:
+    ///   - backupDirectory: where the backup goes (made when first written).
+    ///   - saveFrequency: `.epoch` (default) or `.batches(n)`.
+    ///   - deleteCheckpoint: delete the backup when `fit` ends normally (default true).
     public init(backupDirectory: String, saveFrequency: SaveFrequency = .epoch, deleteCheckpoint: Bool = true) {
         if case .batches(let n) = saveFrequency {
             precondition(n > 0, "BackupAndRestore: saveFrequency must be a positive number of batches, got \(n)")

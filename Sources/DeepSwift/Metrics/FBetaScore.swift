@@ -25,10 +25,13 @@ public class FBetaScore: Metric {
         case weighted
     }
 
+    /// The name used in training logs.
     public let name: String
     /// nil gives one score per class, as Keras's default.
     public let average: Average?
+    /// The weight of recall against precision.
     public let beta: Double
+    /// Scores above it are positive predictions; nil takes each row's largest score.
     public let threshold: Double?
     private var truePositives: [Double] = [], falsePositives: [Double] = [], falseNegatives: [Double] = []
     private var support: [Double] = []

@@ -4,15 +4,22 @@ import Foundation
 public enum ConfigValue: Equatable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral
 {
+    /// JSON's null (an absent optional argument).
     case null
+    /// true or false.
     case bool(Bool)
+    /// A whole number.
     case int(Int)
+    /// Any other number.
     case double(Double)
+    /// A string.
     case string(String)
+    /// A list of values.
     case array([ConfigValue])
     /// Keys in the order written.
     case object([(String, ConfigValue)])
 
+    /// Literals: `3`, `0.5`, `"same"`, `true`, `[3, 3]`.
     public init(integerLiteral value: Int) { self = .int(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(stringLiteral value: String) { self = .string(value) }
@@ -57,9 +64,12 @@ public struct LayerConfig: ExpressibleByDictionaryLiteral, Sendable {
     /// The layer type the config is read for, named in errors.
     var typeName = "layer"
 
+    /// A config of the entries written, in order: `["units": 64, "use_bias": true]`.
     public init(dictionaryLiteral elements: (String, ConfigValue)...) { entries = elements }
+    /// A config of `entries`, in order.
     public init(_ entries: [(String, ConfigValue)]) { self.entries = entries }
 
+    /// The value at `key`; assigning nil removes it.
     public subscript(key: String) -> ConfigValue? {
         get { entries.first { $0.0 == key }?.1 }
         set {
@@ -78,6 +88,7 @@ public struct LayerConfig: ExpressibleByDictionaryLiteral, Sendable {
         .badConfig(type: typeName, key: key, reason: self[key] == nil ? "missing; expected \(expected)" : "expected \(expected)")
     }
 
+    /// The integer at `key` (a whole number written as `3.0` counts).
     public func int(_ key: String) throws -> Int {
         switch self[key] {
         case .int(let v)?: return v
@@ -86,6 +97,7 @@ public struct LayerConfig: ExpressibleByDictionaryLiteral, Sendable {
         }
     }
 
+    /// The number at `key`.
     public func double(_ key: String) throws -> Double {
         switch self[key] {
         case .int(let v)?: return Double(v)
@@ -94,16 +106,19 @@ public struct LayerConfig: ExpressibleByDictionaryLiteral, Sendable {
         }
     }
 
+    /// The boolean at `key`.
     public func bool(_ key: String) throws -> Bool {
         guard case .bool(let v)? = self[key] else { throw bad(key, "true or false") }
         return v
     }
 
+    /// The string at `key`.
     public func string(_ key: String) throws -> String {
         guard case .string(let v)? = self[key] else { throw bad(key, "a string") }
         return v
     }
 
+    /// The array of integers at `key`.
     public func ints(_ key: String) throws -> [Int] {
         guard case .array(let items)? = self[key] else { throw bad(key, "an array of integers") }
         return try items.map {
@@ -115,23 +130,26 @@ public struct LayerConfig: ExpressibleByDictionaryLiteral, Sendable {
         }
     }
 
-    /// nil when the key is absent or null.
+    /// `read(key)`, or nil when the key is absent or null: `try config.optional("axis", config.int)`.
     public func optional<T>(_ key: String, _ read: (String) throws -> T) throws -> T? {
         if self[key] == nil || self[key] == .null { return nil }
         return try read(key)
     }
 
+    /// The padding named at `key` (`"valid"`, `"same"`, `"causal"`).
     public func padding(_ key: String = "padding") throws -> Padding {
         guard let p = Padding(rawValue: try string(key)) else { throw bad(key, "\"valid\", \"same\" or \"causal\"") }
         return p
     }
 
+    /// The activation named at `key` (Keras's names).
     public func activation(_ key: String = "activation") throws -> ActivationFunction {
         do { return try ActivationFunction(named: try string(key)) } catch let error as SavingError { throw error } catch {
             throw SavingError.badConfig(type: typeName, key: key, reason: "\(error)")
         }
     }
 
+    /// The regularizer at `key`: null, or `{"l1": x, "l2": y}`.
     public func regularizer(_ key: String) throws -> Regularizer? {
         guard let value = self[key], value != .null else { return nil }
         guard case .object = value else { throw bad(key, "null or {\"l1\": x, \"l2\": y}") }
