@@ -33,7 +33,8 @@ extension Model {
         let manager = FileManager.default
         var isFolder: ObjCBool = false
         let exists = manager.fileExists(atPath: path, isDirectory: &isFolder)
-        if exists && !(isFolder.boolValue && manager.fileExists(atPath: (path as NSString).appendingPathComponent("config.json"))) {
+        let previous = (try? readBytes((path as NSString).appendingPathComponent("config.json"), maxBytes: 1 << 28)).map { String(decoding: $0, as: UTF8.self) }
+        if exists && !(isFolder.boolValue && previous?.contains("\"format\": \"deepswift-model\"") == true) {
             throw DataError.unwritable(file: path, reason: "it exists and is not a saved model folder; not replacing it")
         }
         let staging = path + ".saving-\(getpid())-\(UInt64.random(in: 0 ... .max))"
@@ -127,12 +128,18 @@ private func encodeGraph(_ graph: FunctionalGraph, model: String) throws -> Laye
     var layerIndex: [ObjectIdentifier: Int] = [:]
     var layers: [ConfigValue] = [], nodes: [ConfigValue] = [], inputs: [ConfigValue] = []
     func reference(_ t: SymbolicTensor) -> ConfigValue { ConfigValue([nodeIndex[ObjectIdentifier(t.node)]!, t.index]) }
-    for node in graph.order {
+    // The inputs first, in the model's order (also those no output uses).
+    for t in graph.inputs where nodeIndex[ObjectIdentifier(t.node)] == nil {
+        guard case .input(let input) = t.node.operation else { continue }
+        nodes.append(.object([("input", .int(inputs.count))]))
+        inputs.append(.object([("name", .string(input.name)), ("shape", ConfigValue(input.exampleShape.dimensions)),
+                               ("dtype", .string("\(input.dtype)"))]))
+        nodeIndex[ObjectIdentifier(t.node)] = nodes.count - 1
+    }
+    for node in graph.order where nodeIndex[ObjectIdentifier(node)] == nil {
         switch node.operation {
         case .input(let input):
-            nodes.append(.object([("input", .int(inputs.count))]))
-            inputs.append(.object([("name", .string(input.name)), ("shape", ConfigValue(input.exampleShape.dimensions)),
-                                   ("dtype", .string("\(input.dtype)"))]))
+            throw SavingError.unsavable("Input '\(input.name)' is not among the model's inputs")
         case .layer(let layer):
             let id = ObjectIdentifier(layer)
             if layerIndex[id] == nil {

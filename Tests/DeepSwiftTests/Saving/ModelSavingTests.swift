@@ -78,6 +78,13 @@ final class ModelSavingTests: XCTestCase {
         XCTAssertEqual(got[0], expected[0])
         XCTAssertEqual(got[1], expected[1])
         XCTAssertEqual(loaded.weights.count, 6, "the shared Dense is one layer")
+        // Inputs keep the model's order even when the graph reaches them the other way round.
+        let p = Input(shape: [2]), q = Input(shape: [2]), unused = Input(shape: [1])
+        let ordered = Model(inputs: [p, q, unused], outputs: [Subtract()(q, p)])
+        try ordered.save(to: folder + "ordered")
+        let reloaded = try loadModel(from: folder + "ordered")
+        let (u, v, w) = (Tensor([[1, 2]] as [[Float]]), Tensor([[10, 20]] as [[Float]]), Tensor([[0]] as [[Float]]))
+        XCTAssertEqual(reloaded([u, v, w])[0], ordered([u, v, w])[0])
         XCTAssertEqual(loaded.layers.map(\.name), model.layers.map(\.name))
         XCTAssertEqual(loaded.layers.map { "\(type(of: $0))" }, ["InputLayer", "Dense", "InputLayer", "Concatenate", "ScaleBy", "Dense", "Dense"])
     }
