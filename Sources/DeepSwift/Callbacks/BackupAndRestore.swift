@@ -11,12 +11,12 @@ import Foundation
 /// try model.fit(x: x, y: y, epochs: 100, callbacks: [BackupAndRestore(backupDirectory: "/tmp/backup")])
 /// ```
 ///
-/// The backup is two files, each written atomically: `model.safetensors` (weights
-/// and optimizer state, as ``Layer/saveWeights(to:optimizer:)``) and
-/// `training_metadata.json` (`{"epoch": N, "batch": B}`). The model must be
-/// built before `fit` (give `Sequential` an `inputShape`, or call it once), as
-/// Keras requires. Unlike Keras, which deletes the whole folder, only these two
-/// files (and then the folder, if it is left empty) are deleted.
+/// The backup is one file, written atomically: `model.safetensors` holds the
+/// weights and optimizer state (as ``Layer/saveWeights(to:optimizer:)``) and, in
+/// its metadata, the epoch and batch reached, so weights and progress never
+/// disagree. The model must be built before `fit` (give `Sequential` an
+/// `inputShape`, or call it once), as Keras requires. Unlike Keras, which deletes
+/// the whole folder, only this file (and then the folder, if it is left empty) is deleted.
 public final class BackupAndRestore: Callback {
     /// When a backup is written.
     public enum SaveFrequency: Sendable, Equatable {
@@ -38,7 +38,6 @@ public final class BackupAndRestore: Callback {
     private var currentEpoch = 0, batchesSinceSave = 0, lastBatch = 0
 
     var weightsPath: String { (backupDirectory as NSString).appendingPathComponent("model.safetensors") }
-    var metadataPath: String { (backupDirectory as NSString).appendingPathComponent("training_metadata.json") }
 
     /// - Parameters:
     ///   - backupDirectory: where the backup goes (made when first written).
@@ -57,19 +56,19 @@ public final class BackupAndRestore: Callback {
     public override func onTrainBegin(logs: Logs) {
         guard let model else { return }
         (currentEpoch, batchesSinceSave, lastBatch) = (0, 0, 0)
-        guard FileManager.default.fileExists(atPath: metadataPath) else { return }
+        guard FileManager.default.fileExists(atPath: weightsPath) else { return }
         do {
             guard model.isBuilt else {
                 throw TrainingError.invalidConfiguration(
                     "BackupAndRestore: the model '\(model.name)' must be built before fit to restore \(backupDirectory) (give it an input shape or call it once)")
             }
-            let bytes = try readBytes(metadataPath, maxBytes: 1 << 16)
-            let metadata = try? StrictJSON.parse(bytes[...])
-            guard case .object(let fields)? = metadata, let epoch = fields.first(where: { $0.key == "epoch" })?.value.plainInteger
-            else {
-                throw DataError.inconsistentDataset(file: metadataPath, reason: "expected {\"epoch\": N, \"batch\": B} with a whole N >= 0")
+            var epoch = 0
+            try model.loadWeights(from: weightsPath, optimizer: model.optimizer) { metadata in
+                guard let text = metadata["epoch"], let e = Int(text), e >= 0, metadata["batch"].flatMap({ Int($0) }) != nil else {
+                    throw DataError.inconsistentDataset(file: weightsPath, reason: "its metadata lacks \"epoch\" and \"batch\" as whole numbers >= 0; not a BackupAndRestore backup")
+                }
+                epoch = e
             }
-            try model.loadWeights(from: weightsPath, optimizer: model.optimizer)
             currentEpoch = epoch
             model.resumeEpoch = currentEpoch
         } catch {
@@ -97,7 +96,6 @@ public final class BackupAndRestore: Callback {
     public override func onTrainEnd(logs: Logs) {
         guard deleteCheckpoint else { return }
         try? FileManager.default.removeItem(atPath: weightsPath)
-        try? FileManager.default.removeItem(atPath: metadataPath)
         rmdir(backupDirectory)   // only when nothing else is in it
     }
 
@@ -105,8 +103,8 @@ public final class BackupAndRestore: Callback {
         guard let model else { return }
         do {
             try FileManager.default.createDirectory(atPath: backupDirectory, withIntermediateDirectories: true)
-            try model.saveWeights(to: weightsPath, optimizer: model.optimizer)
-            try writeAtomically(Array("{\"epoch\": \(currentEpoch), \"batch\": \(lastBatch)}".utf8), to: metadataPath)
+            try model.saveWeights(to: weightsPath, optimizer: model.optimizer,
+                                  metadata: ["epoch": "\(currentEpoch)", "batch": "\(lastBatch)"])
         } catch {
             lastError = error
             print("BackupAndRestore: could not back up to \(backupDirectory): \(error)")

@@ -10,9 +10,12 @@ public struct ActivationFunction: ExpressibleByStringLiteral, Sendable {
     /// The Keras name.
     public let name: String
     let function: @Sendable (Tensor) -> Tensor
+    /// For a built-in activation, its arguments (`alpha` of `.elu(alpha:)`), which a
+    /// saved model keeps; nil for one made from a closure, which cannot be saved.
+    private(set) var builtInArguments: [(String, Double)]?
     /// Whether this is the built-in relu, which a convolution can apply in its own
     /// output pass.
-    private(set) var isRelu = false
+    var isRelu: Bool { builtInArguments != nil && name == "relu" }
 
     /// An activation named `name` computing `function`.
     public init(_ name: String, _ function: @escaping @Sendable (Tensor) -> Tensor) {
@@ -52,30 +55,35 @@ public struct ActivationFunction: ExpressibleByStringLiteral, Sendable {
     /// Applies the activation.
     public func callAsFunction(_ x: Tensor) -> Tensor { function(x) }
 
-    public static let relu: ActivationFunction = {
-        var a = ActivationFunction("relu") { TensorCore.relu($0) }
-        a.isRelu = true
+    private static func builtIn(_ name: String, _ arguments: [(String, Double)] = [],
+                                _ function: @escaping @Sendable (Tensor) -> Tensor) -> ActivationFunction {
+        var a = ActivationFunction(name, function)
+        a.builtInArguments = arguments
         return a
-    }()
-    public static let sigmoid = ActivationFunction("sigmoid") { TensorCore.sigmoid($0) }
-    public static let tanh = ActivationFunction("tanh") { TensorCore.tanh($0) }
-    public static let softmax = ActivationFunction("softmax") { TensorCore.softmax($0, axis: -1) }
-    public static let softplus = ActivationFunction("softplus") { TensorCore.softplus($0) }
-    public static let linear = ActivationFunction("linear") { $0 }
-    public static let exponential = ActivationFunction("exponential") { TensorCore.exp($0) }
-    public static let swish = ActivationFunction("swish") { $0 * TensorCore.sigmoid($0) }
+    }
+
+    public static let relu = builtIn("relu") { TensorCore.relu($0) }
+    public static let sigmoid = builtIn("sigmoid") { TensorCore.sigmoid($0) }
+    public static let tanh = builtIn("tanh") { TensorCore.tanh($0) }
+    public static let softmax = builtIn("softmax") { TensorCore.softmax($0, axis: -1) }
+    public static let softplus = builtIn("softplus") { TensorCore.softplus($0) }
+    public static let linear = builtIn("linear") { $0 }
+    public static let exponential = builtIn("exponential") { TensorCore.exp($0) }
+    public static let swish = builtIn("swish") { $0 * TensorCore.sigmoid($0) }
     /// x·Φ(x) with the exact normal CDF (Keras's default, `approximate=False`).
-    public static let gelu = ActivationFunction("gelu") { x in x * (erf(x * (1 / 2.0.squareRoot())) + 1) * 0.5 }
+    public static let gelu = builtIn("gelu") { x in x * (erf(x * (1 / 2.0.squareRoot())) + 1) * 0.5 }
     /// x for x > 0, `alpha·(eˣ - 1)` otherwise (alpha 1).
     public static let elu = ActivationFunction.elu(alpha: 1)
     /// x for x > 0, `negativeSlope·x` otherwise (Keras 3's default slope 0.2).
     public static let leakyRelu = ActivationFunction.leakyRelu(negativeSlope: 0.2)
 
+    /// x for x > 0, `alpha·(eˣ - 1)` otherwise.
     public static func elu(alpha: Double) -> ActivationFunction {
-        ActivationFunction("elu") { x in `where`(x .> 0, x, expm1(x) * alpha) }
+        builtIn("elu", [("alpha", alpha)]) { x in `where`(x .> 0, x, expm1(x) * alpha) }
     }
 
+    /// x for x > 0, `negativeSlope·x` otherwise.
     public static func leakyRelu(negativeSlope: Double) -> ActivationFunction {
-        ActivationFunction("leaky_relu") { x in `where`(x .> 0, x, x * negativeSlope) }
+        builtIn("leaky_relu", [("negative_slope", negativeSlope)]) { x in `where`(x .> 0, x, x * negativeSlope) }
     }
 }

@@ -39,7 +39,6 @@ public final class Dense: Layer {
     }
 
     public override func build(inputShape: TensorShape) {
-        precondition(inputShape.rank >= 1, "Dense '\(name)': the input needs at least one axis, got shape \(inputShape)")
         kernelVariable = addWeight(name: "kernel", shape: [inputShape[inputShape.rank - 1], units],
                                    initializer: kernelInitializer, regularizer: kernelRegularizer)
         if useBias {
@@ -72,10 +71,22 @@ public final class Dense: Layer {
         biasOverride = nil
     }
 
+    /// Floating-point with at least one axis, the last the kernel's input size once built.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        let shape = shapes[0]
+        if let p = weightDTypeProblem(dtypes) { return p }
+        guard shape.rank >= 1 else { return problemPrefix + "the input needs at least one axis, got shape \(shape)" }
+        guard isBuilt else { return nil }
+        return shape[shape.rank - 1] == kernel.shape[0] ? nil
+            : problemPrefix + "input shape \(shape) does not match the kernel shape \(kernel.shape)"
+    }
+
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        isBuilt ? 0 : saturatingProduct([shapes[0].dimensions.last ?? 1, units]) + (useBias ? units : 0)
+    }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
         let k = kernel
-        precondition(inputs.shape[inputs.rank - 1] == k.shape[0],
-                     "Dense '\(name)': input shape \(inputs.shape) does not match the kernel shape \(k.shape)")
         // Inputs of rank > 2 are flattened to 2-D around one GEMM.
         var y: Tensor
         if inputs.rank == 2 {

@@ -12,22 +12,33 @@ public final class Dropout: Layer {
     public let rate: Double
     /// Axes of size 1 here share one mask value across that axis (Keras's noise_shape).
     public let noiseShape: [Int?]?
+    /// The seed of the layer's own random stream (nil: the global generator's).
+    public let seed: UInt64?
     private var generator: RandomGenerator?
 
     public init(_ rate: Double, noiseShape: [Int?]? = nil, seed: UInt64? = nil, name: String? = nil) {
         precondition(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
         self.rate = rate
         self.noiseShape = noiseShape
+        self.seed = seed
         self.generator = seed.map(RandomGenerator.init(seed:))
         super.init(name: name)
         markBuilt()
+    }
+
+    /// Floating-point, and a noise shape of the input's rank whose sizes are 1 or the input's.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        if let p = floatProblem(dtypes) { return p }
+        guard let noiseShape else { return nil }
+        let fits = noiseShape.count == shapes[0].rank
+            && zip(noiseShape, shapes[0].dimensions).allSatisfy { d, n in d == nil || d == 1 || d == n }
+        return fits ? nil : problemPrefix + "noiseShape \(noiseShape.map { $0.map(String.init) ?? "nil" }) does not broadcast to the input shape \(shapes[0])"
     }
 
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
         guard training, rate > 0 else { return inputs }
         var shape = inputs.shape
         if let noiseShape {
-            precondition(noiseShape.count == inputs.rank, "Dropout '\(name)': noiseShape \(noiseShape) does not match input rank \(inputs.rank)")
             for (i, d) in noiseShape.enumerated() { if let d { shape[i] = d } }
         }
         let u: Tensor

@@ -48,3 +48,68 @@ public struct InputSpec: Equatable, Sendable {
         return nil
     }
 }
+
+// Shared checks for ``Layer/inputProblem(shapes:dtypes:)``.
+extension Layer {
+    /// "Conv2D 'conv2d': ", the start of an input problem's message.
+    var problemPrefix: String { "\(type(of: self)) '\(name)': " }
+
+    /// A problem when some input is not floating-point.
+    func floatProblem(_ dtypes: [DType]) -> String? {
+        dtypes.allSatisfy(\.isFloatingPoint) ? nil : problemPrefix + "expects floating-point inputs, got \(dtypes.map { "\($0)" })"
+    }
+
+    /// A problem when some input is not of the dtype of the layer's weights.
+    func weightDTypeProblem(_ dtypes: [DType]) -> String? {
+        let dtype = createdWeights.first?.dtype ?? self.dtype
+        return dtypes.allSatisfy { $0 == dtype } ? nil
+            : problemPrefix + "expects \(dtype) inputs (the dtype of its weights), got \(dtypes.map { "\($0)" })"
+    }
+
+    /// A problem when `shape` lacks `spatial + 2` axes (batch, spatial…, channels).
+    func rankProblem(_ shape: TensorShape, spatial: Int) -> String? {
+        guard shape.rank != spatial + 2 else { return nil }
+        let axes = ["steps", "height, width", "depth, height, width"][spatial - 1]
+        return problemPrefix + "expected an input of rank \(spatial + 2) (batch, \(axes), channels), got shape \(shape)"
+    }
+
+    /// A problem when a window of `window` (dilated by `dilations`) does not fit the
+    /// spatial axes of `shape` with `padding`, or an axis is empty.
+    func windowProblem(_ shape: TensorShape, window: [Int], dilations: [Int], padding: Padding) -> String? {
+        let sizes = Array(shape.dimensions[1...window.count])
+        let fits = zip(sizes, zip(window, dilations)).allSatisfy { n, w in n >= 1 && (padding != .valid || n >= (w.0 - 1) * w.1 + 1) }
+        return fits ? nil : problemPrefix + "the window \(window)\(dilations.allSatisfy { $0 == 1 } ? "" : " dilated by \(dilations)") does not fit the input's spatial size \(sizes) with padding \(padding.rawValue)"
+    }
+
+    /// A problem when `axis` (negative from the end) is not an axis of `shape`.
+    func axisProblem(_ axis: Int, _ shape: TensorShape) -> String? {
+        let a = axis < 0 ? axis + shape.rank : axis
+        return a >= 0 && a < shape.rank ? nil : problemPrefix + "axis \(axis) is out of range for input shape \(shape)"
+    }
+}
+
+/// The product of `factors`, capped at Int.max / 4 so that a few such products
+/// add without overflow (the weight counts of configs).
+func saturatingProduct(_ factors: [Int]) -> Int {
+    factors.reduce(1) { p, f in
+        let (r, overflow) = p.multipliedReportingOverflow(by: f)
+        return overflow || r > Int.max / 4 ? Int.max / 4 : r
+    }
+}
+
+/// The shape `shapes` broadcast to, or nil when they do not broadcast.
+func broadcastShape(_ shapes: [TensorShape]) -> [Int]? {
+    var out: [Int] = []
+    for shape in shapes {
+        let d = shape.dimensions
+        let rank = max(out.count, d.count)
+        let a = Array(repeating: 1, count: rank - out.count) + out, b = Array(repeating: 1, count: rank - d.count) + d
+        var merged: [Int] = []
+        for (x, y) in zip(a, b) {
+            guard x == y || x == 1 || y == 1 else { return nil }
+            merged.append(x == 1 ? y : x)
+        }
+        out = merged
+    }
+    return out
+}

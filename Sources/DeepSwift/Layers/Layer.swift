@@ -63,6 +63,24 @@ open class Layer {
     /// `fit`, `evaluate` and `predict` check a model's inputs against it.
     open var inputSpec: InputSpec? { nil }
 
+    /// Why inputs of `shapes` and `dtypes` do not fit this layer, in a message
+    /// naming it, or nil when they do. Every call checks it first and stops with
+    /// the message; ``loadModel(from:optimizer:)`` checks it (and ``inputSpec``)
+    /// before each layer of a saved model runs, and throws instead. Override it
+    /// where a config and an input shape can disagree (a window larger than the
+    /// input, a reshape to another size).
+    ///
+    /// ```swift
+    /// MaxPooling2D(poolSize: 3).inputProblem(shapes: [[1, 2, 2, 1]], dtypes: [.float32])
+    /// // "MaxPooling2D 'max_pooling2d': the window 3 does not fit the input's spatial size [2, 2] with padding valid"
+    /// ```
+    open func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? { nil }
+
+    /// How many weight elements building the layer for inputs of `shapes` creates
+    /// (0 when it holds none or is built); a loaded config is checked against its
+    /// weights file with it before anything is allocated.
+    func weightCount(for shapes: [TensorShape]) -> Int { 0 }
+
     /// The computation of a layer with one input and one output.
     open func call(_ inputs: Tensor, training: Bool) -> Tensor {
         fatalError("\(type(of: self)) '\(name)' must override call(_:training:) (one input) or call(_:training:) taking [Tensor]")
@@ -102,6 +120,7 @@ open class Layer {
 
     func invoke(_ inputs: [Tensor], training: Bool?) -> [Tensor] {
         precondition(!inputs.isEmpty, "\(type(of: self)) '\(name)' was called with no inputs")
+        if let problem = inputProblem(shapes: inputs.map(\.shape), dtypes: inputs.map(\.dtype)) { fatalError(problem) }
         let context = CallContext.current
         if context.depth == 0 { clearCallLosses() }
         let mode = training ?? context.training.last ?? false
@@ -117,6 +136,7 @@ open class Layer {
                 // not replay the initializers' random draws.
                 Tracer.suspended { build(inputShapes: inputs.map(\.shape)) }
                 firstInputShapes = inputs.map(\.shape)
+                firstInputDTypes = inputs.map(\.dtype)
                 isBuilt = true
                 trackingCache = nil
                 let outputs = call(inputs, training: mode)
@@ -135,6 +155,8 @@ open class Layer {
     /// The input shapes the layer was built for on its first call (what a saved
     /// `Sequential` without an input shape is rebuilt from).
     var firstInputShapes: [TensorShape]?
+    /// The dtypes of those inputs.
+    var firstInputDTypes: [DType]?
 
     /// Marks the layer built (for layers whose weights exist from `init`, or that a
     /// container builds), so ``build(inputShape:)`` will not run.

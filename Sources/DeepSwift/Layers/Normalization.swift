@@ -23,6 +23,13 @@ public final class BatchNormalization: Layer {
         super.init(name: name)
     }
 
+    /// Floating-point, with `axis` (of the built size).
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        featureProblem(self, axis: axis, shapes[0], dtypes, built: movingMean)
+    }
+
+    override func weightCount(for shapes: [TensorShape]) -> Int { isBuilt ? 0 : 4 * featureShape(self, axis: axis, inputShape: shapes[0])[0] }
+
     public override func build(inputShape: TensorShape) {
         let features = featureShape(self, axis: axis, inputShape: inputShape)
         (gamma, beta) = scaleAndShift(self, features: features, scale: scale, center: center)
@@ -70,6 +77,13 @@ public final class LayerNormalization: Layer {
         super.init(name: name)
     }
 
+    /// Floating-point, with `axis` (of the built size).
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        featureProblem(self, axis: axis, shapes[0], dtypes, built: gamma ?? beta)
+    }
+
+    override func weightCount(for shapes: [TensorShape]) -> Int { isBuilt ? 0 : 2 * featureShape(self, axis: axis, inputShape: shapes[0])[0] }
+
     public override func build(inputShape: TensorShape) {
         let features = featureShape(self, axis: axis, inputShape: inputShape)
         (gamma, beta) = scaleAndShift(self, features: features, scale: scale, center: center)
@@ -93,6 +107,16 @@ private func featureShape(_ layer: Layer, axis: Int, inputShape: TensorShape) ->
     precondition(a >= 0 && a < inputShape.rank,
                  "\(type(of: layer)) '\(layer.name)': axis \(axis) is out of range for input shape \(inputShape)")
     return [inputShape[a]]
+}
+
+/// A problem when the input is not floating-point, lacks `axis`, or (once a
+/// per-feature weight exists) has another number of features.
+private func featureProblem(_ layer: Layer, axis: Int, _ shape: TensorShape, _ dtypes: [DType], built: Variable?) -> String? {
+    if let p = layer.weightDTypeProblem(dtypes) ?? layer.axisProblem(axis, shape) { return p }
+    guard let built else { return nil }
+    let size = shape[axis < 0 ? axis + shape.rank : axis]
+    return size == built.shape[0] ? nil
+        : layer.problemPrefix + "axis \(axis) of the input \(shape) has \(size) features but the layer was built for \(built.shape[0])"
 }
 
 /// The optional scale (`gamma`, ones) and shift (`beta`, zeros) weights.

@@ -33,6 +33,15 @@ public final class Reshape: Layer {
         markBuilt()
     }
 
+    /// A batch axis and as many elements per example as `targetShape` holds.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        let shape = shapes[0]
+        guard shape.rank >= 1 else { return problemPrefix + "the input needs a batch axis, got shape \(shape)" }
+        let count = shape.dimensions.dropFirst().reduce(1, *), known = targetShape.filter { $0 != -1 }.reduce(1, *)
+        let fits = targetShape.contains(-1) ? known > 0 && count % known == 0 : known == count
+        return fits ? nil : problemPrefix + "cannot reshape examples of shape \(Array(shape.dimensions.dropFirst())) (\(count) elements) to \(targetShape)"
+    }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
         inputs.reshaped(to: TensorShape([inputs.shape[0]] + targetShape))
     }
@@ -53,9 +62,13 @@ public final class Embedding: Layer {
         markBuilt()
     }
 
+    /// Integer ids.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        dtypes[0].isInteger ? nil : problemPrefix + "ids must be integers, got \(dtypes[0])"
+    }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        precondition(inputs.dtype.isInteger, "Embedding '\(name)': ids must be integers, got \(inputs.dtype)")
-        return embeddings.value.gathering(atIndices: inputs)
+        embeddings.value.gathering(atIndices: inputs)
     }
 }
 

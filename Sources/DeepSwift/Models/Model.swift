@@ -132,20 +132,24 @@ open class Model: Layer {
     /// or nil: the functional graph's `Input` shapes, else the model's
     /// ``Layer/inputSpec``.
     func inputProblem(_ inputs: [Tensor]) -> String? {
-        if let graph {
-            guard inputs.count == graph.inputs.count else {
-                return "Model '\(name)' takes \(graph.inputs.count) inputs but was given \(inputs.count)"
-            }
-            for (i, (input, value)) in zip(graph.inputs, inputs).enumerated() {
-                let expected = Array(input.example.shape.dimensions.dropFirst())
-                if Array(value.shape.dimensions.dropFirst()) != expected || value.rank != expected.count + 1 {
-                    return "Input \(i) of layer \"\(name)\" is incompatible with the layer: expected shape=(None, \(expected.map(String.init).joined(separator: ", "))), found shape=\(value.shape)"
-                }
-            }
-            return nil
-        }
+        if graph != nil { return inputProblem(shapes: inputs.map(\.shape), dtypes: inputs.map(\.dtype)) }
         guard inputs.count == 1 else { return nil }
         return inputSpec?.problem(with: inputs[0].shape, layer: name)
+    }
+
+    /// A functional model's inputs: as many as its `Input`s, of their shapes.
+    open override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        guard let graph else { return nil }
+        guard shapes.count == graph.inputs.count else {
+            return "Model '\(name)' takes \(graph.inputs.count) inputs but was given \(shapes.count)"
+        }
+        for (i, (input, shape)) in zip(graph.inputs, shapes).enumerated() {
+            let expected = Array(input.example.shape.dimensions.dropFirst())
+            if Array(shape.dimensions.dropFirst()) != expected || shape.rank != expected.count + 1 {
+                return "Input \(i) of layer \"\(name)\" is incompatible with the layer: expected shape=(None, \(expected.map(String.init).joined(separator: ", "))), found shape=\(shape)"
+            }
+        }
+        return nil
     }
 
     /// Adds a loss computed from the model's symbolic tensors; it is recomputed on
@@ -246,16 +250,27 @@ struct FunctionalGraph {
         let inputNodes = Set(inputs.map { ObjectIdentifier($0.node) })
         var visited = Set<ObjectIdentifier>()
         var order: [GraphNode] = []
-        func visit(_ node: GraphNode) {
-            guard visited.insert(ObjectIdentifier(node)).inserted else { return }
-            if case .input(let layer) = node.operation {
-                precondition(inputNodes.contains(ObjectIdentifier(node)),
-                             "Model: the outputs depend on Input '\(layer.name)', which is not among the model's inputs")
+        // An explicit stack of (node, next input to visit), so a graph of any depth
+        // (a loaded config of thousands of layers) cannot overflow the call stack.
+        var stack: [(node: GraphNode, next: Int)] = []
+        for t in targets where !visited.contains(ObjectIdentifier(t.node)) {
+            visited.insert(ObjectIdentifier(t.node))
+            stack.append((t.node, 0))
+            while let (node, next) = stack.last {
+                if next == 0, case .input(let layer) = node.operation {
+                    precondition(inputNodes.contains(ObjectIdentifier(node)),
+                                 "Model: the outputs depend on Input '\(layer.name)', which is not among the model's inputs")
+                }
+                if next < node.inputs.count {
+                    stack[stack.count - 1].next += 1
+                    let child = node.inputs[next].node
+                    if visited.insert(ObjectIdentifier(child)).inserted { stack.append((child, 0)) }
+                } else {
+                    stack.removeLast()
+                    order.append(node)
+                }
             }
-            for input in node.inputs { visit(input.node) }
-            order.append(node)
         }
-        for t in targets { visit(t.node) }
         return order
     }
 
@@ -281,9 +296,7 @@ struct FunctionalGraph {
                      "Model '\(model)' takes \(inputs.count) inputs but was given \(values.count)")
         var computed: [ObjectIdentifier: [Tensor]] = [:]
         for (input, value) in zip(inputs, values) {
-            let expected = Array(input.example.shape.dimensions.dropFirst())
-            precondition(Array(value.shape.dimensions.dropFirst()) == expected && value.rank == expected.count + 1,
-                         "Model '\(model)': input '\(inputName(input))' expects shape (None, \(expected.map(String.init).joined(separator: ", "))) but got \(value.shape)")
+            // The shapes were checked by Model.inputProblem before the call.
             computed[ObjectIdentifier(input.node)] = [value]
         }
         for node in order where computed[ObjectIdentifier(node)] == nil {

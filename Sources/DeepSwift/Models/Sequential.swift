@@ -13,17 +13,22 @@
 open class Sequential: Model {
     private var stack: [Layer] = []
     let exampleShape: TensorShape?
+    /// The dtype of the inputs the model is built for (integer ids for an `Embedding` first).
+    let inputDType: DType
 
-    /// A model of `layers`, built now when `inputShape` is given.
-    public init(_ layers: [Layer] = [], inputShape: TensorShape? = nil, name: String? = nil) {
+    /// A model of `layers`, built now when `inputShape` is given, for inputs of
+    /// `inputDType` (`.int32` when the first layer is an `Embedding`).
+    public init(_ layers: [Layer] = [], inputShape: TensorShape? = nil, inputDType: DType = .float32, name: String? = nil) {
         exampleShape = inputShape
+        self.inputDType = inputDType
         super.init(name: name)
         for layer in layers { add(layer) }
     }
 
     /// A model of the layers listed in `content`.
-    public convenience init(inputShape: TensorShape? = nil, name: String? = nil, @LayerBuilder _ content: () -> [Layer]) {
-        self.init(content(), inputShape: inputShape, name: name)
+    public convenience init(inputShape: TensorShape? = nil, inputDType: DType = .float32, name: String? = nil,
+                            @LayerBuilder _ content: () -> [Layer]) {
+        self.init(content(), inputShape: inputShape, inputDType: inputDType, name: name)
     }
 
     /// Appends a layer, building it now if the model's input shape is known.
@@ -31,7 +36,7 @@ open class Sequential: Model {
         stack.append(layer)
         invalidateTracking()
         if let exampleShape {
-            var example = Tensor.zeros(TensorShape([1] + exampleShape.dimensions))
+            var example = Tensor.zeros(TensorShape([1] + exampleShape.dimensions), dtype: inputDType)
             for l in stack { example = l(example, training: false) }
             firstOutputShapes = [example.shape]
             markBuilt()

@@ -14,13 +14,94 @@ let builtInLayerTypes: [String: any SavableLayer.Type] = Dictionary(uniqueKeysWi
     GlobalMaxPooling2D.self, UpSampling2D.self, ZeroPadding2D.self, Cropping2D.self,
 ] as [any SavableLayer.Type]).map { ($0.typeName, $0) })
 
+// Every value is checked as the layer's init would check it, so that a malformed
+// config throws ``SavingError/badConfig(type:key:reason:)`` instead of stopping.
+// Sizes are bounded (2²⁴ units or filters, 2¹⁶ per spatial axis) so that none
+// can ask for more memory than a real model.
+
+/// The most units, filters, channels or ids a saved config may give.
+private let maxSavedCount = 1 << 24
+/// The most a saved window, stride, dilation, padding or factor may be per axis.
+private let maxSavedAxisSize = 1 << 16
+
 extension LayerConfig {
-    fileprivate func size(_ key: String) throws -> SpatialSize { SpatialSize(try ints(key)) }
+    /// A positive integer of at most `max`.
+    fileprivate func count(_ key: String, max: Int = maxSavedCount) throws -> Int {
+        let v = try int(key)
+        guard v >= 1 && v <= max else { throw bad(key, "an integer from 1 to \(max)") }
+        return v
+    }
+
+    /// A number from `low` (included) to `high` (excluded).
+    fileprivate func double(_ key: String, from low: Double, below high: Double = .infinity) throws -> Double {
+        let v = try double(key)
+        guard v >= low && v < high else { throw bad(key, high.isFinite ? "a number in [\(low), \(high))" : "a finite number >= \(low)") }
+        return v
+    }
+
+    /// A finite number.
+    fileprivate func finite(_ key: String) throws -> Double {
+        let v = try double(key)
+        guard v.isFinite else { throw bad(key, "a finite number") }
+        return v
+    }
+
+    /// One size for every one of `rank` axes or one per axis, each from `low` to 2¹⁶.
+    fileprivate func size(_ key: String, rank: Int, low: Int = 1) throws -> SpatialSize {
+        let v = try ints(key)
+        guard v.count == 1 || v.count == rank, v.allSatisfy({ $0 >= low && $0 <= maxSavedAxisSize }) else {
+            throw bad(key, "1 or \(rank) integers from \(low) to \(maxSavedAxisSize)")
+        }
+        return SpatialSize(v)
+    }
+
+    /// `"valid"` or `"same"`, or also `"causal"` when `causal`.
+    fileprivate func padding(causal: Bool) throws -> Padding {
+        let p = try padding()
+        guard causal || p != .causal else { throw bad("padding", "\"valid\" or \"same\"") }
+        return p
+    }
+
     fileprivate func pairs(_ key: String) throws -> ((Int, Int), (Int, Int)) {
         let v = try ints(key)
-        guard v.count == 4 else { throw bad(key, "[[top, bottom], [left, right]] as 4 integers") }
+        guard v.count == 4, v.allSatisfy({ $0 >= 0 && $0 <= maxSavedAxisSize }) else {
+            throw bad(key, "[[top, bottom], [left, right]] as 4 integers from 0 to \(maxSavedAxisSize)")
+        }
         return ((v[0], v[1]), (v[2], v[3]))
     }
+
+    /// An axis index that fits a tensor of rank at most 8.
+    fileprivate func axis(_ key: String) throws -> Int {
+        let v = try int(key)
+        guard (-8...8).contains(v) else { throw bad(key, "an axis from -8 to 8") }
+        return v
+    }
+
+    fileprivate func dotAxes() throws -> [Int] {
+        let axes = try ints("axes")
+        guard axes.count == 2, axes.allSatisfy({ (-3...2).contains($0) }) else { throw bad("axes", "two axes from -3 to 2") }
+        return axes
+    }
+
+    /// A convolution's filters, window, strides, padding and dilation for `rank` axes.
+    fileprivate func conv(rank: Int, causal: Bool) throws -> (Int, SpatialSize, SpatialSize, Padding, SpatialSize) {
+        (try count("filters"), try size("kernel_size", rank: rank), try size("strides", rank: rank), try padding(causal: causal),
+         try size("dilation_rate", rank: rank))
+    }
+
+    /// Groups that divide `filters`.
+    fileprivate func groups(filters: Int) throws -> Int {
+        let g = try count("groups")
+        guard filters % g == 0 else { throw bad("groups", "a divisor of filters (\(filters))") }
+        return g
+    }
+}
+
+/// A seed as JSON's (signed) integer, bit for bit.
+private func seedValue(_ seed: UInt64?) -> ConfigValue { seed.map { .int(Int(truncatingIfNeeded: $0)) } ?? .null }
+
+extension LayerConfig {
+    fileprivate func seed() throws -> UInt64? { try optional("seed", int).map { UInt64(truncatingIfNeeded: $0) } }
 }
 
 private func pairsValue(_ p: ((Int, Int), (Int, Int))) -> ConfigValue { ConfigValue([p.0.0, p.0.1, p.1.0, p.1.1]) }
@@ -36,7 +117,7 @@ extension Dense: SavableLayer {
         }
     }
     public convenience init(config c: LayerConfig) throws {
-        self.init(try c.int("units"), activation: try c.activation(), useBias: try c.bool("use_bias"),
+        self.init(try c.count("units"), activation: try c.activation(), useBias: try c.bool("use_bias"),
                   kernelRegularizer: try c.regularizer("kernel_regularizer"), biasRegularizer: try c.regularizer("bias_regularizer"),
                   activityRegularizer: try c.regularizer("activity_regularizer"), name: c.name)
     }
@@ -45,7 +126,8 @@ extension Dense: SavableLayer {
 extension Dropout: SavableLayer {
     public static let typeName = "Dropout"
     public var config: LayerConfig {
-        ["rate": .double(rate), "noise_shape": noiseShape.map { .array($0.map { $0.map(ConfigValue.int) ?? .null }) } ?? .null]
+        ["rate": .double(rate), "noise_shape": noiseShape.map { .array($0.map { $0.map(ConfigValue.int) ?? .null }) } ?? .null,
+         "seed": seedValue(seed)]
     }
     public convenience init(config c: LayerConfig) throws {
         var shape: [Int?]?
@@ -53,25 +135,25 @@ extension Dropout: SavableLayer {
             shape = try items.map {
                 switch $0 {
                 case .null: return nil
-                case .int(let v): return v
-                default: throw c.bad("noise_shape", "null or an array of integers and nulls")
+                case .int(let v) where v >= 1 && v <= maxSavedCount: return v
+                default: throw c.bad("noise_shape", "null or an array of positive integers and nulls")
                 }
             }
         }
-        self.init(try c.double("rate"), noiseShape: shape, name: c.name)
+        self.init(try c.double("rate", from: 0, below: 1), noiseShape: shape, seed: try c.seed(), name: c.name)
     }
 }
 
 extension SpatialDropout1D: SavableLayer {
     public static let typeName = "SpatialDropout1D"
-    public var config: LayerConfig { ["rate": .double(rate)] }
-    public convenience init(config c: LayerConfig) throws { self.init(try c.double("rate"), name: c.name) }
+    public var config: LayerConfig { ["rate": .double(rate), "seed": seedValue(seed)] }
+    public convenience init(config c: LayerConfig) throws { self.init(try c.double("rate", from: 0, below: 1), seed: try c.seed(), name: c.name) }
 }
 
 extension SpatialDropout2D: SavableLayer {
     public static let typeName = "SpatialDropout2D"
-    public var config: LayerConfig { ["rate": .double(rate)] }
-    public convenience init(config c: LayerConfig) throws { self.init(try c.double("rate"), name: c.name) }
+    public var config: LayerConfig { ["rate": .double(rate), "seed": seedValue(seed)] }
+    public convenience init(config c: LayerConfig) throws { self.init(try c.double("rate", from: 0, below: 1), seed: try c.seed(), name: c.name) }
 }
 
 extension Activation: SavableLayer {
@@ -89,21 +171,29 @@ extension Flatten: SavableLayer {
 extension Reshape: SavableLayer {
     public static let typeName = "Reshape"
     public var config: LayerConfig { ["target_shape": ConfigValue(targetShape)] }
-    public convenience init(config c: LayerConfig) throws { self.init(try c.ints("target_shape"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws {
+        let shape = try c.ints("target_shape")
+        guard shape.count <= 8, shape.allSatisfy({ $0 == -1 || ($0 >= 1 && $0 <= maxSavedCount) }), shape.filter({ $0 == -1 }).count <= 1 else {
+            throw c.bad("target_shape", "at most 8 positive sizes, one of which may be -1")
+        }
+        self.init(shape, name: c.name)
+    }
 }
 
 extension Embedding: SavableLayer {
     public static let typeName = "Embedding"
     public var config: LayerConfig { ["input_dim": .int(inputDim), "output_dim": .int(outputDim)] }
     public convenience init(config c: LayerConfig) throws {
-        self.init(inputDim: try c.int("input_dim"), outputDim: try c.int("output_dim"), name: c.name)
+        let (inputDim, outputDim) = (try c.count("input_dim"), try c.count("output_dim", max: maxSavedAxisSize))
+        try c.budget?.spend(inputDim * outputDim, layer: c.name ?? "embedding")
+        self.init(inputDim: inputDim, outputDim: outputDim, name: c.name)
     }
 }
 
 extension ActivityRegularization: SavableLayer {
     public static let typeName = "ActivityRegularization"
     public var config: LayerConfig { ["l1": .double(l1), "l2": .double(l2)] }
-    public convenience init(config c: LayerConfig) throws { self.init(l1: try c.double("l1"), l2: try c.double("l2"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(l1: try c.finite("l1"), l2: try c.finite("l2"), name: c.name) }
 }
 
 extension BatchNormalization: SavableLayer {
@@ -112,7 +202,7 @@ extension BatchNormalization: SavableLayer {
         ["axis": .int(axis), "momentum": .double(momentum), "epsilon": .double(epsilon), "center": .bool(center), "scale": .bool(scale)]
     }
     public convenience init(config c: LayerConfig) throws {
-        self.init(axis: try c.int("axis"), momentum: try c.double("momentum"), epsilon: try c.double("epsilon"),
+        self.init(axis: try c.axis("axis"), momentum: try c.finite("momentum"), epsilon: try c.double("epsilon", from: 0),
                   center: try c.bool("center"), scale: try c.bool("scale"), name: c.name)
     }
 }
@@ -121,23 +211,42 @@ extension LayerNormalization: SavableLayer {
     public static let typeName = "LayerNormalization"
     public var config: LayerConfig { ["axis": .int(axis), "epsilon": .double(epsilon), "center": .bool(center), "scale": .bool(scale)] }
     public convenience init(config c: LayerConfig) throws {
-        self.init(axis: try c.int("axis"), epsilon: try c.double("epsilon"), center: try c.bool("center"), scale: try c.bool("scale"),
+        self.init(axis: try c.axis("axis"), epsilon: try c.double("epsilon", from: 0), center: try c.bool("center"), scale: try c.bool("scale"),
                   name: c.name)
     }
 }
 
 extension Normalization: SavableLayer {
     public static let typeName = "Normalization"
-    public var config: LayerConfig { ["axis": axis.map(ConfigValue.int) ?? .null, "invert": .bool(invert)] }
+    /// With the statistics' shape and dtype when it has them (adapted or given), so
+    /// the loaded layer has weights for the file's values.
+    public var config: LayerConfig {
+        ["axis": axis.map(ConfigValue.int) ?? .null, "invert": .bool(invert),
+         "statistics_shape": mean.map { ConfigValue($0.shape.dimensions) } ?? .null,
+         "statistics_dtype": mean.map { .string("\($0.dtype)") } ?? .null]
+    }
     public convenience init(config c: LayerConfig) throws {
-        self.init(axis: try c.optional("axis", c.int), invert: try c.bool("invert"), name: c.name)
+        let axis = try c.optional("axis", c.axis), invert = try c.bool("invert")
+        if let shape = try c.optional("statistics_shape", c.ints) {
+            guard shape.allSatisfy({ $0 >= 1 && $0 <= maxSavedCount }), shape.count <= 8 else {
+                throw c.bad("statistics_shape", "at most 8 positive sizes")
+            }
+            try c.budget?.spend(2 * shape.reduce(1) { Swift.min($0 * $1, maxSavedCount) }, layer: c.name ?? "normalization")
+            let dtype = try c.dtype("statistics_dtype")
+            guard dtype.isFloatingPoint else { throw c.bad("statistics_dtype", "a floating-point dtype") }
+            // Placeholders: the weights file holds the values.
+            self.init(axis: axis, mean: Tensor.zeros(TensorShape(shape), dtype: dtype), variance: Tensor.ones(TensorShape(shape), dtype: dtype),
+                      invert: invert, name: c.name)
+        } else {
+            self.init(axis: axis, invert: invert, name: c.name)
+        }
     }
 }
 
 extension Softmax: SavableLayer {
     public static let typeName = "Softmax"
     public var config: LayerConfig { ["axis": .int(axis)] }
-    public convenience init(config c: LayerConfig) throws { self.init(axis: try c.int("axis"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(axis: try c.axis("axis"), name: c.name) }
 }
 
 extension ReLU: SavableLayer {
@@ -146,51 +255,59 @@ extension ReLU: SavableLayer {
         ["max_value": maxValue.map(ConfigValue.double) ?? .null, "negative_slope": .double(negativeSlope), "threshold": .double(threshold)]
     }
     public convenience init(config c: LayerConfig) throws {
-        self.init(maxValue: try c.optional("max_value", c.double), negativeSlope: try c.double("negative_slope"),
-                  threshold: try c.double("threshold"), name: c.name)
+        self.init(maxValue: try c.optional("max_value", { try c.double($0, from: 0) }), negativeSlope: try c.double("negative_slope", from: 0),
+                  threshold: try c.finite("threshold"), name: c.name)
     }
 }
 
 extension LeakyReLU: SavableLayer {
     public static let typeName = "LeakyReLU"
     public var config: LayerConfig { ["negative_slope": .double(negativeSlope)] }
-    public convenience init(config c: LayerConfig) throws { self.init(negativeSlope: try c.double("negative_slope"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(negativeSlope: try c.finite("negative_slope"), name: c.name) }
 }
 
 extension ELU: SavableLayer {
     public static let typeName = "ELU"
     public var config: LayerConfig { ["alpha": .double(alpha)] }
-    public convenience init(config c: LayerConfig) throws { self.init(alpha: try c.double("alpha"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(alpha: try c.finite("alpha"), name: c.name) }
 }
 
 extension PReLU: SavableLayer {
     public static let typeName = "PReLU"
     public var config: LayerConfig { ["shared_axes": ConfigValue(sharedAxes)] }
-    public convenience init(config c: LayerConfig) throws { self.init(sharedAxes: try c.ints("shared_axes"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws {
+        let axes = try c.ints("shared_axes")
+        guard axes.allSatisfy({ (1...8).contains($0) }) else { throw c.bad("shared_axes", "axes from 1 to 8") }
+        self.init(sharedAxes: axes, name: c.name)
+    }
 }
 
 extension Rescaling: SavableLayer {
     public static let typeName = "Rescaling"
     public var config: LayerConfig { ["scale": .double(scale), "offset": .double(offset)] }
-    public convenience init(config c: LayerConfig) throws { self.init(scale: try c.double("scale"), offset: try c.double("offset"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(scale: try c.finite("scale"), offset: try c.finite("offset"), name: c.name) }
 }
 
 extension RepeatVector: SavableLayer {
     public static let typeName = "RepeatVector"
     public var config: LayerConfig { ["n": .int(n)] }
-    public convenience init(config c: LayerConfig) throws { self.init(try c.int("n"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(try c.count("n", max: maxSavedAxisSize), name: c.name) }
 }
 
 extension Permute: SavableLayer {
     public static let typeName = "Permute"
     public var config: LayerConfig { ["dims": ConfigValue(dims)] }
-    public convenience init(config c: LayerConfig) throws { self.init(try c.ints("dims"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws {
+        let dims = try c.ints("dims")
+        guard !dims.isEmpty, dims.count <= 8, Set(dims) == Set(1...dims.count) else { throw c.bad("dims", "a permutation of 1...n") }
+        self.init(dims, name: c.name)
+    }
 }
 
 extension GaussianNoise: SavableLayer {
     public static let typeName = "GaussianNoise"
     public var config: LayerConfig { ["stddev": .double(stddev)] }
-    public convenience init(config c: LayerConfig) throws { self.init(stddev: try c.double("stddev"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(stddev: try c.double("stddev", from: 0), name: c.name) }
 }
 
 extension Add: SavableLayer {
@@ -232,13 +349,13 @@ extension Minimum: SavableLayer {
 extension Concatenate: SavableLayer {
     public static let typeName = "Concatenate"
     public var config: LayerConfig { ["axis": .int(axis)] }
-    public convenience init(config c: LayerConfig) throws { self.init(axis: try c.int("axis"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(axis: try c.axis("axis"), name: c.name) }
 }
 
 extension Dot: SavableLayer {
     public static let typeName = "Dot"
     public var config: LayerConfig { ["axes": ConfigValue(axes), "normalize": .bool(normalize)] }
-    public convenience init(config c: LayerConfig) throws { self.init(axes: try c.ints("axes"), normalize: try c.bool("normalize"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(axes: try c.dotAxes(), normalize: try c.bool("normalize"), name: c.name) }
 }
 
 extension BaseConv {
@@ -258,8 +375,9 @@ extension Conv1D: SavableLayer {
     public static let typeName = "Conv1D"
     public var config: LayerConfig { get throws { try convConfig } }
     public convenience init(config c: LayerConfig) throws {
-        self.init(try c.int("filters"), kernelSize: try c.size("kernel_size"), strides: try c.size("strides"), padding: try c.padding(),
-                  dilationRate: try c.size("dilation_rate"), groups: try c.int("groups"), activation: try c.activation(),
+        let (filters, kernel, strides, padding, dilation) = try c.conv(rank: 1, causal: true)
+        self.init(filters, kernelSize: kernel, strides: strides, padding: padding,
+                  dilationRate: dilation, groups: try c.groups(filters: filters), activation: try c.activation(),
                   useBias: try c.bool("use_bias"), kernelRegularizer: try c.regularizer("kernel_regularizer"),
                   biasRegularizer: try c.regularizer("bias_regularizer"), activityRegularizer: try c.regularizer("activity_regularizer"),
                   name: c.name)
@@ -270,8 +388,9 @@ extension Conv2D: SavableLayer {
     public static let typeName = "Conv2D"
     public var config: LayerConfig { get throws { try convConfig } }
     public convenience init(config c: LayerConfig) throws {
-        self.init(try c.int("filters"), kernelSize: try c.size("kernel_size"), strides: try c.size("strides"), padding: try c.padding(),
-                  dilationRate: try c.size("dilation_rate"), groups: try c.int("groups"), activation: try c.activation(),
+        let (filters, kernel, strides, padding, dilation) = try c.conv(rank: 2, causal: false)
+        self.init(filters, kernelSize: kernel, strides: strides, padding: padding,
+                  dilationRate: dilation, groups: try c.groups(filters: filters), activation: try c.activation(),
                   useBias: try c.bool("use_bias"), kernelRegularizer: try c.regularizer("kernel_regularizer"),
                   biasRegularizer: try c.regularizer("bias_regularizer"), activityRegularizer: try c.regularizer("activity_regularizer"),
                   name: c.name)
@@ -282,8 +401,9 @@ extension Conv3D: SavableLayer {
     public static let typeName = "Conv3D"
     public var config: LayerConfig { get throws { try convConfig } }
     public convenience init(config c: LayerConfig) throws {
-        self.init(try c.int("filters"), kernelSize: try c.size("kernel_size"), strides: try c.size("strides"), padding: try c.padding(),
-                  dilationRate: try c.size("dilation_rate"), groups: try c.int("groups"), activation: try c.activation(),
+        let (filters, kernel, strides, padding, dilation) = try c.conv(rank: 3, causal: false)
+        self.init(filters, kernelSize: kernel, strides: strides, padding: padding,
+                  dilationRate: dilation, groups: try c.groups(filters: filters), activation: try c.activation(),
                   useBias: try c.bool("use_bias"), kernelRegularizer: try c.regularizer("kernel_regularizer"),
                   biasRegularizer: try c.regularizer("bias_regularizer"), activityRegularizer: try c.regularizer("activity_regularizer"),
                   name: c.name)
@@ -303,15 +423,23 @@ extension BaseConvTranspose {
 }
 
 extension LayerConfig {
-    fileprivate func outputPadding() throws -> SpatialSize? { try optional("output_padding", ints).map(SpatialSize.init) }
+    /// Null, or per axis at least 0 and less than the stride.
+    fileprivate func outputPadding(rank: Int, strides: SpatialSize) throws -> SpatialSize? {
+        guard let v = try optional("output_padding", { try size($0, rank: rank, low: 0) }) else { return nil }
+        let s = strides.values.count == 1 ? Array(repeating: strides.values[0], count: rank) : strides.values
+        let p = v.values.count == 1 ? Array(repeating: v.values[0], count: rank) : v.values
+        guard zip(p, s).allSatisfy({ $0 < $1 }) else { throw bad("output_padding", "less than the strides \(s) on every axis") }
+        return v
+    }
 }
 
 extension Conv1DTranspose: SavableLayer {
     public static let typeName = "Conv1DTranspose"
     public var config: LayerConfig { get throws { try convConfig } }
     public convenience init(config c: LayerConfig) throws {
-        self.init(try c.int("filters"), kernelSize: try c.size("kernel_size"), strides: try c.size("strides"), padding: try c.padding(),
-                  outputPadding: try c.outputPadding(), dilationRate: try c.size("dilation_rate"), activation: try c.activation(),
+        let (filters, kernel, strides, padding, dilation) = try c.conv(rank: 1, causal: false)
+        self.init(filters, kernelSize: kernel, strides: strides, padding: padding,
+                  outputPadding: try c.outputPadding(rank: 1, strides: strides), dilationRate: dilation, activation: try c.activation(),
                   useBias: try c.bool("use_bias"), kernelRegularizer: try c.regularizer("kernel_regularizer"),
                   biasRegularizer: try c.regularizer("bias_regularizer"), name: c.name)
     }
@@ -321,8 +449,9 @@ extension Conv2DTranspose: SavableLayer {
     public static let typeName = "Conv2DTranspose"
     public var config: LayerConfig { get throws { try convConfig } }
     public convenience init(config c: LayerConfig) throws {
-        self.init(try c.int("filters"), kernelSize: try c.size("kernel_size"), strides: try c.size("strides"), padding: try c.padding(),
-                  outputPadding: try c.outputPadding(), dilationRate: try c.size("dilation_rate"), activation: try c.activation(),
+        let (filters, kernel, strides, padding, dilation) = try c.conv(rank: 2, causal: false)
+        self.init(filters, kernelSize: kernel, strides: strides, padding: padding,
+                  outputPadding: try c.outputPadding(rank: 2, strides: strides), dilationRate: dilation, activation: try c.activation(),
                   useBias: try c.bool("use_bias"), kernelRegularizer: try c.regularizer("kernel_regularizer"),
                   biasRegularizer: try c.regularizer("bias_regularizer"), name: c.name)
     }
@@ -332,8 +461,9 @@ extension Conv3DTranspose: SavableLayer {
     public static let typeName = "Conv3DTranspose"
     public var config: LayerConfig { get throws { try convConfig } }
     public convenience init(config c: LayerConfig) throws {
-        self.init(try c.int("filters"), kernelSize: try c.size("kernel_size"), strides: try c.size("strides"), padding: try c.padding(),
-                  outputPadding: try c.outputPadding(), dilationRate: try c.size("dilation_rate"), activation: try c.activation(),
+        let (filters, kernel, strides, padding, dilation) = try c.conv(rank: 3, causal: false)
+        self.init(filters, kernelSize: kernel, strides: strides, padding: padding,
+                  outputPadding: try c.outputPadding(rank: 3, strides: strides), dilationRate: dilation, activation: try c.activation(),
                   useBias: try c.bool("use_bias"), kernelRegularizer: try c.regularizer("kernel_regularizer"),
                   biasRegularizer: try c.regularizer("bias_regularizer"), name: c.name)
     }
@@ -350,8 +480,8 @@ extension DepthwiseConv2D: SavableLayer {
         }
     }
     public convenience init(config c: LayerConfig) throws {
-        self.init(kernelSize: try c.size("kernel_size"), strides: try c.size("strides"), padding: try c.padding(),
-                  depthMultiplier: try c.int("depth_multiplier"), dilationRate: try c.size("dilation_rate"),
+        self.init(kernelSize: try c.size("kernel_size", rank: 2), strides: try c.size("strides", rank: 2), padding: try c.padding(causal: false),
+                  depthMultiplier: try c.count("depth_multiplier", max: maxSavedAxisSize), dilationRate: try c.size("dilation_rate", rank: 2),
                   activation: try c.activation(), useBias: try c.bool("use_bias"),
                   depthwiseRegularizer: try c.regularizer("depthwise_regularizer"), name: c.name)
     }
@@ -367,8 +497,9 @@ extension SeparableConv2D: SavableLayer {
         }
     }
     public convenience init(config c: LayerConfig) throws {
-        self.init(try c.int("filters"), kernelSize: try c.size("kernel_size"), strides: try c.size("strides"), padding: try c.padding(),
-                  depthMultiplier: try c.int("depth_multiplier"), dilationRate: try c.size("dilation_rate"),
+        let (filters, kernel, strides, padding, dilation) = try c.conv(rank: 2, causal: false)
+        self.init(filters, kernelSize: kernel, strides: strides, padding: padding,
+                  depthMultiplier: try c.count("depth_multiplier", max: maxSavedAxisSize), dilationRate: dilation,
                   activation: try c.activation(), useBias: try c.bool("use_bias"), name: c.name)
     }
 }
@@ -378,14 +509,16 @@ extension BasePooling {
 }
 
 extension LayerConfig {
-    fileprivate func pooling() throws -> (SpatialSize, SpatialSize, Padding) { (try size("pool_size"), try size("strides"), try padding()) }
+    fileprivate func pooling(rank: Int) throws -> (SpatialSize, SpatialSize, Padding) {
+        (try size("pool_size", rank: rank), try size("strides", rank: rank), try padding(causal: false))
+    }
 }
 
 extension MaxPooling1D: SavableLayer {
     public static let typeName = "MaxPooling1D"
     public var config: LayerConfig { poolingConfig }
     public convenience init(config c: LayerConfig) throws {
-        let (p, s, pad) = try c.pooling()
+        let (p, s, pad) = try c.pooling(rank: 1)
         self.init(poolSize: p, strides: s, padding: pad, name: c.name)
     }
 }
@@ -394,7 +527,7 @@ extension MaxPooling2D: SavableLayer {
     public static let typeName = "MaxPooling2D"
     public var config: LayerConfig { poolingConfig }
     public convenience init(config c: LayerConfig) throws {
-        let (p, s, pad) = try c.pooling()
+        let (p, s, pad) = try c.pooling(rank: 2)
         self.init(poolSize: p, strides: s, padding: pad, name: c.name)
     }
 }
@@ -403,7 +536,7 @@ extension MaxPooling3D: SavableLayer {
     public static let typeName = "MaxPooling3D"
     public var config: LayerConfig { poolingConfig }
     public convenience init(config c: LayerConfig) throws {
-        let (p, s, pad) = try c.pooling()
+        let (p, s, pad) = try c.pooling(rank: 3)
         self.init(poolSize: p, strides: s, padding: pad, name: c.name)
     }
 }
@@ -412,7 +545,7 @@ extension AveragePooling1D: SavableLayer {
     public static let typeName = "AveragePooling1D"
     public var config: LayerConfig { poolingConfig }
     public convenience init(config c: LayerConfig) throws {
-        let (p, s, pad) = try c.pooling()
+        let (p, s, pad) = try c.pooling(rank: 1)
         self.init(poolSize: p, strides: s, padding: pad, name: c.name)
     }
 }
@@ -421,7 +554,7 @@ extension AveragePooling2D: SavableLayer {
     public static let typeName = "AveragePooling2D"
     public var config: LayerConfig { poolingConfig }
     public convenience init(config c: LayerConfig) throws {
-        let (p, s, pad) = try c.pooling()
+        let (p, s, pad) = try c.pooling(rank: 2)
         self.init(poolSize: p, strides: s, padding: pad, name: c.name)
     }
 }
@@ -430,7 +563,7 @@ extension AveragePooling3D: SavableLayer {
     public static let typeName = "AveragePooling3D"
     public var config: LayerConfig { poolingConfig }
     public convenience init(config c: LayerConfig) throws {
-        let (p, s, pad) = try c.pooling()
+        let (p, s, pad) = try c.pooling(rank: 3)
         self.init(poolSize: p, strides: s, padding: pad, name: c.name)
     }
 }
@@ -462,7 +595,7 @@ extension GlobalMaxPooling2D: SavableLayer {
 extension UpSampling2D: SavableLayer {
     public static let typeName = "UpSampling2D"
     public var config: LayerConfig { ["size": ConfigValue(size)] }
-    public convenience init(config c: LayerConfig) throws { self.init(size: try c.size("size"), name: c.name) }
+    public convenience init(config c: LayerConfig) throws { self.init(size: try c.size("size", rank: 2), name: c.name) }
 }
 
 extension ZeroPadding2D: SavableLayer {

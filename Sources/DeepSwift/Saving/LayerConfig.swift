@@ -63,6 +63,9 @@ public struct LayerConfig: ExpressibleByDictionaryLiteral, Sendable {
     public private(set) var entries: [(String, ConfigValue)]
     /// The layer type the config is read for, named in errors.
     var typeName = "layer"
+    /// While a saved model loads: the weight elements its file holds, which the
+    /// layers rebuilt from configs may not exceed.
+    var budget: WeightBudget?
 
     /// A config of the entries written, in order: `["units": 64, "use_bias": true]`.
     public init(dictionaryLiteral elements: (String, ConfigValue)...) { entries = elements }
@@ -142,9 +145,24 @@ public struct LayerConfig: ExpressibleByDictionaryLiteral, Sendable {
         return p
     }
 
-    /// The activation named at `key` (Keras's names).
+    /// The activation at `key`: a Keras name (`"relu"`), or `{"name": "elu", "alpha": 0.5}`
+    /// for one with arguments.
     public func activation(_ key: String = "activation") throws -> ActivationFunction {
-        do { return try ActivationFunction(named: try string(key)) } catch let error as SavingError { throw error } catch {
+        var name: String, arguments = LayerConfig([], typeName: typeName)
+        if case .object(let entries)? = self[key] {
+            arguments = LayerConfig(entries, typeName: typeName)
+            name = try arguments.string("name")
+        } else {
+            name = try string(key)
+        }
+        do {
+            switch name {
+            case "elu" where arguments["alpha"] != nil: return .elu(alpha: try arguments.double("alpha"))
+            case "leaky_relu" where arguments["negative_slope"] != nil:
+                return .leakyRelu(negativeSlope: try arguments.double("negative_slope"))
+            default: return try ActivationFunction(named: name)
+            }
+        } catch let error as SavingError { throw error } catch {
             throw SavingError.badConfig(type: typeName, key: key, reason: "\(error)")
         }
     }
@@ -167,13 +185,14 @@ public struct LayerConfig: ExpressibleByDictionaryLiteral, Sendable {
 extension ConfigValue {
     var objectEntries: [(String, ConfigValue)] { if case .object(let e) = self { e } else { [] } }
 
-    /// An activation by its Keras name; one that `ActivationFunction(named:)` does
-    /// not know cannot be saved.
+    /// An activation by its Keras name, with its arguments when it has some; one
+    /// made from a closure cannot be saved.
     static func activation(_ a: ActivationFunction, layer: String) throws -> ConfigValue {
-        guard (try? ActivationFunction(named: a.name)) != nil else {
+        guard let arguments = a.builtInArguments else {
             throw SavingError.unsavable("\(layer): the activation '\(a.name)' is a custom function; only Keras's named activations can be saved")
         }
-        return .string(a.name)
+        if arguments.isEmpty { return .string(a.name) }
+        return .object([("name", .string(a.name))] + arguments.map { ($0.0, .double($0.1)) })
     }
 
     /// A regularizer as `{"l1": x, "l2": y}`; one made from a closure cannot be saved.

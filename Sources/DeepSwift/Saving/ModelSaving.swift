@@ -28,8 +28,13 @@ extension Model {
     ///   the files cannot be written. A folder at `path` that is not a saved model
     ///   is never replaced.
     public func save(to path: String, optimizer: Optimizer? = nil) throws {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         let entry = try encodeLayer(self)
         let config = ConfigValue.object([("format", "deepswift-model"), ("version", 1), ("model", entry)])
+        if let key = config.nonFiniteKey() {
+            throw SavingError.unsavable("the config value at \(key) is not a finite number; JSON cannot hold it")
+        }
         let manager = FileManager.default
         var isFolder: ObjCBool = false
         let exists = manager.fileExists(atPath: path, isDirectory: &isFolder)
@@ -47,14 +52,7 @@ extension Model {
             try writeAtomically(Array(config.json().utf8), to: (staging as NSString).appendingPathComponent("config.json"))
             try saveWeights(to: (staging as NSString).appendingPathComponent("model.safetensors"), optimizer: optimizer)
             if exists {
-                let old = path + ".replaced-\(getpid())-\(UInt64.random(in: 0 ... .max))"
-                guard rename(path, old) == 0 else { throw DataError.unwritable(file: path, reason: "rename: \(String(cString: strerror(errno)))") }
-                guard rename(staging, path) == 0 else {
-                    let reason = String(cString: strerror(errno))
-                    _ = rename(old, path)
-                    throw DataError.unwritable(file: path, reason: "rename: \(reason)")
-                }
-                try? manager.removeItem(atPath: old)
+                try replaceFolder(path, with: staging)
             } else {
                 guard rename(staging, path) == 0 else { throw DataError.unwritable(file: path, reason: "rename: \(String(cString: strerror(errno)))") }
             }
@@ -63,6 +61,33 @@ extension Model {
             throw error
         }
     }
+}
+
+/// Puts the folder `staging` at `path` in place of the folder there. Where the
+/// kernel can (`renameat2` with `RENAME_EXCHANGE`, Linux 3.15+ on most file
+/// systems), the two swap in one step, so `path` is never missing; elsewhere the
+/// old folder is renamed aside first and put back if the second rename fails.
+private func replaceFolder(_ path: String, with staging: String) throws {
+    typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    let renameExchange: UInt32 = 2   // RENAME_EXCHANGE, <linux/fs.h>
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") {
+        let renameat2 = unsafeBitCast(symbol, to: RenameAt2.self)
+        if renameat2(AT_FDCWD, staging, AT_FDCWD, path, renameExchange) == 0 {
+            try? FileManager.default.removeItem(atPath: staging)   // now the old folder
+            return
+        }
+        guard errno == EINVAL || errno == ENOSYS || errno == ENOTSUP else {
+            throw DataError.unwritable(file: path, reason: "rename: \(String(cString: strerror(errno)))")
+        }
+    }
+    let old = path + ".replaced-\(getpid())-\(UInt64.random(in: 0 ... .max))"
+    guard rename(path, old) == 0 else { throw DataError.unwritable(file: path, reason: "rename: \(String(cString: strerror(errno)))") }
+    guard rename(staging, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        _ = rename(old, path)
+        throw DataError.unwritable(file: path, reason: "rename: \(reason)")
+    }
+    try? FileManager.default.removeItem(atPath: old)
 }
 
 /// A model saved by ``Model/save(to:optimizer:)``, rebuilt from its config with
@@ -88,10 +113,14 @@ public func loadModel(from path: String, optimizer: Optimizer? = nil) throws -> 
     guard case .object(let top) = ConfigValue(json), top.first(where: { $0.0 == "format" })?.1 == "deepswift-model",
           let entry = top.first(where: { $0.0 == "model" })?.1
     else { throw SavingError.corrupt(file: configPath, reason: "not a DeepSwift model config (no \"format\": \"deepswift-model\" and \"model\")") }
-    guard let model = try decodeLayer(entry, depth: 0) as? Model else {
+    // The weights are read first: the config may not describe more than they hold.
+    let weightsPath = (path as NSString).appendingPathComponent("model.safetensors")
+    let weights = try SafeTensors.decode(readBytes(weightsPath), file: weightsPath)
+    let budget = WeightBudget(weights.filter { !$0.name.hasPrefix("optimizer/") }.reduce(0) { $0 + $1.tensor.count }, file: weightsPath)
+    guard let model = try decodeLayer(entry, depth: 0, budget: budget) as? Model else {
         throw SavingError.corrupt(file: configPath, reason: "the saved top layer is not a model")
     }
-    try model.loadWeights(from: (path as NSString).appendingPathComponent("model.safetensors"), optimizer: optimizer)
+    try model.loadWeights(from: weightsPath, optimizer: optimizer)
     return model
 }
 
@@ -107,9 +136,11 @@ func encodeLayer(_ layer: Layer) throws -> ConfigValue {
         if shape == nil && !sequential.weights.isEmpty {
             throw SavingError.unsavable("Sequential '\(sequential.name)' has weights but no known input shape")
         }
+        let dtype = sequential.exampleShape != nil ? sequential.inputDType : sequential.firstInputDTypes?.first ?? sequential.inputDType
         (className, config) = ("Sequential", [
             "layers": .array(try sequential.layers.map(encodeLayer)),
             "input_shape": shape.map(ConfigValue.init) ?? .null,
+            "input_dtype": .string("\(dtype)"),
         ])
     } else if let savable = layer as? any SavableLayer {
         className = type(of: savable).typeName
@@ -120,7 +151,7 @@ func encodeLayer(_ layer: Layer) throws -> ConfigValue {
         throw SavingError.unsavable("layer '\(layer.name)' of type \(type(of: layer)) does not conform to SavableLayer")
     }
     return .object([("class_name", .string(className)), ("name", .string(layer.name)), ("trainable", .bool(layer.trainable)),
-                    ("config", .object(config.entries))])
+                    ("dtype", .string("\(layer.dtype)")), ("config", .object(config.entries))])
 }
 
 private func encodeGraph(_ graph: FunctionalGraph, model: String) throws -> LayerConfig {
@@ -161,37 +192,111 @@ private func encodeGraph(_ graph: FunctionalGraph, model: String) throws -> Laye
 
 // MARK: - decoding
 
-func decodeLayer(_ entry: ConfigValue, depth: Int) throws -> Layer {
+/// The weight elements a saved model's weights file holds, spent as layers are
+/// rebuilt from its config, so that a config describing more weights than the
+/// file holds (a malformed or mismatched one) throws before they are allocated.
+final class WeightBudget: @unchecked Sendable {   // used by the one thread that loads
+    private(set) var remaining: Int
+    let file: String
+
+    init(_ elements: Int, file: String) {
+        remaining = elements
+        self.file = file
+    }
+
+    /// Takes `count` elements for `layer`, or throws when the file lacks them.
+    func spend(_ count: Int, layer: String) throws {
+        guard count <= remaining else {
+            throw SavingError.corrupt(file: file, reason: "the config's layer '\(layer)' needs \(count) more weight elements than the file holds (\(remaining) left)")
+        }
+        remaining -= count
+    }
+}
+
+/// The largest example (elements, batch of 1) a saved config may describe: 2²⁸.
+let maxSavedExampleElements = 1 << 28
+
+/// Runs `layer` on `inputs` as a saved model is rebuilt: the inputs' fit and the
+/// layer's weights are checked first, so a config whose layers do not fit
+/// together throws instead of stopping.
+func checkedRebuild(_ layer: Layer, _ shapes: [TensorShape], _ dtypes: [DType], budget: WeightBudget?) throws {
+    let type = "\(type(of: layer))"
+    if builtInLayerTypes[type] != nil && !(layer is Merge) && !(layer is Model) && shapes.count != 1 {
+        throw SavingError.badConfig(type: type, key: "nodes", reason: "\(shapes.count) inputs for '\(layer.name)', which takes one")
+    }
+    if let problem = layer.inputProblem(shapes: shapes, dtypes: dtypes)
+        ?? (shapes.count == 1 ? layer.inputSpec?.problem(with: shapes[0], layer: layer.name) : nil) {
+        throw SavingError.badConfig(type: type, key: "nodes", reason: "the layers do not fit together: \(problem)")
+    }
+    try budget?.spend(layer.weightCount(for: shapes), layer: layer.name)
+}
+
+func decodeLayer(_ entry: ConfigValue, depth: Int, budget: WeightBudget? = nil) throws -> Layer {
     guard depth < 64 else { throw SavingError.badConfig(type: "model", key: "layers", reason: "nested more than 64 deep") }
     let fields = LayerConfig(entry.objectEntries, typeName: "saved")
     let className = try fields.string("class_name")
     guard case .object(var entries)? = fields["config"] else { throw fields.bad("config", "an object") }
     if let name = fields["name"], !entries.contains(where: { $0.0 == "name" }) { entries.append(("name", name)) }
-    let config = LayerConfig(entries, typeName: className)
+    var config = LayerConfig(entries, typeName: className)
+    config.budget = budget
     let layer: Layer
     switch className {
     case "Sequential":
         guard case .array(let items)? = config["layers"] else { throw config.bad("layers", "an array of layers") }
-        let sublayers = try items.map { try decodeLayer($0, depth: depth + 1) }
-        let shape = try config.optional("input_shape", config.ints)
-        guard shape?.allSatisfy({ $0 > 0 }) ?? true else { throw config.bad("input_shape", "positive sizes") }
-        layer = Sequential(sublayers, inputShape: shape.map(TensorShape.init), name: config.name)
+        let sublayers = try items.map { try decodeLayer($0, depth: depth + 1, budget: budget) }
+        let shape = try config.optional("input_shape", config.exampleShape)
+        let dtype = try config.optional("input_dtype", config.dtype) ?? .float32
+        if let shape {
+            // Built layer by layer, each checked against what reaches it.
+            var example = Tensor.zeros(TensorShape([1] + shape), dtype: dtype)
+            for sublayer in sublayers {
+                try checkedRebuild(sublayer, [example.shape], [example.dtype], budget: budget)
+                example = sublayer(example)
+                guard example.count <= maxSavedExampleElements else {
+                    throw config.bad("layers", "layers whose outputs for one example hold at most \(maxSavedExampleElements) elements")
+                }
+            }
+        }
+        layer = Sequential(sublayers, inputShape: shape.map(TensorShape.init), inputDType: dtype, name: config.name)
     case "Functional":
-        layer = try decodeGraph(config, depth: depth)
+        layer = try decodeGraph(config, depth: depth, budget: budget)
     default:
         layer = try LayerRegistry.type(named: className).init(config: config)
+    }
+    if let dtype = try fields.optional("dtype", fields.dtype) {
+        guard dtype.isFloatingPoint else { throw fields.bad("dtype", "a floating-point dtype for the layer's weights") }
+        layer.dtype = dtype
     }
     if case .bool(let trainable)? = fields["trainable"] { layer.trainable = trainable }
     return layer
 }
 
-private func decodeGraph(_ config: LayerConfig, depth: Int) throws -> Model {
+extension LayerConfig {
+    /// One example's shape at `key`: positive sizes, at most 2²⁸ elements.
+    func exampleShape(_ key: String) throws -> [Int] {
+        let shape = try ints(key)
+        guard shape.count <= 8, shape.allSatisfy({ $0 > 0 && $0 <= maxSavedExampleElements }),
+              shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) <= maxSavedExampleElements
+        else { throw bad(key, "at most 8 positive sizes of at most \(maxSavedExampleElements) elements in all") }
+        return shape
+    }
+
+    /// The dtype named at `key`, by its Swift spelling (`float32`).
+    func dtype(_ key: String) throws -> DType {
+        guard let dtype = DType.allCases.first(where: { "\($0)" == (try? string(key)) }) else {
+            throw bad(key, "a dtype (\(DType.allCases.map { "\($0)" }.joined(separator: ", ")))")
+        }
+        return dtype
+    }
+}
+
+private func decodeGraph(_ config: LayerConfig, depth: Int, budget: WeightBudget?) throws -> Model {
     func array(_ key: String) throws -> [ConfigValue] {
         guard case .array(let items)? = config[key] else { throw config.bad(key, "an array") }
         return items
     }
     let inputSpecs = try array("inputs")
-    let layers = try array("layers").map { try decodeLayer($0, depth: depth + 1) }
+    let layers = try array("layers").map { try decodeLayer($0, depth: depth + 1, budget: budget) }
     var outputs: [[SymbolicTensor]] = []
     var inputs: [SymbolicTensor?] = Array(repeating: nil, count: inputSpecs.count)
     func tensor(_ reference: ConfigValue, before node: Int) throws -> SymbolicTensor {
@@ -207,10 +312,8 @@ private func decodeGraph(_ config: LayerConfig, depth: Int) throws -> Model {
             let k = try n.int("input")
             guard k >= 0, k < inputSpecs.count, inputs[k] == nil else { throw config.bad("nodes", "each input used once") }
             let spec = LayerConfig(inputSpecs[k].objectEntries, typeName: "Input")
-            let shape = try spec.ints("shape")
-            guard shape.allSatisfy({ $0 >= 0 }), let dtype = DType.allCases.first(where: { "\($0)" == (try? spec.string("dtype")) }) else {
-                throw spec.bad("shape", "non-negative sizes and a known dtype")
-            }
+            let shape = try spec.exampleShape("shape")
+            let dtype = try spec.dtype("dtype")
             let input = Input(shape: TensorShape(shape), dtype: dtype, name: spec.name)
             inputs[k] = input
             outputs.append([input])
@@ -219,7 +322,12 @@ private func decodeGraph(_ config: LayerConfig, depth: Int) throws -> Model {
             guard k >= 0, k < layers.count else { throw config.bad("nodes", "layer indices below \(layers.count)") }
             guard case .array(let refs)? = n["inputs"], !refs.isEmpty else { throw n.bad("inputs", "a non-empty array") }
             let args = try refs.map { try tensor($0, before: i) }
-            outputs.append(layers[k].symbolicCall(args, training: try n.optional("training", n.bool)))
+            try checkedRebuild(layers[k], args.map(\.example.shape), args.map(\.example.dtype), budget: budget)
+            let results = layers[k].symbolicCall(args, training: try n.optional("training", n.bool))
+            guard results.allSatisfy({ $0.example.count <= maxSavedExampleElements }) else {
+                throw config.bad("nodes", "layers whose outputs for one example hold at most \(maxSavedExampleElements) elements")
+            }
+            outputs.append(results)
         }
     }
     let resolved = try inputs.map { (t: SymbolicTensor?) throws -> SymbolicTensor in
@@ -247,13 +355,29 @@ extension ConfigValue {
         }
     }
 
+    /// The path of the first number that is infinite or NaN (`model.config.layers[2].config.rate`), or nil.
+    func nonFiniteKey(_ path: String = "") -> String? {
+        switch self {
+        case .double(let d): return d.isFinite ? nil : path
+        case .array(let items):
+            for (i, item) in items.enumerated() { if let p = item.nonFiniteKey("\(path)[\(i)]") { return p } }
+            return nil
+        case .object(let entries):
+            for (k, v) in entries { if let p = v.nonFiniteKey(path.isEmpty ? k : "\(path).\(k)") { return p } }
+            return nil
+        default: return nil
+        }
+    }
+
     /// The value as JSON text, one key per line at the top levels.
     func json(indent: String = "") -> String {
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
-        case .double(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : "\(d)") : "null"
+        case .double(let d):
+            precondition(d.isFinite, "ConfigValue.json: \(d) has no JSON form; check nonFiniteKey() first")
+            return d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : "\(d)"
         case .string(let s): return ConfigValue.quoted(s)
         case .array(let items):
             if items.allSatisfy({ if case .object = $0 { false } else if case .array = $0 { false } else { true } }) {

@@ -56,6 +56,12 @@ public enum SafeTensors {
     /// `__metadata__` a string-to-string object; offsets that, sorted, start at 0,
     /// touch, hold `prod(shape)·size` bytes each and end where the file ends.
     public static func decode(_ bytes: [UInt8], file: String = "<memory>") throws -> [(name: String, tensor: Tensor)] {
+        try decodeWithMetadata(bytes, file: file).tensors
+    }
+
+    /// The tensors and the `__metadata__` strings of a safetensors file's bytes.
+    static func decodeWithMetadata(_ bytes: [UInt8], file: String) throws
+        -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
         func corrupt(_ reason: String) -> CheckpointError { .corruptHeader(file: file, reason: reason) }
         guard bytes.count >= 8 else { throw CheckpointError.truncated(file: file, reason: "\(bytes.count) bytes, less than the 8-byte header length") }
         let headerLength = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian
@@ -76,10 +82,13 @@ public enum SafeTensors {
         guard case .object(let header) = json else { throw corrupt("not a JSON object") }
         let dataSize = bytes.count - dataStart
         var entries: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
+        var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
-                guard case .object(let pairs) = value, pairs.allSatisfy({ if case .string = $0.value { true } else { false } }) else {
-                    throw corrupt("__metadata__ is not an object of strings")
+                guard case .object(let pairs) = value else { throw corrupt("__metadata__ is not an object of strings") }
+                for (key, v) in pairs {
+                    guard case .string(let text) = v else { throw corrupt("__metadata__ is not an object of strings") }
+                    metadata[key] = text
                 }
                 continue
             }
@@ -135,15 +144,16 @@ public enum SafeTensors {
         guard end == dataSize else {
             throw corrupt("\(dataSize - end) bytes after the last tensor's data (the header describes \(end) of \(dataSize))")
         }
-        return entries.map { e in
+        let tensors = entries.map { e in
             var t = Tensor.zeros(TensorShape(e.shape), dtype: e.dtype)
             if e.end > e.begin {
                 bytes.withUnsafeBytes { raw in
                     t.withUnsafeMutableData { $0.copyMemory(from: raw.baseAddress! + dataStart + e.begin, byteCount: e.end - e.begin) }
                 }
             }
-            return (e.name, t)
+            return (name: e.name, tensor: t)
         }
+        return (tensors, metadata)
     }
 }
 
@@ -156,6 +166,11 @@ extension Layer {
     /// try model.loadWeights(from: "model.safetensors")
     /// ```
     public func saveWeights(to path: String, optimizer: Optimizer? = nil) throws {
+        try saveWeights(to: path, optimizer: optimizer, metadata: [:])
+    }
+
+    /// ``saveWeights(to:optimizer:)`` with more `__metadata__` strings (a backup's epoch).
+    func saveWeights(to path: String, optimizer: Optimizer?, metadata: [String: String]) throws {
         var tensors = namedWeights.map { ($0.name, $0.variable.value) }
         if let optimizer {
             tensors.append(("optimizer/iterations", Tensor(Int64(optimizer.iterations))))
@@ -163,7 +178,7 @@ extension Layer {
                 for (i, s) in optimizer.state(of: v).enumerated() { tensors.append(("optimizer/\(name)/\(i)", s)) }
             }
         }
-        try writeAtomically(SafeTensors.encode(tensors, metadata: ["format": "deepswift"]), to: path)
+        try writeAtomically(SafeTensors.encode(tensors, metadata: metadata.merging(["format": "deepswift"]) { a, _ in a }), to: path)
     }
 
     /// Reads weights saved by ``saveWeights(to:optimizer:)`` (or any safetensors file
@@ -174,7 +189,14 @@ extension Layer {
     /// or optimizer state of another shape, dtype or count), it throws, listing
     /// every mismatch, and the model and the optimizer are unchanged.
     public func loadWeights(from path: String, optimizer: Optimizer? = nil) throws {
-        let entries = try SafeTensors.decode(readBytes(path), file: path)
+        try loadWeights(from: path, optimizer: optimizer, checkingMetadata: { _ in })
+    }
+
+    /// ``loadWeights(from:optimizer:)`` that first hands the file's `__metadata__` to
+    /// `check`; when it throws, nothing is assigned.
+    func loadWeights(from path: String, optimizer: Optimizer?, checkingMetadata check: ([String: String]) throws -> Void) throws {
+        let (entries, metadata) = try SafeTensors.decodeWithMetadata(readBytes(path), file: path)
+        try check(metadata)
         var byName: [String: Tensor] = [:]
         for (n, t) in entries { byName[n] = t }
         let named = namedWeights

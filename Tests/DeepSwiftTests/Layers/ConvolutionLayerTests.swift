@@ -154,10 +154,10 @@ final class ConvolutionLayerTests: XCTestCase {
         assertTraps("Conv2D 'c2': the input has 1 channels but the kernel (3, 3, 3, 4) was built for 3; input shape (1, 8, 8, 1)") {
             _ = built(Tensor.ones([1, 8, 8, 1]))
         }
-        assertTraps("conv2D: the window [5, 5]", "is larger than the input (1, 4, 4, 1) with \"valid\" padding in layer 'c3'") {
+        assertTraps("Conv2D 'c3': the window [5, 5] does not fit the input's spatial size [4, 4] with padding valid") {
             _ = Conv2D(1, kernelSize: 5, name: "c3")(Tensor.ones([1, 4, 4, 1]))
         }
-        assertTraps("maxPool2D: the window [3, 3]", "in layer 'p'") {
+        assertTraps("MaxPooling2D 'p': the window [3, 3] does not fit the input's spatial size [2, 2] with padding valid") {
             _ = MaxPooling2D(poolSize: 3, name: "p")(Tensor.ones([1, 2, 2, 1]))
         }
         // fit sees the mismatch before any math, with Keras's message.

@@ -236,7 +236,7 @@ final class LayerTests: XCTestCase {
             }
             _ = Outer(name: "outer")(Tensor.zeros([2, 4]))
         }
-        assertTraps("Model 'm'", "expects shape (None, 16)", "(2, 8)") {
+        assertTraps("Input 0 of layer \"m\" is incompatible with the layer: expected shape=(None, 16), found shape=(2, 8)") {
             let inputs = Input(shape: [16])
             _ = Model(inputs: inputs, outputs: Dense(1)(inputs), name: "m")(Tensor.zeros([2, 8]))
         }

@@ -182,6 +182,12 @@ final class ModelSavingTests: XCTestCase {
         }
         try text.replacingOccurrences(of: "\"units\": 2", with: "\"units\": 5").write(toFile: configPath, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try loadModel(from: folder + "plain")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(self.folder)plain/model.safetensors: the config's layer 'dense"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("' needs 20 more weight elements than the file holds (8 left)"), "\(error)")
+        }
+        // Fewer weights than the file holds: the names and shapes then disagree.
+        try text.replacingOccurrences(of: "\"units\": 2", with: "\"units\": 1").write(toFile: configPath, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try loadModel(from: folder + "plain")) { error in
             XCTAssertTrue(error is CheckpointError, "\(error)")
         }
     }

@@ -23,6 +23,12 @@ final class BackupAndRestoreTests: XCTestCase {
 
     func values(_ model: Model) -> [[Float]] { model.weights.map { $0.value.scalars(as: Float.self) } }
 
+    /// The backup's epoch and batch, from its safetensors metadata.
+    func progress() throws -> [String] {
+        let metadata = try SafeTensors.decodeWithMetadata(readBytes(folder + "/model.safetensors"), file: "backup").metadata
+        return [metadata["epoch"] ?? "-", metadata["batch"] ?? "-", metadata["format"] ?? "-"]
+    }
+
     func testAResumedRunEndsWhereAnUninterruptedOneDoes() throws {
         let (x, y) = data()
         let straight = makeModel()
@@ -32,8 +38,8 @@ final class BackupAndRestoreTests: XCTestCase {
         let interrupted = makeModel()
         try interrupted.fit(x: x, y: y, batchSize: 8, epochs: 2, verbose: 0, shuffle: false,
                             callbacks: [BackupAndRestore(backupDirectory: folder, deleteCheckpoint: false)])
-        let metadata = try String(contentsOfFile: folder + "/training_metadata.json", encoding: .utf8)
-        XCTAssertEqual(metadata, "{\"epoch\": 2, \"batch\": 0}")
+        XCTAssertEqual(try progress(), ["2", "0", "deepswift"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["model.safetensors"], "one file: weights and progress agree")
 
         // Started again, it restores weights and Adam's state and runs epochs 3 and 4 only.
         let resumed = Sequential([Dense(8, activation: .relu), Dense(3)], inputShape: [4])
@@ -54,13 +60,16 @@ final class BackupAndRestoreTests: XCTestCase {
         try model.fit(x: x, y: y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false,
                       callbacks: [BackupAndRestore(backupDirectory: folder, saveFrequency: .batches(2), deleteCheckpoint: false)])
         // Five batches: backups after batches 2 and 4, inside epoch 0.
-        XCTAssertEqual(try String(contentsOfFile: folder + "/training_metadata.json", encoding: .utf8), "{\"epoch\": 0, \"batch\": 4}")
+        XCTAssertEqual(try progress(), ["0", "4", "deepswift"])
 
-        try "{\"epoch\": -1}".write(toFile: folder + "/training_metadata.json", atomically: true, encoding: .utf8)
+        // A weights file without a backup's progress is refused and changes nothing.
+        let before = values(model)
+        try model.saveWeights(to: folder + "/model.safetensors", optimizer: model.optimizer, metadata: ["epoch": "-1", "batch": "0"])
         XCTAssertThrowsError(try model.fit(x: x, y: y, verbose: 0, callbacks: [BackupAndRestore(backupDirectory: folder)])) { error in
-            XCTAssertEqual("\(error)", "\(self.folder)/training_metadata.json: expected {\"epoch\": N, \"batch\": B} with a whole N >= 0")
+            XCTAssertEqual("\(error)", "\(self.folder)/model.safetensors: its metadata lacks \"epoch\" and \"batch\" as whole numbers >= 0; not a BackupAndRestore backup")
         }
-        try "{\"epoch\": 1}".write(toFile: folder + "/training_metadata.json", atomically: true, encoding: .utf8)
+        XCTAssertEqual(values(model), before)
+        try model.saveWeights(to: folder + "/model.safetensors", optimizer: model.optimizer, metadata: ["epoch": "1", "batch": "0"])
         let other = Sequential([Dense(5), Dense(3)], inputShape: [4])
         other.compile(optimizer: Adam(), loss: SparseCategoricalCrossentropy(fromLogits: true))
         XCTAssertThrowsError(try other.fit(x: x, y: y, verbose: 0, callbacks: [BackupAndRestore(backupDirectory: folder)])) { error in

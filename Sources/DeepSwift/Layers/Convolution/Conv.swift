@@ -68,11 +68,28 @@ public class BaseConv: Layer {
         super.init(name: name)
     }
 
+    /// Floating-point, rank `rank + 2`, channels a multiple of `groups` (those of
+    /// the built kernel), and a window that fits.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        let shape = shapes[0]
+        if let p = weightDTypeProblem(dtypes) ?? rankProblem(shape, spatial: rank) { return p }
+        let channels = shape[rank + 1]
+        if let kernel, channels != kernel.shape[rank] * groups {
+            return problemPrefix + "the input has \(channels) channels but the kernel \(kernel.shape) was built for \(kernel.shape[rank] * groups); input shape \(shape)"
+        }
+        if channels % groups != 0 {
+            return problemPrefix + "the input's \(channels) channels are not a multiple of groups (\(groups)); input shape \(shape)"
+        }
+        return windowProblem(shape, window: kernelSize, dilations: dilationRate, padding: padding)
+    }
+
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        guard kernel == nil else { return 0 }
+        return saturatingProduct(kernelSize + [shapes[0][rank + 1] / groups, filters]) + (useBias ? filters : 0)
+    }
+
     public override func build(inputShape: TensorShape) {
-        checkRank(self, inputShape, spatial: rank)
         let channels = inputShape[rank + 1]
-        precondition(channels % groups == 0,
-                     "\(type(of: self)) '\(name)': the input's \(channels) channels are not a multiple of groups (\(groups)); input shape \(inputShape)")
         kernel = addWeight(name: "kernel", shape: TensorShape(kernelSize + [channels / groups, filters]),
                            initializer: kernelInitializer, regularizer: kernelRegularizer)
         if useBias {
@@ -87,10 +104,7 @@ public class BaseConv: Layer {
     }
 
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        checkRank(self, inputs.shape, spatial: rank)
         let k = kernel!.value
-        precondition(inputs.shape[rank + 1] == k.shape[rank] * groups,
-                     "\(type(of: self)) '\(name)': the input has \(inputs.shape[rank + 1]) channels but the kernel \(k.shape) was built for \(k.shape[rank] * groups); input shape \(inputs.shape)")
         var y: Tensor
         if groups == 1 && activation.isRelu {
             // The bias and relu ride in the convolution's output pass.
@@ -109,13 +123,6 @@ public class BaseConv: Layer {
         if let activityRegularizer { addLoss(activityRegularizer(out)) }
         return out
     }
-}
-
-/// Stops with a message naming the layer when `shape` lacks `spatial + 2` axes.
-func checkRank(_ layer: Layer, _ shape: TensorShape, spatial: Int) {
-    let axes = ["steps", "height, width", "depth, height, width"][spatial - 1]
-    precondition(shape.rank == spatial + 2,
-                 "\(type(of: layer)) '\(layer.name)': expected an input of rank \(spatial + 2) (batch, \(axes), channels), got shape \(shape)")
 }
 
 /// A convolution whose channels split into `groups` independent convolutions

@@ -63,8 +63,28 @@ public class BaseConvTranspose: Layer {
         super.init(name: name)
     }
 
+    /// Floating-point, rank `rank + 2`, the built kernel's channels, and a
+    /// non-empty output.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        let shape = shapes[0]
+        if let p = weightDTypeProblem(dtypes) ?? rankProblem(shape, spatial: rank) { return p }
+        if let kernel, shape[rank + 1] != kernel.shape[rank + 1] {
+            return problemPrefix + "the input has \(shape[rank + 1]) channels but the kernel \(kernel.shape) was built for \(kernel.shape[rank + 1]); input shape \(shape)"
+        }
+        for i in 0..<rank {
+            let n = shape[i + 1], span = (kernelSize[i] - 1) * dilationRate[i] + 1
+            let size = outputPadding.map { (n - 1) * strides[i] + span - 2 * (padding == .same ? span / 2 : 0) + $0[i] } ?? n
+            if n < 1 || size < 1 { return problemPrefix + "the input \(shape) gives an empty output" }
+        }
+        return nil
+    }
+
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        guard kernel == nil else { return 0 }
+        return saturatingProduct(kernelSize + [shapes[0][rank + 1], filters]) + (useBias ? filters : 0)
+    }
+
     public override func build(inputShape: TensorShape) {
-        checkRank(self, inputShape, spatial: rank)
         kernel = addWeight(name: "kernel", shape: TensorShape(kernelSize + [filters, inputShape[rank + 1]]),
                            initializer: kernelInitializer, regularizer: kernelRegularizer)
         if useBias {
@@ -79,10 +99,7 @@ public class BaseConvTranspose: Layer {
     }
 
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        checkRank(self, inputs.shape, spatial: rank)
         let k = kernel!.value
-        precondition(inputs.shape[rank + 1] == k.shape[rank + 1],
-                     "\(type(of: self)) '\(name)': the input has \(inputs.shape[rank + 1]) channels but the kernel \(k.shape) was built for \(k.shape[rank + 1]); input shape \(inputs.shape)")
         var y = convTranspose(inputs, k, strides: strides, padding: padding, dilations: dilationRate,
                               outputPadding: outputPadding)
         if let bias { y = y + bias.value }

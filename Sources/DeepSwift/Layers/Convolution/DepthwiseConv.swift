@@ -54,7 +54,6 @@ public final class DepthwiseConv2D: Layer {
     }
 
     public override func build(inputShape: TensorShape) {
-        checkRank(self, inputShape, spatial: 2)
         let channels = inputShape[3]
         kernel = addWeight(name: "kernel", shape: TensorShape(kernelSize + [channels, depthMultiplier]),
                            initializer: depthwiseInitializer, regularizer: depthwiseRegularizer)
@@ -67,11 +66,17 @@ public final class DepthwiseConv2D: Layer {
         return InputSpec(rank: 4, axes: [-1: kernel.shape[2]])
     }
 
+    /// Floating-point, rank 4, the built kernel's channels, and a window that fits.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        depthwiseProblem(shapes[0], dtypes, kernel: kernel, window: kernelSize, dilations: dilationRate, padding: padding)
+    }
+
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        kernel == nil ? saturatingProduct(kernelSize + [shapes[0][3], depthMultiplier]) + (useBias ? shapes[0][3] * depthMultiplier : 0) : 0
+    }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        checkRank(self, inputs.shape, spatial: 2)
         let k = kernel!.value
-        precondition(inputs.shape[3] == k.shape[2],
-                     "DepthwiseConv2D '\(name)': the input has \(inputs.shape[3]) channels but the kernel \(k.shape) was built for \(k.shape[2]); input shape \(inputs.shape)")
         var y = depthwiseConv2D(inputs, k, strides: strides, padding: padding, dilations: dilationRate)
         if let bias { y = y + bias.value }
         return activation(y)
@@ -148,7 +153,6 @@ public final class SeparableConv2D: Layer {
     }
 
     public override func build(inputShape: TensorShape) {
-        checkRank(self, inputShape, spatial: 2)
         let channels = inputShape[3]
         depthwiseKernel = addWeight(name: "depthwise_kernel", shape: TensorShape(kernelSize + [channels, depthMultiplier]),
                                     initializer: depthwiseInitializer)
@@ -163,14 +167,34 @@ public final class SeparableConv2D: Layer {
         return InputSpec(rank: 4, axes: [-1: depthwiseKernel.shape[2]])
     }
 
+    /// Floating-point, rank 4, the built kernel's channels, and a window that fits.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        depthwiseProblem(shapes[0], dtypes, kernel: depthwiseKernel, window: kernelSize, dilations: dilationRate, padding: padding)
+    }
+
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        guard depthwiseKernel == nil else { return 0 }
+        let c = shapes[0][3]
+        return saturatingProduct(kernelSize + [c, depthMultiplier]) + saturatingProduct([c, depthMultiplier, filters]) + (useBias ? filters : 0)
+    }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        checkRank(self, inputs.shape, spatial: 2)
         let k = depthwiseKernel!.value
-        precondition(inputs.shape[3] == k.shape[2],
-                     "SeparableConv2D '\(name)': the input has \(inputs.shape[3]) channels but the kernel \(k.shape) was built for \(k.shape[2]); input shape \(inputs.shape)")
         let depthwise = depthwiseConv2D(inputs, k, strides: strides, padding: padding, dilations: dilationRate)
         var y = conv(depthwise, pointwiseKernel!.value)
         if let bias { y = y + bias.value }
         return activation(y)
+    }
+}
+
+extension Layer {
+    /// The input problem of a depthwise convolution with `kernel` (kh, kw, C, M) once built.
+    func depthwiseProblem(_ shape: TensorShape, _ dtypes: [DType], kernel: Variable?, window: [Int], dilations: [Int],
+                          padding: Padding) -> String? {
+        if let p = weightDTypeProblem(dtypes) ?? rankProblem(shape, spatial: 2) { return p }
+        if let kernel, shape[3] != kernel.shape[2] {
+            return problemPrefix + "the input has \(shape[3]) channels but the kernel \(kernel.shape) was built for \(kernel.shape[2]); input shape \(shape)"
+        }
+        return windowProblem(shape, window: window, dilations: dilations, padding: padding)
     }
 }

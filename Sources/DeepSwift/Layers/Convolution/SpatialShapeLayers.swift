@@ -20,8 +20,10 @@ public final class UpSampling2D: Layer {
     /// Rank 4.
     public override var inputSpec: InputSpec? { InputSpec(rank: 4) }
 
+    /// Rank 4.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? { rankProblem(shapes[0], spatial: 2) }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        checkRank(self, inputs.shape, spatial: 2)
         let (n, h, w, c) = (inputs.shape[0], inputs.shape[1], inputs.shape[2], inputs.shape[3])
         // (n, h, 1, w, 1, c) broadcast to (n, h, s0, w, s1, c): each pixel repeated.
         return inputs.reshaped(to: [n, h, 1, w, 1, c])
@@ -64,9 +66,11 @@ public final class ZeroPadding2D: Layer {
     /// Rank 4.
     public override var inputSpec: InputSpec? { InputSpec(rank: 4) }
 
+    /// Rank 4.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? { rankProblem(shapes[0], spatial: 2) }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        checkRank(self, inputs.shape, spatial: 2)
-        return inputs.padded([(0, 0), padding.0, padding.1, (0, 0)])
+        inputs.padded([(0, 0), padding.0, padding.1, (0, 0)])
     }
 }
 
@@ -98,12 +102,17 @@ public final class Cropping2D: Layer {
     /// Rank 4.
     public override var inputSpec: InputSpec? { InputSpec(rank: 4) }
 
+    /// Rank 4, with something left after cropping.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        if let p = rankProblem(shapes[0], spatial: 2) { return p }
+        let ((top, bottom), (left, right)) = cropping
+        return top + bottom < shapes[0][1] && left + right < shapes[0][2] ? nil
+            : problemPrefix + "cropping \(cropping) leaves nothing of an input of shape \(shapes[0])"
+    }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        checkRank(self, inputs.shape, spatial: 2)
         let (h, w) = (inputs.shape[1], inputs.shape[2])
         let ((top, bottom), (left, right)) = cropping
-        precondition(top + bottom < h && left + right < w,
-                     "Cropping2D '\(name)': cropping \(cropping) leaves nothing of an input of shape \(inputs.shape)")
         return inputs[.all, top..<(h - bottom), left..<(w - right), .all]
     }
 }

@@ -7,6 +7,11 @@ public final class Softmax: Layer {
         super.init(name: name)
     }
 
+    /// Floating-point, with `axis`.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        floatProblem(dtypes) ?? axisProblem(axis, shapes[0])
+    }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor { softmax(inputs, axis: axis) }
 }
 
@@ -70,12 +75,23 @@ public final class PReLU: Layer {
         super.init(name: name)
     }
 
+    /// Of the weights' dtype with every shared axis, and (once built) `alpha`'s shape.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        if let p = weightDTypeProblem(dtypes) { return p }
+        let shape = shapes[0]
+        if let axis = sharedAxes.first(where: { $0 < 1 || $0 >= shape.rank }) {
+            return problemPrefix + "shared axis \(axis) is not an axis of \(shape)"
+        }
+        guard let alpha else { return nil }
+        return broadcastShape([alpha.shape, shape]) == shape.dimensions ? nil
+            : problemPrefix + "alpha \(alpha.shape) was built for another input than \(shape)"
+    }
+
+    override func weightCount(for shapes: [TensorShape]) -> Int { alpha == nil ? shapes[0].dimensions.dropFirst().reduce(1, *) : 0 }
+
     public override func build(inputShape: TensorShape) {
         var shape = Array(inputShape.dimensions.dropFirst())
-        for axis in sharedAxes {
-            precondition(axis >= 1 && axis <= shape.count, "PReLU '\(name)': shared axis \(axis) is not an axis of \(inputShape)")
-            shape[axis - 1] = 1
-        }
+        for axis in sharedAxes { shape[axis - 1] = 1 }
         alpha = addWeight(name: "alpha", shape: TensorShape(shape), initializer: alphaInitializer)
     }
 

@@ -55,10 +55,15 @@ public final class Normalization: Layer {
         variance = Variable(v.reshaped(to: shape).cast(to: dtype), name: "variance", trainable: false)
     }
 
+    /// Statistics (adapted or given) that broadcast to the input's shape.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        guard let mean, let variance else { return problemPrefix + "call adapt(_:) or give mean and variance before using the layer" }
+        return broadcastShape([mean.shape, variance.shape, shapes[0]]) == shapes[0].dimensions ? nil
+            : problemPrefix + "the statistics of shape \(mean.shape) do not broadcast to the input shape \(shapes[0])"
+    }
+
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
-        guard let mean, let variance else {
-            preconditionFailure("Normalization '\(name)': call adapt(_:) or give mean and variance before using the layer")
-        }
+        let (mean, variance) = (self.mean!, self.variance!)
         let input = x.dtype.isFloatingPoint ? x : x.cast(to: mean.dtype)
         let scale = maximum(sqrt(variance.value), 1e-7)
         return invert ? mean.value + input * scale : (input - mean.value) / scale

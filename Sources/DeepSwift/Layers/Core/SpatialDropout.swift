@@ -10,9 +10,15 @@ public final class SpatialDropout1D: Layer {
     }
 
     public var rate: Double { dropout.rate }
+    /// The seed of the layer's own random stream (nil: the global generator's).
+    public var seed: UInt64? { dropout.seed }
+
+    /// Floating-point (batch, steps, channels).
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        floatProblem(dtypes) ?? rankProblem(shapes[0], spatial: 1)
+    }
 
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
-        precondition(x.rank == 3, "SpatialDropout1D '\(name)': expects (batch, steps, channels), got \(x.shape)")
         return dropout(x, training: training)
     }
 }
@@ -28,9 +34,15 @@ public final class SpatialDropout2D: Layer {
     }
 
     public var rate: Double { dropout.rate }
+    /// The seed of the layer's own random stream (nil: the global generator's).
+    public var seed: UInt64? { dropout.seed }
+
+    /// Floating-point (batch, height, width, channels).
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        floatProblem(dtypes) ?? rankProblem(shapes[0], spatial: 2)
+    }
 
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
-        precondition(x.rank == 4, "SpatialDropout2D '\(name)': expects (batch, height, width, channels), got \(x.shape)")
         return dropout(x, training: training)
     }
 }

@@ -40,8 +40,12 @@ public final class RepeatVector: Layer {
         super.init(name: name)
     }
 
+    /// Rank 2.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        shapes[0].rank == 2 ? nil : problemPrefix + "expects (batch, features), got \(shapes[0])"
+    }
+
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
-        precondition(x.rank == 2, "RepeatVector '\(name)': expects (batch, features), got \(x.shape)")
         return x.expandingShape(at: 1).broadcasted(to: [x.shape[0], n, x.shape[1]])
     }
 }
@@ -58,8 +62,12 @@ public final class Permute: Layer {
         super.init(name: name)
     }
 
+    /// One axis per entry of `dims`, after the batch axis.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        shapes[0].rank == dims.count + 1 ? nil : problemPrefix + "dims \(dims) need a rank-\(dims.count + 1) input, got \(shapes[0])"
+    }
+
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
-        precondition(x.rank == dims.count + 1, "Permute '\(name)': dims \(dims) need a rank-\(dims.count + 1) input, got \(x.shape)")
         return x.transposed(permutation: [0] + dims)
     }
 }

@@ -12,14 +12,29 @@ open class Merge: Layer {
     /// Combines the inputs (at least ``minimumInputs`` of them).
     open func merge(_ inputs: [Tensor]) -> Tensor { fatalError("\(type(of: self)) must override merge(_:)") }
 
-    public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
-        precondition(inputs.count >= minimumInputs,
-                     "\(type(of: self)) '\(name)' needs at least \(minimumInputs) inputs, got \(inputs.count)")
-        let batches = Set(inputs.compactMap { $0.rank > 0 ? $0.shape[0] : nil })
-        precondition(batches.count <= 1,
-                     "\(type(of: self)) '\(name)': the inputs' batch sizes differ: \(inputs.map(\.shape))")
-        return [merge(inputs)]
+    /// The most inputs the layer takes (nil: any number).
+    var maximumInputs: Int? { nil }
+
+    /// At least ``minimumInputs`` inputs of one batch size and one dtype, whose
+    /// shapes broadcast (the elementwise merges).
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        guard shapes.count >= minimumInputs else { return "\(type(of: self)) '\(name)' needs at least \(minimumInputs) inputs, got \(shapes.count)" }
+        if let maximumInputs, shapes.count > maximumInputs {
+            return "\(type(of: self)) '\(name)' takes exactly \(maximumInputs) inputs, got \(shapes.count)"
+        }
+        guard Set(shapes.compactMap { $0.rank > 0 ? $0[0] : nil }).count <= 1 else {
+            return problemPrefix + "the inputs' batch sizes differ: \(shapes)"
+        }
+        guard Set(dtypes).count == 1 else { return problemPrefix + "the inputs' dtypes differ: \(dtypes.map { "\($0)" })" }
+        return mergeProblem(shapes)
     }
+
+    /// The problem of inputs of these shapes beyond their count and batch size.
+    func mergeProblem(_ shapes: [TensorShape]) -> String? {
+        broadcastShape(shapes) == nil ? problemPrefix + "the inputs' shapes do not broadcast: \(shapes)" : nil
+    }
+
+    public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] { [merge(inputs)] }
 }
 
 /// The sum of the inputs, as `keras.layers.Add`.
@@ -30,10 +45,8 @@ public final class Add: Merge {
 /// The first input minus the second, as `keras.layers.Subtract` (exactly two inputs).
 public final class Subtract: Merge {
     public override var minimumInputs: Int { 2 }
-    public override func merge(_ inputs: [Tensor]) -> Tensor {
-        precondition(inputs.count == 2, "Subtract '\(name)' takes exactly 2 inputs, got \(inputs.count)")
-        return inputs[0] - inputs[1]
-    }
+    override var maximumInputs: Int? { 2 }
+    public override func merge(_ inputs: [Tensor]) -> Tensor { inputs[0] - inputs[1] }
 }
 
 /// The elementwise product of the inputs, as `keras.layers.Multiply`.
@@ -72,6 +85,16 @@ public final class Concatenate: Merge {
         super.init(name: name)
     }
 
+    /// One rank, with `axis`, and equal sizes on the other axes.
+    override func mergeProblem(_ shapes: [TensorShape]) -> String? {
+        let rank = shapes[0].rank
+        if let p = axisProblem(axis, shapes[0]) { return p }
+        let a = axis < 0 ? axis + rank : axis
+        func others(_ s: TensorShape) -> [Int] { s.dimensions.enumerated().filter { $0.offset != a }.map(\.element) }
+        return shapes.allSatisfy({ $0.rank == rank && others($0) == others(shapes[0]) }) ? nil
+            : problemPrefix + "the inputs must match on every axis but \(axis), got \(shapes)"
+    }
+
     public override func merge(_ inputs: [Tensor]) -> Tensor { Tensor(concatenating: inputs, alongAxis: axis) }
 }
 
@@ -99,15 +122,26 @@ public final class Dot: Merge {
     }
 
     public override var minimumInputs: Int { 2 }
+    override var maximumInputs: Int? { 2 }
+
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        super.inputProblem(shapes: shapes, dtypes: dtypes) ?? floatProblem(dtypes)
+    }
+
+    /// Two floating-point inputs, both rank 2 or both rank 3, whose `axes` have equal sizes.
+    override func mergeProblem(_ shapes: [TensorShape]) -> String? {
+        let (a, b) = (shapes[0], shapes[1])
+        guard a.rank == b.rank && (a.rank == 2 || a.rank == 3) else {
+            return problemPrefix + "inputs must both be rank 2 or both rank 3, got \(a) and \(b)"
+        }
+        let (ia, ib) = (axes[0] < 0 ? axes[0] + a.rank : axes[0], axes[1] < 0 ? axes[1] + b.rank : axes[1])
+        return ia >= 1 && ia < a.rank && ib >= 1 && ib < b.rank && a[ia] == b[ib] && (a.rank == 2 || a[0] == b[0]) ? nil
+            : problemPrefix + "axes \(axes) do not pair equal axes of \(a) and \(b)"
+    }
 
     public override func merge(_ inputs: [Tensor]) -> Tensor {
-        precondition(inputs.count == 2, "Dot '\(name)' takes exactly 2 inputs, got \(inputs.count)")
         var (a, b) = (inputs[0], inputs[1])
-        precondition(a.rank == b.rank && (a.rank == 2 || a.rank == 3),
-                     "Dot '\(name)': inputs must both be rank 2 or both rank 3, got \(a.shape) and \(b.shape)")
         let (ia, ib) = (axes[0] < 0 ? axes[0] + a.rank : axes[0], axes[1] < 0 ? axes[1] + b.rank : axes[1])
-        precondition(ia >= 1 && ia < a.rank && ib >= 1 && ib < b.rank && a.shape[ia] == b.shape[ib],
-                     "Dot '\(name)': axes \(axes) do not pair equal axes of \(a.shape) and \(b.shape)")
         if normalize {
             a = a / sqrt(TensorCore.maximum(square(a).sum(axis: ia, keepDims: true), 1e-12))
             b = b / sqrt(TensorCore.maximum(square(b).sum(axis: ib, keepDims: true), 1e-12))

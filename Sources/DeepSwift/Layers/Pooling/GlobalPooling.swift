@@ -24,8 +24,13 @@ public class BaseGlobalPooling: Layer {
     /// Rank `rank + 2`.
     public override var inputSpec: InputSpec? { InputSpec(rank: rank + 2) }
 
+    /// Rank `rank + 2` with non-empty spatial axes.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        rankProblem(shapes[0], spatial: rank)
+            ?? (shapes[0].dimensions[1...rank].contains(0) ? problemPrefix + "the input \(shapes[0]) has an empty spatial axis" : nil)
+    }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        checkRank(self, inputs.shape, spatial: rank)
         let axes = Array(1...rank)
         switch reduction {
         case .max: return inputs.max(axes: axes, keepDims: keepDims)

@@ -33,8 +33,13 @@ public class BasePooling: Layer {
     /// Rank `rank + 2`.
     public override var inputSpec: InputSpec? { InputSpec(rank: rank + 2) }
 
+    /// Floating-point, rank `rank + 2`, and a window that fits.
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        floatProblem(dtypes) ?? rankProblem(shapes[0], spatial: rank)
+            ?? windowProblem(shapes[0], window: poolSize, dilations: poolSize.map { _ in 1 }, padding: padding)
+    }
+
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
-        checkRank(self, inputs.shape, spatial: rank)
         switch reduction {
         case .max: return maxPool(inputs, poolSize: poolSize, strides: strides, padding: padding)
         case .average: return avgPool(inputs, poolSize: poolSize, strides: strides, padding: padding)
