@@ -169,6 +169,8 @@ func gradients(of op: DifferentiableOp, inputs x: OpInputs, output y: Tensor, up
             }
         }
         return grads + [nil]
+    case .linalg(let linalgOp):
+        return linalgGradients(linalgOp, inputs: x, output: y, upstream: g, needs: needs)
     case .clip(let lo, let hi):
         return [`where`(logicalAnd(x[0] .>= lo, x[0] .<= hi), g, zero)]
     }

@@ -39,7 +39,7 @@ struct ElementwiseChain {
              .concatenate, .gather, .scatterAdd, .select, .cast, .clip, .softmax, .logSoftmax, .reluGradient,
              .sigmoidGradient, .linear, .sparseSoftmaxCrossEntropy, .sparseSoftmaxCrossEntropyGradient, .customGradient,
              .cumsum, .takeAlongLastAxis, .putAlongLastAxis, .conv, .convRelu, .convBackpropInput, .convBackpropFilter, .maxPool,
-             .maxPoolBackprop, .maxPoolSelect, .avgPool, .avgPoolBackprop:
+             .maxPoolBackprop, .maxPoolSelect, .avgPool, .avgPoolBackprop, .linalg:
             return nil
         }
     }

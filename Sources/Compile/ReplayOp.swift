@@ -56,6 +56,7 @@ extension DifferentiableOp {
         case .maxPoolSelect(let g): return { x in TensorCore.maxPoolSelect(x[0], x[1], geometry: g) }
         case .avgPool(let g): return { x in TensorCore.avgPool(x[0], geometry: g) }
         case .avgPoolBackprop(let g): return { x in TensorCore.avgPoolBackprop(x[0], geometry: g) }
+        case .linalg(let op): return { x in TensorCore.linalg(op, x) }
         case .sparseSoftmaxCrossEntropyGradient:
             return { x in TensorCore.sparseSoftmaxCrossEntropyGradient(logits: x[0], labels: x[2], upstream: x[1]) }
         }

@@ -146,7 +146,7 @@ extension DifferentiableOp {
         case .unary, .binary, .sum, .prod, .max, .min, .matmul, .reshape, .transpose, .broadcast, .stridedSlice,
              .stridedEmbed, .concatenate, .cast, .clip, .softmax, .logSoftmax, .reluGradient, .sigmoidGradient, .linear,
              .customGradient, .cumsum, .conv, .convRelu, .convBackpropInput, .convBackpropFilter, .maxPool, .maxPoolBackprop,
-             .maxPoolSelect, .avgPool, .avgPoolBackprop:
+             .maxPoolSelect, .avgPool, .avgPoolBackprop, .linalg:
             return nil
         }
     }

@@ -75,6 +75,8 @@ public enum DifferentiableOp: Sendable {
     case avgPool(WindowGeometry)
     /// Its gradient (input upstream).
     case avgPoolBackprop(WindowGeometry)
+    /// A linear-algebra op on LAPACK (see ``LinalgOp``).
+    case linalg(LinalgOp)
 }
 
 /// The gradient closure of one ``DifferentiableOp/customGradient(_:)`` call.
@@ -126,6 +128,7 @@ extension DifferentiableOp {
         case .maxPoolSelect: return "maxPoolSelect"
         case .avgPool(let g): return "avgPool\(g.window.count)D"
         case .avgPoolBackprop: return "avgPoolBackprop"
+        case .linalg(let op): return op.name
         }
     }
 }

@@ -1,0 +1,68 @@
+import XCTest
+@_spi(Autodiff) import Autodiff
+import Compile
+import TestSupport
+
+/// The LAPACK ops' gradients against float64 finite differences, first and second
+/// order (through nested tapes), batched; and in a compiled step.
+final class LinalgGradientTests: XCTestCase {
+    var generator = RandomGenerator(seed: 11)
+
+    /// Well-conditioned symmetric positive-definite matrices (batch 2 of n×n).
+    func spd(_ n: Int) -> Tensor {
+        let b = Random.normal([2, n, n], dtype: .float64, using: &generator)
+        return matmul(b, b, transposeB: true) + Tensor.eye(n, dtype: .float64) * Double(n)
+    }
+
+    func testCholesky() {
+        // Junk above the diagonal: the op ignores it, and so must its gradient.
+        let a = spd(3) + Tensor([[0, 5, 5], [0, 0, 5], [0, 0, 0]] as [[Double]], dtype: .float64)
+        checkGradients([a]) { cholesky($0[0]) }
+    }
+
+    func testTriangularSolve() {
+        let l = cholesky(spd(3)), b = Random.normal([2, 3, 2], dtype: .float64, using: &generator)
+        checkGradients([l, b]) { triangularSolve($0[0], $0[1]) }
+        checkGradients([l.transposed(permutation: [0, 2, 1]), b]) { triangularSolve($0[0], $0[1], lower: false, adjoint: true) }
+    }
+
+    func testSolveAndInverse() {
+        let a = Random.normal([2, 3, 3], dtype: .float64, using: &generator) + Tensor.eye(3, dtype: .float64) * 3
+        let b = Random.normal([2, 3, 2], dtype: .float64, using: &generator)
+        checkGradients([a, b]) { solve($0[0], $0[1]) }
+        checkGradients([a, b]) { solve($0[0], $0[1], adjoint: true) }
+        checkGradients([a]) { inverse($0[0]) }
+    }
+
+    func testDeterminants() {
+        let a = Random.normal([2, 3, 3], dtype: .float64, using: &generator) + Tensor.eye(3, dtype: .float64) * 3
+        checkGradients([a]) { logDeterminant($0[0]).logAbsDeterminant }
+        checkGradients([a]) { determinant($0[0]) }
+    }
+
+    func testEigh() {
+        let a = spd(4)
+        checkGradients([a]) { eigh($0[0]).values }
+        // Eigenvectors up to sign: a sign-free function of them (each one's outer product).
+        checkGradients([a]) { x in
+            let v = eigh(x[0]).vectors
+            return v * v
+        }
+    }
+
+    func testInACompiledStep() {
+        let f = compiled { (a: Tensor) -> Tensor in
+            let tape = GradientTape()
+            tape.watch(a)
+            let y = tape.record { logDeterminant(a).logAbsDeterminant.sum() + cholesky(a).sum() }
+            return tape.gradient(of: y, wrt: a)!
+        }
+        for a in [spd(3), spd(3)] {
+            let tape = GradientTape()
+            tape.watch(a)
+            let y = tape.record { logDeterminant(a).logAbsDeterminant.sum() + cholesky(a).sum() }
+            assertClose(f(a), tape.gradient(of: y, wrt: a)!, tolerance: 1e-12)
+        }
+        XCTAssertEqual(f.traceCount, 1)
+    }
+}
