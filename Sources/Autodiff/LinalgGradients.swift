@@ -46,6 +46,42 @@ func linalgGradients(_ op: LinalgOp, inputs x: OpInputs, output y: Tensor, upstr
         let f = (1 - eye) / (gaps + eye)
         let inner = gValues * eye + f * matmul(vectors, gVectors, transposeA: true)
         return [lowerTriangleGradient(matmul(matmul(vectors, inner), vectors, transposeB: true))]
+    case .qr(let full):
+        // TensorFlow's rule for the reduced form of m ≥ n (where R is square).
+        let (m, n) = (x[0].shape[x[0].rank - 2], x[0].shape[x[0].rank - 1])
+        precondition(m >= n && (!full || m == n),
+                     "qr: the gradient is defined for m ≥ n in the reduced form; got \(m)×\(n)\(full ? " with fullMatrices" : "")")
+        let q = y[.ellipsis, 0..<m, 0..<n], r = y[.ellipsis, m..<(m + n), 0..<n]
+        let gq = g[.ellipsis, 0..<m, 0..<n], gr = g[.ellipsis, m..<(m + n), 0..<n]
+        let swap = lastTwoSwapped(y.rank)
+        /// z·R⁻ᵀ, as (R⁻¹·zᵀ)ᵀ.
+        func timesRInverseTransposed(_ z: Tensor) -> Tensor {
+            triangularSolve(r, z.transposed(permutation: swap), lower: false).transposed(permutation: swap)
+        }
+        let qdq = matmul(q, gq, transposeA: true), rdr = matmul(r, gr, transposeB: true)
+        let tril = (qdq - qdq.transposed(permutation: swap) + rdr - rdr.transposed(permutation: swap)) * triangleMask(n, lower: true, like: y)
+        return [matmul(q, gr + timesRInverseTransposed(tril)) + timesRInverseTransposed(gq - matmul(q, qdq))]
+    case .svd(let full):
+        // Townsend (2016), reduced form: with F_ij = 1/(s_j² - s_i²) off the diagonal,
+        // U·(F∘(UᵀḡU - ḡUᵀU)·S + diag(ḡS) + S·F∘(VᵀḡV - ḡVᵀV))·Vᵀ
+        // + (I - UUᵀ)·ḡU·S⁻¹·Vᵀ + U·S⁻¹·ḡVᵀ·(I - VVᵀ).
+        let (m, n) = (x[0].shape[x[0].rank - 2], x[0].shape[x[0].rank - 1])
+        precondition(!full || m == n, "svd: the gradient is defined for the reduced form; got \(m)×\(n) with fullMatrices")
+        let k = min(m, n)
+        let u = y[.ellipsis, 0..<m, 0..<k], s = y[.ellipsis, m..<(m + 1), 0..<k], v = y[.ellipsis, (m + 1)..<(m + 1 + n), 0..<k]
+        let gu = g[.ellipsis, 0..<m, 0..<k], gs = g[.ellipsis, m..<(m + 1), 0..<k], gv = g[.ellipsis, (m + 1)..<(m + 1 + n), 0..<k]
+        let swap = lastTwoSwapped(y.rank), eye = Tensor.eye(k, dtype: y.dtype)
+        let s2 = s * s, sColumn = s.transposed(permutation: swap)
+        let f = (1 - eye) / (s2 - s2.transposed(permutation: swap) + eye)
+        let utgu = matmul(u, gu, transposeA: true), vtgv = matmul(v, gv, transposeA: true)
+        let j = f * (utgu - utgu.transposed(permutation: swap)), kk = f * (vtgv - vtgv.transposed(permutation: swap))
+        let core = j * s + gs * eye + sColumn * kk
+        var ga = matmul(matmul(u, core), v, transposeB: true)
+        let guScaled = gu / s
+        ga = ga + matmul(guScaled - matmul(u, matmul(u, guScaled, transposeA: true)), v, transposeB: true)
+        let gvScaled = gv / s
+        ga = ga + matmul(u, (gvScaled - matmul(v, matmul(v, gvScaled, transposeA: true))), transposeB: true)
+        return [ga]
     }
 }
 

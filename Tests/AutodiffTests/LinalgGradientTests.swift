@@ -50,6 +50,30 @@ final class LinalgGradientTests: XCTestCase {
         }
     }
 
+    func testQR() {
+        let a = Random.normal([2, 4, 3], dtype: .float64, using: &generator)
+        checkGradients([a]) { qr($0[0]).r }
+        checkGradients([a]) { qr($0[0]).q }
+        let square = Random.normal([3, 3], dtype: .float64, using: &generator)
+        checkGradients([square]) { x in let (q, r) = qr(x[0], fullMatrices: true); return matmul(q, r) * q.sum() }
+    }
+
+    /// u·diag(s) for batched u (..., m, k) and s (..., k).
+    func scaledColumns(_ u: Tensor, _ s: Tensor) -> Tensor {
+        u * s.reshaped(to: TensorShape(s.shape.dimensions.dropLast() + [1, s.shape[s.rank - 1]]))
+    }
+
+    func testSVDAndPseudoInverse() {
+        let tall = Random.normal([2, 4, 3], dtype: .float64, using: &generator)
+        checkGradients([tall]) { svd($0[0]).s }
+        // Singular vectors up to a shared sign: sign-free functions of them.
+        checkGradients([tall]) { x in let u = svd(x[0]).u; return u * u }
+        checkGradients([tall]) { x in let v = svd(x[0]).v; return v * v }
+        checkGradients([tall]) { x in let (s, u, v) = svd(x[0]); return matmul(self.scaledColumns(u, s), v, transposeB: true) }
+        checkGradients([tall.transposed(permutation: [0, 2, 1])]) { x in let (s, u, v) = svd(x[0]); return matmul(self.scaledColumns(u, s * s), v, transposeB: true) }
+        checkGradients([tall]) { pinv($0[0]) }
+    }
+
     func testInACompiledStep() {
         let f = compiled { (a: Tensor) -> Tensor in
             let tape = GradientTape()

@@ -64,13 +64,54 @@ final class LinearAlgebraTests: XCTestCase {
         assertClose(matmul(vectors, vectors, transposeA: true), Tensor.eye(3, dtype: .float64), tolerance: 1e-12)
     }
 
+    let tall = Tensor([[2, 1], [-1, 3], [0.5, 0]] as [[Double]], dtype: .float64)
+
+    func testQR() {
+        let (q, r) = qr(tall)
+        assertClose(q, Tensor(shape: [3, 2], scalars: [-0.8728715609439694, -0.44091486446579303, 0.4364357804719848, -0.8970336897752339,
+                                                       -0.2182178902359924, -0.03040792168729609] as [Double]), tolerance: 1e-12)
+        assertClose(r, Tensor(shape: [2, 2], scalars: [-2.29128784747792, 0.43643578047198495, 0, -3.132015933791495] as [Double]), tolerance: 1e-12)
+        assertClose(matmul(q, r), tall, tolerance: 1e-12)
+        assertClose(matmul(q, q, transposeA: true), Tensor.eye(2, dtype: .float64), tolerance: 1e-12)
+        // Full: an orthogonal 3×3 Q and a 3×2 R whose last row is zero; a wide matrix too.
+        let full = qr(tall, fullMatrices: true)
+        XCTAssertEqual(full.q.shape, [3, 3])
+        XCTAssertEqual(full.r.shape, [3, 2])
+        assertClose(matmul(full.q, full.q, transposeA: true), Tensor.eye(3, dtype: .float64), tolerance: 1e-12)
+        assertClose(matmul(full.q, full.r), tall, tolerance: 1e-12)
+        let wide = tall.transposed()
+        let (qw, rw) = qr(wide)
+        XCTAssertEqual([qw.shape, rw.shape], [[2, 2], [2, 3]])
+        assertClose(matmul(qw, rw), wide, tolerance: 1e-12)
+    }
+
+    func testSVDAndPseudoInverse() {
+        let (s, u, v) = svd(tall)
+        assertClose(s, Tensor([3.1940477479228506, 2.2467885935238683] as [Double], dtype: .float64), tolerance: 1e-12)
+        // Singular vectors are defined up to a shared sign: compare magnitudes, and the reconstruction.
+        assertClose(abs(u), Tensor(shape: [3, 2], scalars: [0.1829411070785127, 0.9606472978947781, 0.982635427440847, 0.17196874078187888,
+                                                            0.03098657901466494, 0.21813647389044383] as [Double]), tolerance: 1e-10)
+        assertClose(abs(v), Tensor(shape: [2, 2], scalars: [0.19794522583524812, 0.9802130827371327, 0.9802130827371327,
+                                                            0.19794522583524812] as [Double]), tolerance: 1e-10)
+        assertClose(matmul(u * s, v, transposeB: true), tall, tolerance: 1e-12)
+        let full = svd(tall, fullMatrices: true)
+        XCTAssertEqual([full.u.shape, full.v.shape], [[3, 3], [2, 2]])
+        assertClose(matmul(full.u, full.u, transposeA: true), Tensor.eye(3, dtype: .float64), tolerance: 1e-12)
+        assertClose(pinv(tall), Tensor(shape: [2, 3], scalars: [0.4077669902912622, -0.1359223300970874, 0.09708737864077671,
+                                                                0.1407766990291263, 0.28640776699029136, 0.00970873786407767] as [Double]),
+                    tolerance: 1e-12)
+        // A rank-1 matrix: the zero singular value is dropped.
+        assertClose(pinv(Tensor([[1, 2], [2, 4]] as [[Double]], dtype: .float64)),
+                    Tensor([[0.04, 0.08], [0.08, 0.16]] as [[Double]], dtype: .float64), tolerance: 1e-12)
+    }
+
     func testBatchedAndFloat32AgreeWithOneAtATime() {
         var generator = RandomGenerator(seed: 7)
         let b = Random.normal([5, 2, 4, 4], dtype: .float64, using: &generator)
         let a = matmul(b, b, transposeB: true) + Tensor.eye(4, dtype: .float64) * 4
         let y = Random.normal([5, 2, 4, 3], dtype: .float64, using: &generator)
         let whole = [cholesky(a), solve(a, y), triangularSolve(cholesky(a), y), logDeterminant(a).logAbsDeterminant,
-                     eigh(a).values]
+                     eigh(a).values, svd(a).s, qr(a).r]
         for i in 0..<5 {
             for j in 0..<2 {
                 let (ai, yi) = (a[i, j], y[i, j])
@@ -79,6 +120,8 @@ final class LinearAlgebraTests: XCTestCase {
                 assertClose(whole[2][i, j], triangularSolve(cholesky(ai), yi), tolerance: 1e-13)
                 assertClose(whole[3][i, j], logDeterminant(ai).logAbsDeterminant, tolerance: 1e-13)
                 assertClose(whole[4][i, j], eigh(ai).values, tolerance: 1e-13)
+                assertClose(whole[5][i, j], svd(ai).s, tolerance: 1e-13)
+                assertClose(whole[6][i, j], qr(ai).r, tolerance: 1e-13)
             }
         }
         let a32 = a.cast(to: .float32), y32 = y.cast(to: .float32)

@@ -23,6 +23,14 @@ public enum LinalgOp: Sendable, Equatable {
     /// element: row 0 the eigenvalues, rows 1...n the matrix whose columns are
     /// the eigenvectors. ``eigh(_:)`` splits it.
     case eigh
+    /// Q and R with A = Q·R (input A, m×n; R has k = min(m, n) rows, or m with
+    /// `fullMatrices`), packed as one (m + k)×max(n, k) matrix: rows 0..<m hold Q
+    /// in their first k columns, the rest R in their first n. ``qr(_:fullMatrices:)`` splits it.
+    case qr(fullMatrices: Bool)
+    /// U, S and V with A = U·diag(S)·Vᵀ (input A, m×n; k = min(m, n)), packed as
+    /// one matrix of m + 1 + n rows: U, then S, then V, each in the first columns.
+    /// ``svd(_:fullMatrices:)`` splits it.
+    case svd(fullMatrices: Bool)
 
     /// The name errors and traces use.
     public var name: String {
@@ -33,6 +41,8 @@ public enum LinalgOp: Sendable, Equatable {
         case .logAbsDeterminant: return "logAbsDeterminant"
         case .determinantSign: return "determinantSign"
         case .eigh: return "eigh"
+        case .qr: return "qr"
+        case .svd: return "svd"
         }
     }
 }
@@ -119,6 +129,57 @@ public func eigh(_ a: Tensor) -> (values: Tensor, vectors: Tensor) {
     return (packed[.ellipsis, 0, .all], packed[.ellipsis, 1..<(n + 1), .all])
 }
 
+/// The QR decomposition of the matrices in the last two axes, as `tf.linalg.qr`:
+/// `a = q·r` with q's columns orthonormal and r upper triangular; reduced (q m×k,
+/// r k×n with k = min(m, n)) unless `fullMatrices` (q m×m, r m×n). Differentiable
+/// (to any order) in the reduced form for m ≥ n.
+///
+/// ```swift
+/// let (q, r) = qr(Tensor([[3, 1], [4, 2]] as [[Double]], dtype: .float64))   // r = [[-5, -2.2], [0, -0.4]]
+/// ```
+public func qr(_ a: Tensor, fullMatrices: Bool = false) -> (q: Tensor, r: Tensor) {
+    precondition(a.rank >= 2, "qr: expected matrices in the last two axes, got shape \(a.shape)\(currentScopeDescription)")
+    let (m, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+    let k = fullMatrices ? m : min(m, n)
+    let packed = linalg(.qr(fullMatrices: fullMatrices), [a])
+    return (packed[.ellipsis, 0..<m, 0..<k], packed[.ellipsis, m..<(m + k), 0..<n])
+}
+
+/// The singular value decomposition of the matrices in the last two axes, as
+/// `tf.linalg.svd`: `a = u·diag(s)·vᵀ` with s descending; reduced (u m×k, v n×k
+/// with k = min(m, n)) unless `fullMatrices` (u m×m, v n×n). Differentiable (to any
+/// order) in the reduced form with the usual rule, which is undefined where two
+/// singular values are equal or one is zero.
+///
+/// ```swift
+/// let (s, u, v) = svd(Tensor([[3, 0], [0, -2]] as [[Double]], dtype: .float64))   // s = [3, 2]
+/// ```
+public func svd(_ a: Tensor, fullMatrices: Bool = false) -> (s: Tensor, u: Tensor, v: Tensor) {
+    precondition(a.rank >= 2, "svd: expected matrices in the last two axes, got shape \(a.shape)\(currentScopeDescription)")
+    let (m, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+    let k = min(m, n), (uc, vc) = fullMatrices ? (m, n) : (k, k)
+    let packed = linalg(.svd(fullMatrices: fullMatrices), [a])
+    return (packed[.ellipsis, m, 0..<k], packed[.ellipsis, 0..<m, 0..<uc], packed[.ellipsis, (m + 1)..<(m + 1 + n), 0..<vc])
+}
+
+/// The Moore–Penrose pseudo-inverse of the matrices in the last two axes, as
+/// `tf.linalg.pinv`: `v·diag(1/s)·uᵀ` from the reduced SVD, with singular values
+/// at most `rcond·max(s)` treated as zero (default `10·max(m, n)·ε`, TF's).
+///
+/// ```swift
+/// pinv(Tensor([[1, 2]] as [[Double]], dtype: .float64))   // [[0.2], [0.4]]
+/// ```
+public func pinv(_ a: Tensor, rcond: Double? = nil) -> Tensor {
+    precondition(a.rank >= 2, "pinv: expected matrices in the last two axes, got shape \(a.shape)\(currentScopeDescription)")
+    let (m, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+    let epsilon = a.dtype == .float32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
+    let (s, u, v) = svd(a)
+    let cutoff = s.max(axes: [s.rank - 1], keepDims: true) * (rcond ?? 10 * Double(max(m, n)) * epsilon)
+    let keep = s .> cutoff
+    let inverted = `where`(keep, 1 / `where`(keep, s, Tensor.ones(like: s)), Tensor.zeros(like: s))
+    return matmul(v * inverted.reshaped(to: TensorShape(s.shape.dimensions.dropLast() + [1, s.shape[s.rank - 1]])), u, transposeB: true)
+}
+
 // MARK: - the op
 
 /// Runs `op` on `inputs` and records it: what the public functions call, and what
@@ -128,10 +189,29 @@ public func linalg(_ op: LinalgOp, _ inputs: [Tensor]) -> Tensor {
     let a = inputs[0]
     precondition(a.dtype == .float32 || a.dtype == .float64,
                  "\(op.name): expected a float32 or float64 tensor, got \(a.dtype)\(currentScopeDescription)")
+    let batch = a.shape.dimensions.dropLast(2).reduce(1, *)
+    let lead = Array(a.shape.dimensions.dropLast(2))
+    let out: Tensor
+    if case .qr(let full) = op {
+        let (m, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let k = full ? m : min(m, n), width = max(n, k)
+        let work = a.contiguousCopy()
+        out = Tensor.zeros(TensorShape(lead + [m + k, width]), dtype: a.dtype)
+        forEachMatrix(batch, n: max(m, n)) { i in geqrf(work, at: i * m * n, into: out, at: i * (m + k) * width, m: m, n: n, full: full) }
+        return out.recorded(.linalg(op), OpInputs(a))
+    }
+    if case .svd(let full) = op {
+        let (m, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let width = full ? max(m, n) : min(m, n)
+        let work = a.contiguousCopy()
+        out = Tensor.zeros(TensorShape(lead + [m + 1 + n, width]), dtype: a.dtype)
+        forEachMatrix(batch, n: max(m, n)) { i in
+            gesdd(work, at: i * m * n, into: out, at: i * (m + 1 + n) * width, m: m, n: n, width: width, full: full)
+        }
+        return out.recorded(.linalg(op), OpInputs(a))
+    }
     checkSquare(a, op: op.name)
     let n = a.shape[a.rank - 1]
-    let batch = a.shape.dimensions.dropLast(2).reduce(1, *)
-    let out: Tensor
     switch op {
     case .cholesky:
         out = a.contiguousCopy()
@@ -158,6 +238,7 @@ public func linalg(_ op: LinalgOp, _ inputs: [Tensor]) -> Tensor {
         let work = a.contiguousCopy()
         out = Tensor(uninitializedShape: TensorShape(Array(a.shape.dimensions.dropLast(2)) + [n + 1, n]), dtype: a.dtype)
         forEachMatrix(batch, n: n) { i in syevd(work, at: i * n * n, into: out, at: i * (n + 1) * n, n: n) }
+    case .qr, .svd: fatalError("unreachable: handled above")
     }
     return out.recorded(.linalg(op), inputs.count == 1 ? OpInputs(a) : OpInputs(a, inputs[1]))
 }
@@ -307,6 +388,66 @@ private func syevd(_ a: Tensor, at offset: Int, into out: Tensor, at outOffset: 
     } else {
         run(a.storage.data.assumingMemoryBound(to: Double.self) + offset, out.storage.data.assumingMemoryBound(to: Double.self) + outOffset) {
             LAPACKE_dsyevd(LAPACK_COL_MAJOR, vectors, upper, n32, $0, n32, $1)
+        }
+    }
+}
+
+/// Q (first columns of rows 0..<m) and R (rows m...) of the m×n matrix at
+/// `offset` into the packed output at `outOffset` (width max(n, rows of R)).
+private func geqrf(_ a: Tensor, at offset: Int, into out: Tensor, at outOffset: Int, m: Int, n: Int, full: Bool) {
+    func run<S: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<S>, _ o: UnsafeMutablePointer<S>,
+                                     factor: (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>) -> Int32,
+                                     formQ: (UnsafeMutablePointer<S>, Int32, UnsafeMutablePointer<S>, UnsafeMutablePointer<S>) -> Int32) {
+        let k = min(m, n), rows = full ? m : k
+        var tau = [S](repeating: 0, count: max(k, 1))
+        // Q needs as many columns as R has rows: a full Q of a wide matrix is m×m in an m×max(m, n) workspace.
+        let width = max(n, rows)
+        var q = [S](repeating: 0, count: m * width)
+        for r in 0..<m { for c in 0..<n { q[r * width + c] = p[r * n + c] } }
+        let failed = q.withUnsafeMutableBufferPointer { qp in tau.withUnsafeMutableBufferPointer { factor(qp.baseAddress!, $0.baseAddress!) } } != 0
+        // R: the upper triangle of the factored matrix.
+        for r in 0..<k { for c in r..<n { o[(m + r) * width + c] = q[r * width + c] } }
+        let formed = q.withUnsafeMutableBufferPointer { qp in tau.withUnsafeMutableBufferPointer { formQ(qp.baseAddress!, Int32(width), $0.baseAddress!, $0.baseAddress!) } }
+        if failed || formed != 0 { out.fillNaN(from: outOffset, count: (m + rows) * width); return }
+        for r in 0..<m { for c in 0..<rows { o[r * width + c] = q[r * width + c] } }
+    }
+    let (m32, n32) = (Int32(m), Int32(n)), k32 = Int32(min(m, n)), rows32 = Int32(full ? m : min(m, n))
+    if a.dtype == .float32 {
+        run(a.storage.data.assumingMemoryBound(to: Float.self) + offset, out.storage.data.assumingMemoryBound(to: Float.self) + outOffset,
+            factor: { LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, m32, n32, $0, Int32(max(n, full ? m : min(m, n))), $1) },
+            formQ: { q, lda, tau, _ in LAPACKE_sorgqr(LAPACK_ROW_MAJOR, m32, rows32, k32, q, lda, tau) })
+    } else {
+        run(a.storage.data.assumingMemoryBound(to: Double.self) + offset, out.storage.data.assumingMemoryBound(to: Double.self) + outOffset,
+            factor: { LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m32, n32, $0, Int32(max(n, full ? m : min(m, n))), $1) },
+            formQ: { q, lda, tau, _ in LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m32, rows32, k32, q, lda, tau) })
+    }
+}
+
+/// U (rows 0..<m), S (row m) and V (rows m+1...) of the m×n matrix at `offset`
+/// into the packed output at `outOffset` (`width` columns).
+private func gesdd(_ a: Tensor, at offset: Int, into out: Tensor, at outOffset: Int, m: Int, n: Int, width: Int, full: Bool) {
+    func run<S: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<S>, _ o: UnsafeMutablePointer<S>,
+                                     _ call: (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>, UnsafeMutablePointer<S>, Int32,
+                                              UnsafeMutablePointer<S>, Int32) -> Int32) {
+        let k = min(m, n), (uc, vr) = full ? (m, n) : (k, k)
+        var s = [S](repeating: 0, count: max(k, 1)), u = [S](repeating: 0, count: max(m * uc, 1)), vt = [S](repeating: 0, count: max(vr * n, 1))
+        let info = s.withUnsafeMutableBufferPointer { sp in u.withUnsafeMutableBufferPointer { up in vt.withUnsafeMutableBufferPointer { vp in
+            call(p, sp.baseAddress!, up.baseAddress!, Int32(uc), vp.baseAddress!, Int32(n))
+        } } }
+        guard info == 0 else { out.fillNaN(from: outOffset, count: (m + 1 + n) * width); return }
+        for r in 0..<m { for c in 0..<uc { o[r * width + c] = u[r * uc + c] } }
+        for c in 0..<k { o[m * width + c] = s[c] }
+        // V = (Vᵀ)ᵀ: row r of V is column r of Vᵀ.
+        for r in 0..<n { for c in 0..<vr { o[(m + 1 + r) * width + c] = vt[c * n + r] } }
+    }
+    let (m32, n32) = (Int32(m), Int32(n)), job = CChar(UInt8(ascii: full ? "A" : "S"))
+    if a.dtype == .float32 {
+        run(a.storage.data.assumingMemoryBound(to: Float.self) + offset, out.storage.data.assumingMemoryBound(to: Float.self) + outOffset) {
+            LAPACKE_sgesdd(LAPACK_ROW_MAJOR, job, m32, n32, $0, n32, $1, $2, $3, $4, $5)
+        }
+    } else {
+        run(a.storage.data.assumingMemoryBound(to: Double.self) + offset, out.storage.data.assumingMemoryBound(to: Double.self) + outOffset) {
+            LAPACKE_dgesdd(LAPACK_ROW_MAJOR, job, m32, n32, $0, n32, $1, $2, $3, $4, $5)
         }
     }
 }
