@@ -31,3 +31,17 @@ final class SortingTests: XCTestCase {
         XCTAssertEqual(tape.gradient(of: y, wrt: d)?.scalars(as: Double.self), [0, 0, 1, 0, 0, 0, 0, 1])
     }
 }
+
+/// searchSorted and unique against TensorFlow's values (written here).
+final class SearchSortedAndUniqueTests: XCTestCase {
+    func testSearchSortedAndUniqueAsTensorFlow() {
+        let sorted = Tensor([[1, 3, 5, 7], [2, 2, 2, 9]] as [[Float]]), values = Tensor([[0, 3, 6, 8], [2, 1, 9, 10]] as [[Float]])
+        XCTAssertEqual(sorted.searchSorted(values).scalars(as: Int64.self), [0, 1, 3, 4, 0, 0, 3, 4])
+        XCTAssertEqual(sorted.searchSorted(values, side: .right).scalars(as: Int64.self), [0, 2, 3, 4, 3, 0, 4, 4])
+        XCTAssertEqual(sorted.searchSorted(values).dtype, .int64)
+        let (u, idx) = Tensor([3, 1, 3, 2, 1, 5] as [Float]).unique()
+        XCTAssertEqual(u.scalars(as: Float.self), [3, 1, 2, 5])
+        XCTAssertEqual(idx.scalars(as: Int64.self), [0, 1, 0, 2, 1, 3])
+        assertTraps("unique: expected a vector, got shape (2, 4)") { _ = sorted.unique() }
+    }
+}

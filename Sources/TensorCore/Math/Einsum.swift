@@ -8,8 +8,8 @@
 /// order and replays in compiled functions.
 ///
 /// ```swift
-/// let scores = einsum("bhqd,bhkd->bhqk", q, k)
-/// let trace = einsum("ii->", m)
+/// let scores = einsum("bhqd,bhkd->bhqk", x, y)   // x·yᵀ over the last axes
+/// let trace = einsum("ii->", x)
 /// ```
 public func einsum(_ equation: String, _ operands: Tensor...) -> Tensor { einsum(equation, operands) }
 

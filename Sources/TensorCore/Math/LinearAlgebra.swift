@@ -65,7 +65,8 @@ public func cholesky(_ a: Tensor) -> Tensor { linalg(.cholesky, [a]) }
 /// `a` is (..., n, n) and `b` (..., n, k) with the same leading axes.
 ///
 /// ```swift
-/// let x = triangularSolve(l, b)   // l·x = b
+/// let l = cholesky(x)
+/// let z = triangularSolve(l, y)   // l·z = y
 /// ```
 public func triangularSolve(_ a: Tensor, _ b: Tensor, lower: Bool = true, adjoint: Bool = false) -> Tensor {
     linalg(.triangularSolve(lower: lower, adjoint: adjoint), [a, b])

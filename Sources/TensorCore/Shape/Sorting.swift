@@ -73,3 +73,68 @@ extension Tensor {
         return (takingAlongLastAxis(indices), indices)
     }
 }
+
+extension Tensor {
+    /// Where each of `values` would go in the sorted rows of `self` (its last
+    /// axis), as `tf.searchsorted`: the first position whose element is not less
+    /// than the value (`.left`), or greater than it (`.right`). `self` is
+    /// (..., n) and `values` (..., m) with the same leading axes; the result is
+    /// int64 of `values`' shape. Not differentiable (indices).
+    ///
+    /// ```swift
+    /// Tensor([1, 3, 5, 7] as [Float]).searchSorted(Tensor([0, 3, 6] as [Float]))                // [0, 1, 3]
+    /// Tensor([1, 3, 5, 7] as [Float]).searchSorted(Tensor([0, 3, 6] as [Float]), side: .right)  // [0, 2, 3]
+    /// ```
+    public func searchSorted(_ values: Tensor, side: SearchSide = .left) -> Tensor {
+        precondition(rank >= 1 && values.rank == rank && Array(shape.dimensions.dropLast()) == Array(values.shape.dimensions.dropLast()),
+                     "searchSorted: expected sorted rows (..., n) and values (..., m) with the same leading axes, got \(shape) and \(values.shape)\(currentScopeDescription)")
+        precondition(dtype != .bool && values.dtype != .bool, "searchSorted: not defined on bool tensors\(currentScopeDescription)")
+        let sorted = scalars(as: Double.self), wanted = values.scalars(as: Double.self)
+        let n = shape[rank - 1], m = values.shape[rank - 1]
+        var out = [Int64](repeating: 0, count: wanted.count)
+        for row in 0..<(m == 0 ? 0 : wanted.count / m) {
+            let base = row * n
+            for j in 0..<m {
+                let v = wanted[row * m + j]
+                var (lo, hi) = (0, n)
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if side == .left ? sorted[base + mid] < v : sorted[base + mid] <= v { lo = mid + 1 } else { hi = mid }
+                }
+                out[row * m + j] = Int64(lo)
+            }
+        }
+        return Tensor(shape: values.shape, scalars: out)
+    }
+
+    /// The distinct elements of a vector in the order they first appear, and for
+    /// each element its position among them, as `tf.unique`. Not differentiable.
+    ///
+    /// ```swift
+    /// let (values, indices) = Tensor([1, 1, 2, 4, 4, 4, 7, 8, 8] as [Int32]).unique()
+    /// // values [1, 2, 4, 7, 8], indices [0, 0, 1, 2, 2, 2, 3, 4, 4]
+    /// ```
+    public func unique() -> (values: Tensor, indices: Tensor) {
+        precondition(rank == 1, "unique: expected a vector, got shape \(shape)\(currentScopeDescription)")
+        let elements = scalars(as: Double.self)
+        var position: [Double: Int64] = [:], firsts: [Int] = [], indices: [Int64] = []
+        indices.reserveCapacity(elements.count)
+        for (i, e) in elements.enumerated() {
+            // NaN is never equal to itself: each NaN is its own value, as TF's.
+            if !e.isNaN, let p = position[e] { indices.append(p); continue }
+            let p = Int64(firsts.count)
+            if !e.isNaN { position[e] = p }
+            firsts.append(i)
+            indices.append(p)
+        }
+        return (gathering(atIndices: Tensor(shape: [firsts.count], scalars: firsts.map(Int64.init))), Tensor(shape: [elements.count], scalars: indices))
+    }
+}
+
+/// Which end of a run of equal elements ``Tensor/searchSorted(_:side:)`` returns.
+public enum SearchSide: Sendable {
+    /// The first position whose element is not less than the value.
+    case left
+    /// The first position whose element is greater than the value.
+    case right
+}

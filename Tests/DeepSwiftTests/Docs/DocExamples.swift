@@ -642,38 +642,110 @@ extension DocExampleContext {
         show(Tensor([1, 2, 3] as [Float]).cumsum(reverse: true))       // [6, 5, 3]
     }
 
-    // Sources/TensorCore/Math/MatMul.swift
+    // Sources/TensorCore/Math/Cumulative.swift
     func example92(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        show(Tensor([1, 2, 3, 4] as [Float]).cumprod())                   // [1, 2, 6, 24]
+        show(Tensor([1, 2, 3, 4] as [Float]).cumprod(exclusive: true))    // [1, 1, 2, 6]
+        show(Tensor([1, 2, 3, 4] as [Float]).cumprod(reverse: true))      // [24, 24, 12, 4]
+    }
+
+    // Sources/TensorCore/Math/Einsum.swift
+    func example93(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let scores = einsum("bhqd,bhkd->bhqk", x, y)   // x·yᵀ over the last axes
+        let trace = einsum("ii->", x)
+        _ = (scores, trace)
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example94(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let l = cholesky(Tensor([[4, 2], [2, 3]] as [[Double]]))   // [[2, 0], [1, 1.414]]
+        _ = (l)
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example95(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let l = cholesky(x)
+        let z = triangularSolve(l, y)   // l·z = y
+        _ = (l, z)
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example96(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let x = solve(Tensor([[2, 1], [1, 3]] as [[Double]]), Tensor([[3], [5]] as [[Double]]))   // [[0.8], [1.4]]
+        _ = (x)
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example97(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        show(inverse(Tensor([[2, 0], [0, 4]] as [[Float]])))   // [[0.5, 0], [0, 0.25]]
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example98(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let (sign, logAbs) = logDeterminant(Tensor([[0, 2], [3, 0]] as [[Double]]))   // -1, log 6
+        _ = (sign, logAbs)
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example99(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        show(determinant(Tensor([[1, 2], [3, 4]] as [[Double]])))   // -2
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example100(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let (values, vectors) = eigh(Tensor([[2, 1], [1, 2]] as [[Double]]))   // values [1, 3]
+        _ = (values, vectors)
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example101(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let (q, r) = qr(Tensor([[3, 1], [4, 2]] as [[Double]], dtype: .float64))   // r = [[-5, -2.2], [0, -0.4]]
+        _ = (q, r)
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example102(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let (s, u, v) = svd(Tensor([[3, 0], [0, -2]] as [[Double]], dtype: .float64))   // s = [3, 2]
+        _ = (s, u, v)
+    }
+
+    // Sources/TensorCore/Math/LinearAlgebra.swift
+    func example103(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        show(pinv(Tensor([[1, 2]] as [[Double]], dtype: .float64)))   // [[0.2], [0.4]]
+    }
+
+    // Sources/TensorCore/Math/MatMul.swift
+    func example104(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let y = matmul(Tensor.ones([2, 3]), Tensor.ones([3, 4]))   // shape (2, 4), all 3
         _ = (y)
     }
 
     // Sources/TensorCore/Math/Reductions.swift
-    func example93(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example105(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([[1, 2], [3, 4]]).sum(axes: [0]))   // [4 6]
     }
 
     // Sources/TensorCore/Math/Reductions.swift
-    func example94(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example106(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([1, .nan, 3] as [Float]).argmax())   // 1
     }
 
     // Sources/TensorCore/Random/Random.swift
-    func example95(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example107(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Random.normal([2, 2], mean: 0, stddev: 1)
         let y = Random.uniform([2, 2], min: 0, max: 10, dtype: .int32)
         _ = (x, y)
     }
 
     // Sources/TensorCore/Random/RandomGenerator.swift
-    func example96(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example108(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         var g = RandomGenerator(seed: 7)
         let x = Random.normal([2, 2], using: &g)   // the same numbers for the same seed
         _ = (g, x)
     }
 
     // Sources/TensorCore/Random/RandomGenerator.swift
-    func example97(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example109(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(setRandomSeed(42))
         let a = Random.normal([3])
         show(setRandomSeed(42))
@@ -682,19 +754,19 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Shape/Cast.swift
-    func example98(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example110(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let images = Tensor(shape: [2], scalars: [0, 255] as [UInt8])
         let scaled = images.cast(to: .float32) / 255   // [0. 1.]
         _ = (images, scaled)
     }
 
     // Sources/TensorCore/Shape/Concatenation.swift
-    func example99(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example111(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor(concatenating: [Tensor.ones([2, 1]), Tensor.zeros([2, 2])], alongAxis: 1).shape)  // (2, 3)
     }
 
     // Sources/TensorCore/Shape/Indexing.swift
-    func example100(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example112(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let w = Tensor.zeros([4, 10])
         show(w[.all, 2..<5].shape)                         // (4, 3)
         show(w[1].shape)                                   // (10,)
@@ -703,7 +775,7 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Shape/Indexing.swift
-    func example101(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example113(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor([[5, 2], [1, 3]])
         show(x[0, 1])          // 2, a rank-0 tensor
         show(x[.all, 1])       // [2 3]
@@ -711,22 +783,45 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Shape/Indexing.swift
-    func example102(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example114(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(oneHot(Tensor([0, 2]), depth: 3))   // [[1. 0. 0.] [0. 0. 1.]]
     }
 
     // Sources/TensorCore/Shape/Padding.swift
-    func example103(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example115(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor.ones([2, 2]).padded([(1, 0), (0, 2)]).shape)   // (3, 4)
     }
 
     // Sources/TensorCore/Shape/Reshape.swift
-    func example104(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example116(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor.zeros([60000, 28, 28]).reshaped(to: [60000, -1]).shape)   // (60000, 784)
     }
 
+    // Sources/TensorCore/Shape/Segments.swift
+    func example117(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        show(Tensor([1, 2, 3, 4] as [Float]).unsortedSegmentSum(Tensor([0, 2, 0, -1] as [Int32]), segmentCount: 3))   // [4, 2, 0]
+    }
+
+    // Sources/TensorCore/Shape/Segments.swift
+    func example118(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        show(Tensor([1, 2, 3, 4] as [Float]).segmentSum(Tensor([0, 0, 1, 3] as [Int32])))   // [3, 3, 0, 4]
+    }
+
+    // Sources/TensorCore/Shape/Sorting.swift
+    func example119(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        show(Tensor([1, 3, 5, 7] as [Float]).searchSorted(Tensor([0, 3, 6] as [Float])))                // [0, 1, 3]
+        show(Tensor([1, 3, 5, 7] as [Float]).searchSorted(Tensor([0, 3, 6] as [Float]), side: .right))  // [0, 2, 3]
+    }
+
+    // Sources/TensorCore/Shape/Sorting.swift
+    func example120(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let (values, indices) = Tensor([1, 1, 2, 4, 4, 4, 7, 8, 8] as [Int32]).unique()
+        // values [1, 2, 4, 7, 8], indices [0, 0, 1, 2, 2, 2, 3, 4, 4]
+        _ = (values, indices)
+    }
+
     // Sources/TensorCore/Window/Convolution.swift
-    func example105(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example121(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor.ones([2, 5, 5, 3]), k = Tensor.ones([3, 3, 3, 8])
         show(conv(x, k).shape)                                   // (2, 3, 3, 8)
         show(conv(x, k, strides: [2, 2], padding: .same).shape)  // (2, 3, 3, 8)
@@ -734,38 +829,38 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Window/Convolution.swift
-    func example106(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example122(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let y = convTranspose(Tensor.ones([1, 4, 4, 8]), Tensor.ones([3, 3, 2, 8]), strides: [2, 2], padding: .same)
         show(y.shape)   // (1, 8, 8, 2)
         _ = (y)
     }
 
     // Sources/TensorCore/Window/Convolution.swift
-    func example107(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example123(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let k = Tensor.ones([3, 3, 2, 4]), dy = Tensor.ones([1, 3, 3, 4])
         show(convBackpropInput(dy, k, inputShape: [1, 5, 5, 2]).shape)   // (1, 5, 5, 2)
         _ = (k, dy)
     }
 
     // Sources/TensorCore/Window/Convolution.swift
-    func example108(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example124(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor.ones([1, 5, 5, 2]), dy = Tensor.ones([1, 3, 3, 4])
         show(convBackpropFilter(x, dy, kernelShape: [3, 3, 2, 4]).shape)   // (3, 3, 2, 4)
         _ = (x, dy)
     }
 
     // Sources/TensorCore/Window/Pooling.swift
-    func example109(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example125(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(maxPool(Tensor.ones([1, 28, 28, 3]), poolSize: [2, 2]).shape)   // (1, 14, 14, 3)
     }
 
     // Sources/TensorCore/Window/Pooling.swift
-    func example110(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example126(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(avgPool(Tensor.ones([1, 5, 5, 1]), poolSize: [2, 2], padding: .same).shape)   // (1, 3, 3, 1), all 1
     }
 
     // Sources/TensorCore/Window/WindowGeometry.swift
-    func example111(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example127(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let g = WindowGeometry(input: [128, 28, 28, 1], window: [3, 3], outChannels: 32, op: "conv2D")
         show(g.output)      // [26, 26]
         _ = (g)
