@@ -51,5 +51,7 @@ final class EinsumTests: XCTestCase {
         assertTraps("einsum(\"ij->iz\"): the output label 'z' is in no input") { _ = einsum("ij->iz", m) }
         assertTraps("einsum(\"ij,ij->i\"): the label 'i' has size 2 and 3") { _ = einsum("ij,ij->i", m, m.transposed()) }
         assertTraps("einsum(\"i2->i\"): only letters, ',', '->' and '...' may appear") { _ = einsum("i2->i", m) }
+        assertTraps("einsum(\"i..j->ij\"): a '.' outside '...'") { _ = einsum("i..j->ij", m) }
+        assertTraps("einsum(\"ij->i->j\"): more than one '->'") { _ = einsum("ij->i->j", m) }
     }
 }

@@ -32,4 +32,10 @@ float baseline_vae_step(baseline_vae *v, const float *x, float learning_rate);
 /// cblas_sgemm into y (batch·oh·ow × cout), on OpenBLAS's current thread count.
 void baseline_im2col_conv(int batch, int h, int w, int cin, int kh, int kw, int cout, const float *x,
                           const float *kernel, float *col, float *y);
+/// Cholesky factors of `batch` n×n matrices (copied from `a` into `work`), one
+/// LAPACKE_spotrf call after another.
+void baseline_cholesky_batch(int batch, int n, const float *a, float *work);
+/// The reduced SVD of one m×n row-major matrix (copied into `work`) by LAPACKE_sgesdd.
+void baseline_svd(int m, int n, const float *a, float *work, float *s, float *u, float *vt);
+
 #endif

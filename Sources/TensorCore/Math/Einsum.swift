@@ -38,43 +38,47 @@ private struct EinsumSpec {
 
     init(_ equation: String, _ operands: [Tensor]) {
         self.equation = equation
-        let compact = equation.filter { $0 != " " }
-        let sides = compact.split(separator: "->", omittingEmptySubsequences: false).map(String.init)
-        check(sides.count <= 2, "more than one '->'")
-        let inputTexts = sides[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        check(inputTexts.count == operands.count, "\(inputTexts.count) input terms for \(operands.count) operands")
+        // Parsed by hand over characters: the standard library's string searches
+        // cost more than the contraction of a small einsum.
+        let compact = Array(equation.unicodeScalars.filter { $0 != " " }.map(Character.init))
         check(compact.allSatisfy { $0.isLetter || $0 == "." || $0 == "," || $0 == "-" || $0 == ">" },
               "only letters, ',', '->' and '...' may appear")
+        var arrow: Int?
+        for i in compact.indices.dropLast() where compact[i] == "-" && compact[i + 1] == ">" {
+            check(arrow == nil, "more than one '->'")
+            arrow = i
+        }
+        check(compact.enumerated().allSatisfy { ($0.element != "-" || $0.offset == arrow) && ($0.element != ">" || $0.offset == arrow.map { $0 + 1 }) },
+              "'-' or '>' outside '->'")
+        let left = arrow.map { Array(compact[..<$0]) } ?? compact
+        let terms = left.split(separator: ",", omittingEmptySubsequences: false).map(Array.init)
+        check(terms.count == operands.count, "\(terms.count) input terms for \(operands.count) operands")
+        /// The labels before and after a term's "..." (nil after: no ellipsis).
+        func ellipsisSplit(_ term: [Character]) -> ([Character], [Character]?) {
+            guard let dot = term.firstIndex(of: ".") else { return (term, nil) }
+            check(dot + 2 < term.count && term[dot + 1] == "." && term[dot + 2] == "." && !term[(dot + 3)...].contains("."),
+                  "a '.' outside '...'")
+            return (Array(term[..<dot]), Array(term[(dot + 3)...]))
+        }
         // The ellipsis covers the axes the explicit labels leave; ellipses of
         // different lengths are aligned at their ends, as broadcasting aligns axes.
+        let split = terms.map(ellipsisSplit)
         var extras: [Int] = []
-        for (text, operand) in zip(inputTexts, operands) {
-            let explicit = text.replacing("...", with: "")
-            check(!explicit.contains("."), "a '.' outside '...'")
-            let hasEllipsis = text.contains("...")
-            let extra = operand.rank - explicit.count
-            check(hasEllipsis ? extra >= 0 : extra == 0,
-                  "the term '\(text)' has \(explicit.count) labels for an operand of rank \(operand.rank) (shape \(operand.shape))")
+        for ((before, after), (term, operand)) in zip(split, zip(terms, operands)) {
+            let explicit = before.count + (after?.count ?? 0)
+            let extra = operand.rank - explicit
+            check(after != nil ? extra >= 0 : extra == 0,
+                  "the term '\(String(term))' has \(explicit) labels for an operand of rank \(operand.rank) (shape \(operand.shape))")
             extras.append(extra)
         }
         let ellipsisRank = extras.max() ?? 0
-        for (text, extra) in zip(inputTexts, extras) {
-            var labels: [Character] = []
-            for part in text.split(separator: "...", omittingEmptySubsequences: false).map(String.init).enumerated() {
-                if part.offset == 1 { labels += (0..<extra).map { EinsumSpec.ellipsisLabel(ellipsisRank - extra + $0) } }
-                labels += Array(part.element)
-            }
-            inputs.append(labels)
+        for ((before, after), extra) in zip(split, extras) {
+            guard let after else { inputs.append(before); continue }
+            inputs.append(before + (0..<extra).map { EinsumSpec.ellipsisLabel(ellipsisRank - extra + $0) } + after)
         }
-        if sides.count == 2 {
-            let text = sides[1]
-            check(!text.replacing("...", with: "").contains("."), "a '.' outside '...' in the output")
-            var labels: [Character] = []
-            for part in text.split(separator: "...", omittingEmptySubsequences: false).map(String.init).enumerated() {
-                if part.offset == 1 { labels += (0..<ellipsisRank).map(EinsumSpec.ellipsisLabel) }
-                labels += Array(part.element)
-            }
-            output = labels
+        if let arrow {
+            let (before, after) = ellipsisSplit(Array(compact[(arrow + 2)...]))
+            output = after.map { before + (0..<ellipsisRank).map(EinsumSpec.ellipsisLabel) + $0 } ?? before
         } else {
             let counts = inputs.joined().reduce(into: [Character: Int]()) { $0[$1, default: 0] += 1 }
             output = (0..<ellipsisRank).map(EinsumSpec.ellipsisLabel)
@@ -152,10 +156,16 @@ private struct EinsumTerm {
         let batch = shared.filter(keep.contains), contracted = shared.filter { !keep.contains($0) }
         let left = labels.filter { !shared.contains($0) }, right = other.labels.filter { !shared.contains($0) }
         func size(_ ls: [Character]) -> Int { ls.reduce(1) { $0 * spec.sizes[$1]! } }
-        let a = EinsumTerm(tensor: permuted(to: batch + left + contracted, spec: spec), labels: batch + left + contracted)
-        let b = EinsumTerm(tensor: other.permuted(to: batch + contracted + right, spec: spec), labels: batch + contracted + right)
-        let product = matmul(a.tensor.reshaped(to: [size(batch), size(left), size(contracted)]),
-                             b.tensor.reshaped(to: [size(batch), size(contracted), size(right)]))
+        // An operand already laid out as the transposed matrix is read transposed
+        // by the GEMM rather than copied (attention's keys, "bhkd").
+        let transposeA = labels == batch + contracted + left && !left.isEmpty && !contracted.isEmpty
+        let transposeB = other.labels == batch + right + contracted && !right.isEmpty && !contracted.isEmpty
+        let a = permuted(to: transposeA ? labels : batch + left + contracted, spec: spec)
+        let b = other.permuted(to: transposeB ? other.labels : batch + contracted + right, spec: spec)
+        let (m, k, n) = (size(left), size(contracted), size(right))
+        let product = matmul(a.reshaped(to: transposeA ? [size(batch), k, m] : [size(batch), m, k]),
+                             b.reshaped(to: transposeB ? [size(batch), n, k] : [size(batch), k, n]),
+                             transposeA: transposeA, transposeB: transposeB)
         let labels = batch + left + right
         return EinsumTerm(tensor: product.reshaped(to: TensorShape(labels.map { spec.sizes[$0]! })), labels: labels)
     }
