@@ -74,7 +74,8 @@ public final class Dense: Layer {
     /// Floating-point with at least one axis, the last the kernel's input size once built.
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
         let shape = shapes[0]
-        if let p = weightDTypeProblem(dtypes) { return p }
+        // The kernel in use: the weight, or one assigned to it (a hypernetwork's).
+        if let p = weightDTypeProblem(dtypes, weights: isBuilt ? kernel.dtype : dtype) { return p }
         guard shape.rank >= 1 else { return problemPrefix + "the input needs at least one axis, got shape \(shape)" }
         guard isBuilt else { return nil }
         return shape[shape.rank - 1] == kernel.shape[0] ? nil

@@ -26,9 +26,8 @@ public final class Dropout: Layer {
         markBuilt()
     }
 
-    /// Floating-point, and a noise shape of the input's rank whose sizes are 1 or the input's.
+    /// A noise shape of the input's rank whose sizes are 1 or the input's.
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
-        if let p = floatProblem(dtypes) { return p }
         guard let noiseShape else { return nil }
         let fits = noiseShape.count == shapes[0].rank
             && zip(noiseShape, shapes[0].dimensions).allSatisfy { d, n in d == nil || d == 1 || d == n }

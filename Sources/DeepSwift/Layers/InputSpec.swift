@@ -59,11 +59,19 @@ extension Layer {
         dtypes.allSatisfy(\.isFloatingPoint) ? nil : problemPrefix + "expects floating-point inputs, got \(dtypes.map { "\($0)" })"
     }
 
-    /// A problem when some input is not of the dtype of the layer's weights.
-    func weightDTypeProblem(_ dtypes: [DType]) -> String? {
-        let dtype = createdWeights.first?.dtype ?? self.dtype
+    /// A problem when some input is not of `weights`' dtype (the layer's own once
+    /// built, else the ``dtype`` it will build them in; nil for a layer that has
+    /// none and makes none: then any float input fits).
+    func weightDTypeProblem(_ dtypes: [DType], weights: DType?) -> String? {
+        guard let dtype = weights else { return floatProblem(dtypes) }
         return dtypes.allSatisfy { $0 == dtype } ? nil
             : problemPrefix + "expects \(dtype) inputs (the dtype of its weights), got \(dtypes.map { "\($0)" })"
+    }
+
+    /// The dtype of the weights built for inputs of `shapes`: the first one made,
+    /// else ``dtype`` when building will make some, else nil.
+    func weightDType(for shapes: [TensorShape]) -> DType? {
+        createdWeights.first?.dtype ?? (weightCount(for: shapes) > 0 ? dtype : nil)
     }
 
     /// A problem when `shape` lacks `spatial + 2` axes (batch, spatial…, channels).

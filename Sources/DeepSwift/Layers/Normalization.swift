@@ -25,10 +25,12 @@ public final class BatchNormalization: Layer {
 
     /// Floating-point, with `axis` (of the built size).
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
-        featureProblem(self, axis: axis, shapes[0], dtypes, built: movingMean)
+        featureProblem(self, axis: axis, shapes[0], dtypes, built: gamma ?? beta ?? movingMean, hasScaleOrShift: scale || center)
     }
 
-    override func weightCount(for shapes: [TensorShape]) -> Int { isBuilt ? 0 : 4 * featureShape(self, axis: axis, inputShape: shapes[0])[0] }
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        isBuilt ? 0 : ((scale ? 1 : 0) + (center ? 1 : 0) + 2) * featureShape(self, axis: axis, inputShape: shapes[0])[0]
+    }
 
     public override func build(inputShape: TensorShape) {
         let features = featureShape(self, axis: axis, inputShape: inputShape)
@@ -79,10 +81,12 @@ public final class LayerNormalization: Layer {
 
     /// Floating-point, with `axis` (of the built size).
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
-        featureProblem(self, axis: axis, shapes[0], dtypes, built: gamma ?? beta)
+        featureProblem(self, axis: axis, shapes[0], dtypes, built: gamma ?? beta, hasScaleOrShift: scale || center)
     }
 
-    override func weightCount(for shapes: [TensorShape]) -> Int { isBuilt ? 0 : 2 * featureShape(self, axis: axis, inputShape: shapes[0])[0] }
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        isBuilt ? 0 : ((scale ? 1 : 0) + (center ? 1 : 0)) * featureShape(self, axis: axis, inputShape: shapes[0])[0]
+    }
 
     public override func build(inputShape: TensorShape) {
         let features = featureShape(self, axis: axis, inputShape: inputShape)
@@ -111,8 +115,11 @@ private func featureShape(_ layer: Layer, axis: Int, inputShape: TensorShape) ->
 
 /// A problem when the input is not floating-point, lacks `axis`, or (once a
 /// per-feature weight exists) has another number of features.
-private func featureProblem(_ layer: Layer, axis: Int, _ shape: TensorShape, _ dtypes: [DType], built: Variable?) -> String? {
-    if let p = layer.weightDTypeProblem(dtypes) ?? layer.axisProblem(axis, shape) { return p }
+private func featureProblem(_ layer: Layer, axis: Int, _ shape: TensorShape, _ dtypes: [DType], built: Variable?,
+                            hasScaleOrShift: Bool) -> String? {
+    if let p = layer.axisProblem(axis, shape) { return p }
+    // Only the scale and shift must match the input's dtype (moving statistics are cast).
+    if let p = layer.weightDTypeProblem(dtypes, weights: hasScaleOrShift ? (built?.dtype ?? layer.dtype) : nil) { return p }
     guard let built else { return nil }
     let size = shape[axis < 0 ? axis + shape.rank : axis]
     return size == built.shape[0] ? nil

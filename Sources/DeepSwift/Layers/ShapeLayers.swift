@@ -37,7 +37,7 @@ public final class Reshape: Layer {
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
         let shape = shapes[0]
         guard shape.rank >= 1 else { return problemPrefix + "the input needs a batch axis, got shape \(shape)" }
-        let count = shape.dimensions.dropFirst().reduce(1, *), known = targetShape.filter { $0 != -1 }.reduce(1, *)
+        let count = shape.dimensions.dropFirst().reduce(1, *), known = saturatingProduct(targetShape.filter { $0 != -1 })
         let fits = targetShape.contains(-1) ? known > 0 && count % known == 0 : known == count
         return fits ? nil : problemPrefix + "cannot reshape examples of shape \(Array(shape.dimensions.dropFirst())) (\(count) elements) to \(targetShape)"
     }
@@ -64,7 +64,7 @@ public final class Embedding: Layer {
 
     /// Integer ids.
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
-        dtypes[0].isInteger ? nil : problemPrefix + "ids must be integers, got \(dtypes[0])"
+        dtypes[0] == .int32 || dtypes[0] == .int64 ? nil : problemPrefix + "ids must be int32 or int64, got \(dtypes[0])"
     }
 
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {

@@ -22,7 +22,10 @@ open class Sequential: Model {
         exampleShape = inputShape
         self.inputDType = inputDType
         super.init(name: name)
-        for layer in layers { add(layer) }
+        // Built once for all the layers (add builds the whole stack each time).
+        stack = layers
+        invalidateTracking()
+        if !layers.isEmpty { buildStack() }
     }
 
     /// A model of the layers listed in `content`.
@@ -35,6 +38,11 @@ open class Sequential: Model {
     public func add(_ layer: Layer) {
         stack.append(layer)
         invalidateTracking()
+        buildStack()
+    }
+
+    /// Runs an example of the input shape (when known) through the stack, building every layer.
+    private func buildStack() {
         if let exampleShape {
             var example = Tensor.zeros(TensorShape([1] + exampleShape.dimensions), dtype: inputDType)
             for l in stack { example = l(example, training: false) }

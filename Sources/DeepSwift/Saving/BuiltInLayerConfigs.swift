@@ -231,7 +231,8 @@ extension Normalization: SavableLayer {
             guard shape.allSatisfy({ $0 >= 1 && $0 <= maxSavedCount }), shape.count <= 8 else {
                 throw c.bad("statistics_shape", "at most 8 positive sizes")
             }
-            try c.budget?.spend(2 * shape.reduce(1) { Swift.min($0 * $1, maxSavedCount) }, layer: c.name ?? "normalization")
+            guard saturatingProduct(shape) <= maxSavedCount else { throw c.bad("statistics_shape", "at most \(maxSavedCount) elements") }
+            try c.budget?.spend(2 * saturatingProduct(shape), layer: c.name ?? "normalization")
             let dtype = try c.dtype("statistics_dtype")
             guard dtype.isFloatingPoint else { throw c.bad("statistics_dtype", "a floating-point dtype") }
             // Placeholders: the weights file holds the values.

@@ -197,6 +197,8 @@ private func encodeGraph(_ graph: FunctionalGraph, model: String) throws -> Laye
 /// file holds (a malformed or mismatched one) throws before they are allocated.
 final class WeightBudget: @unchecked Sendable {   // used by the one thread that loads
     private(set) var remaining: Int
+    /// The elements all the rebuilt layers' example outputs may still hold.
+    private(set) var exampleElements = 1 << 30
     let file: String
 
     init(_ elements: Int, file: String) {
@@ -211,24 +213,122 @@ final class WeightBudget: @unchecked Sendable {   // used by the one thread that
         }
         remaining -= count
     }
+
+    /// Takes `count` elements of example outputs, or throws past 2³⁰ in all.
+    func spendExample(_ count: Int, layer: String) throws {
+        guard count <= exampleElements else {
+            throw SavingError.badConfig(type: "model", key: "layers",
+                                        reason: "outputs whose examples hold at most 2^30 elements in all; '\(layer)' would exceed it")
+        }
+        exampleElements -= count
+    }
 }
+
+/// The most nodes, layers (of one model) or symbolic losses a saved config may hold.
+let maxSavedGraphSize = 1 << 16
 
 /// The largest example (elements, batch of 1) a saved config may describe: 2²⁸.
 let maxSavedExampleElements = 1 << 28
 
-/// Runs `layer` on `inputs` as a saved model is rebuilt: the inputs' fit and the
-/// layer's weights are checked first, so a config whose layers do not fit
-/// together throws instead of stopping.
+/// Checks that `layer` may run on inputs of `shapes` and `dtypes` as a saved
+/// model is rebuilt: their number, kinds and shapes fit it, its weights fit in
+/// the file, its output is not too large. A config whose layers do not fit
+/// together throws here instead of stopping in the layer.
 func checkedRebuild(_ layer: Layer, _ shapes: [TensorShape], _ dtypes: [DType], budget: WeightBudget?) throws {
     let type = "\(type(of: layer))"
-    if builtInLayerTypes[type] != nil && !(layer is Merge) && !(layer is Model) && shapes.count != 1 {
+    func refuse(_ reason: String) -> SavingError { .badConfig(type: type, key: "nodes", reason: "the layers do not fit together: \(reason)") }
+    let builtIn = builtInLayerTypes[type] != nil
+    if (builtIn && !(layer is Merge)) || layer is Sequential, shapes.count != 1 {
         throw SavingError.badConfig(type: type, key: "nodes", reason: "\(shapes.count) inputs for '\(layer.name)', which takes one")
+    }
+    if builtIn, let problem = savedDTypeProblem(layer, dtypes) { throw refuse(problem) }
+    if let model = layer as? Model, let graph = model.graph {
+        for (input, dtype) in zip(graph.inputs, dtypes) where input.example.dtype != dtype {
+            throw refuse("model '\(model.name)' takes \(input.example.dtype) inputs, got \(dtype)")
+        }
+    } else if let sequential = layer as? Sequential {
+        if let shape = sequential.exampleShape {
+            guard Array(shapes[0].dimensions.dropFirst()) == shape.dimensions, dtypes[0] == sequential.inputDType else {
+                throw refuse("Sequential '\(sequential.name)' takes \(sequential.inputDType) examples of shape \(shape), got \(dtypes[0]) \(shapes[0])")
+            }
+        } else {
+            // Built by this call: its layers are checked one by one.
+            _ = try rebuildStack(sequential.layers, Tensor.zeros(shapes[0], dtype: dtypes[0]), budget: budget, model: sequential.name)
+        }
     }
     if let problem = layer.inputProblem(shapes: shapes, dtypes: dtypes)
         ?? (shapes.count == 1 ? layer.inputSpec?.problem(with: shapes[0], layer: layer.name) : nil) {
-        throw SavingError.badConfig(type: type, key: "nodes", reason: "the layers do not fit together: \(problem)")
+        throw refuse(problem)
     }
     try budget?.spend(layer.weightCount(for: shapes), layer: layer.name)
+    if let elements = outputElementEstimate(layer, shapes), elements > maxSavedExampleElements {
+        throw SavingError.badConfig(type: type, key: "nodes",
+                                    reason: "an output of about \(elements) elements per example from '\(layer.name)', more than \(maxSavedExampleElements)")
+    }
+}
+
+/// Runs `example` through `layers` as a saved Sequential is rebuilt, each layer
+/// checked against what reaches it; returns the last output.
+func rebuildStack(_ layers: [Layer], _ example: Tensor, budget: WeightBudget?, model: String) throws -> Tensor {
+    var example = example
+    for layer in layers {
+        if let graph = (layer as? Model)?.graph, graph.outputs.count != 1 {
+            throw SavingError.badConfig(type: "Sequential", key: "layers",
+                                        reason: "layers with one output; '\(layer.name)' in '\(model)' has \(graph.outputs.count)")
+        }
+        try checkedRebuild(layer, [example.shape], [example.dtype], budget: budget)
+        example = layer(example)
+        try budget?.spendExample(example.count, layer: layer.name)
+    }
+    return example
+}
+
+/// Why a built-in layer cannot take inputs of `dtypes`: shape layers take
+/// numbers (not bool or uint8), embeddings check their own ids, models their
+/// inputs; the rest compute in floating point.
+private func savedDTypeProblem(_ layer: Layer, _ dtypes: [DType]) -> String? {
+    switch layer {
+    case is Embedding, is Model: return nil
+    case is Flatten, is Reshape, is Permute, is RepeatVector, is Cropping2D, is ZeroPadding2D, is UpSampling2D, is Concatenate:
+        return dtypes.allSatisfy({ [.float32, .float64, .int32, .int64].contains($0) }) ? nil
+            : layer.problemPrefix + "expects number inputs, got \(dtypes.map { "\($0)" })"
+    default: return layer.floatProblem(dtypes)
+    }
+}
+
+/// About how many elements one example's output of `layer` holds, for the
+/// built-in layers whose output can outgrow their input (nil for the others,
+/// whose outputs are at most as large as an input).
+private func outputElementEstimate(_ layer: Layer, _ shapes: [TensorShape]) -> Int? {
+    let shape = shapes[0], dims = shape.dimensions
+    let count = saturatingProduct(dims), spatialCount = saturatingProduct(Array(dims.dropFirst().dropLast()))
+    let batch = dims.first ?? 1
+    switch layer {
+    case let dense as Dense: return saturatingProduct(Array(dims.dropLast()) + [dense.units])
+    case let embedding as Embedding: return saturatingProduct([count, embedding.outputDim])
+    case let up as UpSampling2D: return saturatingProduct([count] + up.size)
+    case let pad as ZeroPadding2D:
+        guard shape.rank == 4 else { return nil }
+        return saturatingProduct([dims[0], dims[1] + pad.padding.0.0 + pad.padding.0.1, dims[2] + pad.padding.1.0 + pad.padding.1.1, dims[3]])
+    case let repeatVector as RepeatVector: return saturatingProduct([count, repeatVector.n])
+    case let conv as BaseConv: return saturatingProduct([batch, spatialCount, conv.filters])
+    case let conv as BaseConvTranspose:
+        guard shape.rank == conv.rank + 2 else { return nil }
+        var sizes: [Int] = []
+        for i in 0..<conv.rank {
+            let stretched: Int = dims[i + 1] * conv.strides[i], span: Int = conv.kernelSize[i] * conv.dilationRate[i]
+            sizes.append(stretched + span)
+        }
+        return saturatingProduct([batch] + sizes + [conv.filters])
+    case let conv as DepthwiseConv2D: return saturatingProduct([count, conv.depthMultiplier])
+    case let conv as SeparableConv2D: return max(saturatingProduct([count, conv.depthMultiplier]), saturatingProduct([batch, spatialCount, conv.filters]))
+    case is Dot:
+        guard shapes.count == 2, shape.rank == 3, shapes[1].rank == 3 else { return nil }
+        return saturatingProduct([batch, dims[1], shapes[1][1], shapes[1][2]])
+    case is Concatenate: return shapes.reduce(0) { $0 + min(saturatingProduct($1.dimensions), Int.max / 2 / max(shapes.count, 1)) }
+    case is Merge: return broadcastShape(shapes).map(saturatingProduct)
+    default: return nil
+    }
 }
 
 func decodeLayer(_ entry: ConfigValue, depth: Int, budget: WeightBudget? = nil) throws -> Layer {
@@ -246,16 +346,10 @@ func decodeLayer(_ entry: ConfigValue, depth: Int, budget: WeightBudget? = nil) 
         let sublayers = try items.map { try decodeLayer($0, depth: depth + 1, budget: budget) }
         let shape = try config.optional("input_shape", config.exampleShape)
         let dtype = try config.optional("input_dtype", config.dtype) ?? .float32
+        guard sublayers.count <= maxSavedGraphSize else { throw config.bad("layers", "at most \(maxSavedGraphSize) layers") }
         if let shape {
             // Built layer by layer, each checked against what reaches it.
-            var example = Tensor.zeros(TensorShape([1] + shape), dtype: dtype)
-            for sublayer in sublayers {
-                try checkedRebuild(sublayer, [example.shape], [example.dtype], budget: budget)
-                example = sublayer(example)
-                guard example.count <= maxSavedExampleElements else {
-                    throw config.bad("layers", "layers whose outputs for one example hold at most \(maxSavedExampleElements) elements")
-                }
-            }
+            _ = try rebuildStack(sublayers, Tensor.zeros(TensorShape([1] + shape), dtype: dtype), budget: budget, model: config.name ?? "sequential")
         }
         layer = Sequential(sublayers, inputShape: shape.map(TensorShape.init), inputDType: dtype, name: config.name)
     case "Functional":
@@ -295,7 +389,11 @@ private func decodeGraph(_ config: LayerConfig, depth: Int, budget: WeightBudget
         guard case .array(let items)? = config[key] else { throw config.bad(key, "an array") }
         return items
     }
-    let inputSpecs = try array("inputs")
+    let inputSpecs = try array("inputs"), nodes = try array("nodes"), losses = try array("losses")
+    for (key, items, limit) in [("inputs", inputSpecs, maxSavedGraphSize), ("nodes", nodes, maxSavedGraphSize), ("losses", losses, 64)]
+    where items.count > limit {
+        throw config.bad(key, "at most \(limit) entries")
+    }
     let layers = try array("layers").map { try decodeLayer($0, depth: depth + 1, budget: budget) }
     var outputs: [[SymbolicTensor]] = []
     var inputs: [SymbolicTensor?] = Array(repeating: nil, count: inputSpecs.count)
@@ -306,7 +404,7 @@ private func decodeGraph(_ config: LayerConfig, depth: Int, budget: WeightBudget
         }
         return outputs[r[0]][r[1]]
     }
-    for (i, node) in try array("nodes").enumerated() {
+    for (i, node) in nodes.enumerated() {
         let n = LayerConfig(node.objectEntries, typeName: "Functional node")
         if n["input"] != nil {
             let k = try n.int("input")
@@ -314,19 +412,18 @@ private func decodeGraph(_ config: LayerConfig, depth: Int, budget: WeightBudget
             let spec = LayerConfig(inputSpecs[k].objectEntries, typeName: "Input")
             let shape = try spec.exampleShape("shape")
             let dtype = try spec.dtype("dtype")
+            try budget?.spendExample(saturatingProduct(shape), layer: spec.name ?? "input")
             let input = Input(shape: TensorShape(shape), dtype: dtype, name: spec.name)
             inputs[k] = input
             outputs.append([input])
         } else {
             let k = try n.int("layer")
             guard k >= 0, k < layers.count else { throw config.bad("nodes", "layer indices below \(layers.count)") }
-            guard case .array(let refs)? = n["inputs"], !refs.isEmpty else { throw n.bad("inputs", "a non-empty array") }
+            guard case .array(let refs)? = n["inputs"], !refs.isEmpty, refs.count <= 1024 else { throw n.bad("inputs", "an array of 1 to 1024 references") }
             let args = try refs.map { try tensor($0, before: i) }
             try checkedRebuild(layers[k], args.map(\.example.shape), args.map(\.example.dtype), budget: budget)
             let results = layers[k].symbolicCall(args, training: try n.optional("training", n.bool))
-            guard results.allSatisfy({ $0.example.count <= maxSavedExampleElements }) else {
-                throw config.bad("nodes", "layers whose outputs for one example hold at most \(maxSavedExampleElements) elements")
-            }
+            for result in results { try budget?.spendExample(result.example.count, layer: layers[k].name) }
             outputs.append(results)
         }
     }
@@ -335,8 +432,9 @@ private func decodeGraph(_ config: LayerConfig, depth: Int, budget: WeightBudget
         return t
     }
     let outs = try array("outputs").map { try tensor($0, before: outputs.count) }
+    guard !outs.isEmpty else { throw config.bad("outputs", "at least one output") }
     let model = Model(inputs: resolved, outputs: outs, name: config.name)
-    for loss in try array("losses") { model.addLoss(try tensor(loss, before: outputs.count)) }
+    for loss in losses { model.addLoss(try tensor(loss, before: outputs.count)) }
     return model
 }
 

@@ -95,7 +95,7 @@ final class MalformedModelConfigTests: XCTestCase {
                       "the config of a Reshape layer: 'nodes' is the layers do not fit together: Reshape 'reshape': cannot reshape examples of shape [5, 5, 3] (75 elements) to [-1, 7]")
         // Ids fed as floats to the embedding.
         assertRefused("\"dtype\": \"int32\"", "\"dtype\": \"float32\"",
-                      "the config of a Embedding layer: 'nodes' is the layers do not fit together: Embedding 'embed': ids must be integers, got float32")
+                      "the config of a Embedding layer: 'nodes' is the layers do not fit together: Embedding 'embed': ids must be int32 or int64, got float32")
     }
 
     func testAConfigDescribingMoreWeightsThanTheFileHolds() {
@@ -137,6 +137,76 @@ final class MalformedModelConfigTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(loaded, loadedAtLeast, "edits that keep the model meaningful (names, an equal size) still load", line: line)
     }
 
+    /// A functional model holding a Sequential and a functional model as layers.
+    func nestedModel() -> Model {
+        setRandomSeed(10)
+        let inner = Input(shape: [4], name: "inner_in")
+        let tower = Model(inputs: inner, outputs: Dense(3, activation: .tanh, name: "tower_dense")(inner), name: "tower")
+        let stack = Sequential([Dense(5, name: "stack_dense"), Reshape([5], name: "stack_reshape"), Dense(3, name: "stack_out")], name: "stack")
+        let x = Input(shape: [4], name: "x")
+        return Model(inputs: x, outputs: Add()(tower(x), stack(x)), name: "nested")
+    }
+
+    func testNestedModelsAreCheckedLayerByLayer() throws {
+        let x = Random.normal([2, 4])
+        let path = folder + "nested"
+        let nested = nestedModel()
+        try nested.save(to: path)
+        XCTAssertEqual(try loadModel(from: path).predict(x), try nested.predict(x))
+        let configPath = path + "/config.json"
+        let text = try String(contentsOfFile: configPath, encoding: .utf8)
+        func refused(_ from: String, _ to: String, _ expected: String, line: UInt = #line) throws {
+            XCTAssertTrue(text.contains(from), "no \(from)", line: line)
+            try text.replacingOccurrences(of: from, with: to).write(toFile: configPath, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try loadModel(from: path), line: line) { error in
+                XCTAssertTrue(error is SavingError, "\(error)", line: line)
+                XCTAssertTrue("\(error)".contains(expected), "\(error)", line: line)
+            }
+        }
+        // A nested Sequential built by its call: each of its layers is checked.
+        try refused("\"target_shape\": [5]", "\"target_shape\": [7]",
+                    "Reshape 'stack_reshape': cannot reshape examples of shape [5] (5 elements) to [7]")
+        try text.replacingOccurrences(of: "\"input_shape\": [4]", with: "\"input_shape\": null")
+            .replacingOccurrences(of: "\"target_shape\": [5]", with: "\"target_shape\": [7]")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try loadModel(from: path)) { error in
+            XCTAssertTrue("\(error)".contains("Reshape 'stack_reshape': cannot reshape examples of shape [5] (5 elements) to [7]"), "\(error)")
+        }
+        try refused("\"units\": 5", "\"units\": 6", "Reshape 'stack_reshape': cannot reshape examples of shape [6]")
+        // The nested functional model's input of another dtype than its layers' weights.
+        let inner = try XCTUnwrap(text.range(of: "\"inner_in\""))
+        let dtype = try XCTUnwrap(text.range(of: "\"float32\"", range: inner.upperBound..<text.endIndex))
+        try text.replacingCharacters(in: dtype, with: "\"float64\"").write(toFile: configPath, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try loadModel(from: path)) { error in
+            XCTAssertTrue("\(error)".contains("Dense 'tower_dense': expects float32 inputs (the dtype of its weights), got [\"float64\"]"), "\(error)")
+        }
+    }
+
+    func testGrowthAndKindsARealModelCannotHave() throws {
+        setRandomSeed(12)
+        let model = Sequential([UpSampling2D(size: 2, name: "up"), Activation(.sigmoid, name: "squash")], inputShape: [4, 4, 1])
+        try model.save(to: folder + "grow")
+        let configPath = folder + "grow/config.json"
+        let text = try String(contentsOfFile: configPath, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"size\": [2, 2]", with: "\"size\": [65536, 65536]").write(toFile: configPath, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try loadModel(from: folder + "grow")) { error in
+            XCTAssertEqual("\(error)", "the config of a UpSampling2D layer: 'nodes' is an output of about 68719476736 elements per example from 'up', more than 268435456")
+        }
+        try text.replacingOccurrences(of: "\"input_dtype\": \"float32\"", with: "\"input_dtype\": \"bool\"").write(toFile: configPath, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try loadModel(from: folder + "grow")) { error in
+            XCTAssertEqual("\(error)", "the config of a UpSampling2D layer: 'nodes' is the layers do not fit together: UpSampling2D 'up': expects number inputs, got [\"bool\"]")
+        }
+    }
+
+    func testLayersWithFewerWeightsThanTheirKindUsuallyHasLoad() throws {
+        setRandomSeed(13)
+        let model = Sequential([BatchNormalization(center: false), LayerNormalization(center: false, scale: false), Dense(4),
+                                PReLU(sharedAxes: [1]), BatchNormalization(axis: 1, scale: false)], inputShape: [3, 2])
+        let x = Random.normal([2, 3, 2])
+        try model.save(to: folder + "lean")
+        XCTAssertEqual(try loadModel(from: folder + "lean").predict(x), try model.predict(x))
+    }
+
     func testAGraphThousandsOfLayersDeepLoads() throws {
         let input = Input(shape: [2])
         var x = input
@@ -151,6 +221,10 @@ final class MalformedModelConfigTests: XCTestCase {
 
     func testEverySingleValueEditOfAFunctionalModelThrowsOrLoads() throws {
         try assertEverySingleValueEditThrowsOrLoads(sampleModel(), refusedAtLeast: 1500, loadedAtLeast: 250)
+    }
+
+    func testEverySingleValueEditOfANestedModelThrowsOrLoads() throws {
+        try assertEverySingleValueEditThrowsOrLoads(nestedModel(), refusedAtLeast: 1, loadedAtLeast: 1)
     }
 
     func testEverySingleValueEditOfASequentialModelThrowsOrLoads() throws {

@@ -72,7 +72,7 @@ public class BaseConv: Layer {
     /// the built kernel), and a window that fits.
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
         let shape = shapes[0]
-        if let p = weightDTypeProblem(dtypes) ?? rankProblem(shape, spatial: rank) { return p }
+        if let p = rankProblem(shape, spatial: rank) ?? weightDTypeProblem(dtypes, weights: weightDType(for: [shape])) { return p }
         let channels = shape[rank + 1]
         if let kernel, channels != kernel.shape[rank] * groups {
             return problemPrefix + "the input has \(channels) channels but the kernel \(kernel.shape) was built for \(kernel.shape[rank] * groups); input shape \(shape)"

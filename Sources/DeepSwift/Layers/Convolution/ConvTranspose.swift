@@ -67,7 +67,7 @@ public class BaseConvTranspose: Layer {
     /// non-empty output.
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
         let shape = shapes[0]
-        if let p = weightDTypeProblem(dtypes) ?? rankProblem(shape, spatial: rank) { return p }
+        if let p = rankProblem(shape, spatial: rank) ?? weightDTypeProblem(dtypes, weights: weightDType(for: [shape])) { return p }
         if let kernel, shape[rank + 1] != kernel.shape[rank + 1] {
             return problemPrefix + "the input has \(shape[rank + 1]) channels but the kernel \(kernel.shape) was built for \(kernel.shape[rank + 1]); input shape \(shape)"
         }

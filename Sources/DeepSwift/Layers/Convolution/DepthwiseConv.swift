@@ -191,7 +191,7 @@ extension Layer {
     /// The input problem of a depthwise convolution with `kernel` (kh, kw, C, M) once built.
     func depthwiseProblem(_ shape: TensorShape, _ dtypes: [DType], kernel: Variable?, window: [Int], dilations: [Int],
                           padding: Padding) -> String? {
-        if let p = weightDTypeProblem(dtypes) ?? rankProblem(shape, spatial: 2) { return p }
+        if let p = rankProblem(shape, spatial: 2) ?? weightDTypeProblem(dtypes, weights: weightDType(for: [shape])) { return p }
         if let kernel, shape[3] != kernel.shape[2] {
             return problemPrefix + "the input has \(shape[3]) channels but the kernel \(kernel.shape) was built for \(kernel.shape[2]); input shape \(shape)"
         }

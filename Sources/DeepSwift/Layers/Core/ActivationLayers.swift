@@ -77,7 +77,7 @@ public final class PReLU: Layer {
 
     /// Of the weights' dtype with every shared axis, and (once built) `alpha`'s shape.
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
-        if let p = weightDTypeProblem(dtypes) { return p }
+        if let p = weightDTypeProblem(dtypes, weights: weightDType(for: shapes)) { return p }
         let shape = shapes[0]
         if let axis = sharedAxes.first(where: { $0 < 1 || $0 >= shape.rank }) {
             return problemPrefix + "shared axis \(axis) is not an axis of \(shape)"
@@ -87,7 +87,12 @@ public final class PReLU: Layer {
             : problemPrefix + "alpha \(alpha.shape) was built for another input than \(shape)"
     }
 
-    override func weightCount(for shapes: [TensorShape]) -> Int { alpha == nil ? shapes[0].dimensions.dropFirst().reduce(1, *) : 0 }
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        guard alpha == nil else { return 0 }
+        var shape = Array(shapes[0].dimensions.dropFirst())
+        for axis in sharedAxes where axis >= 1 && axis <= shape.count { shape[axis - 1] = 1 }
+        return saturatingProduct(shape)
+    }
 
     public override func build(inputShape: TensorShape) {
         var shape = Array(inputShape.dimensions.dropFirst())

@@ -64,7 +64,7 @@ public final class Normalization: Layer {
 
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
         let (mean, variance) = (self.mean!, self.variance!)
-        let input = x.dtype.isFloatingPoint ? x : x.cast(to: mean.dtype)
+        let input = x.dtype == mean.dtype ? x : x.cast(to: mean.dtype)
         let scale = maximum(sqrt(variance.value), 1e-7)
         return invert ? mean.value + input * scale : (input - mean.value) / scale
     }

@@ -13,10 +13,8 @@ public final class SpatialDropout1D: Layer {
     /// The seed of the layer's own random stream (nil: the global generator's).
     public var seed: UInt64? { dropout.seed }
 
-    /// Floating-point (batch, steps, channels).
-    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
-        floatProblem(dtypes) ?? rankProblem(shapes[0], spatial: 1)
-    }
+    /// (batch, steps, channels).
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? { rankProblem(shapes[0], spatial: 1) }
 
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
         return dropout(x, training: training)
@@ -37,10 +35,8 @@ public final class SpatialDropout2D: Layer {
     /// The seed of the layer's own random stream (nil: the global generator's).
     public var seed: UInt64? { dropout.seed }
 
-    /// Floating-point (batch, height, width, channels).
-    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
-        floatProblem(dtypes) ?? rankProblem(shapes[0], spatial: 2)
-    }
+    /// (batch, height, width, channels).
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? { rankProblem(shapes[0], spatial: 2) }
 
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
         return dropout(x, training: training)
