@@ -13,7 +13,8 @@
 /// the graph is built: that is how output shapes are known and how layers create
 /// their weights before the model is ever called.
 public final class SymbolicTensor {
-    let node: GraphNode
+    /// A `var` only so that ``GraphNode``'s deinit can take it apart.
+    var node: GraphNode
     let index: Int
     /// A value of the tensor for a batch of one example.
     let example: Tensor
@@ -51,7 +52,8 @@ final class GraphNode {
     }
 
     let operation: Operation
-    let inputs: [SymbolicTensor]
+    /// A `var` only so that deinit can take a chain apart.
+    private(set) var inputs: [SymbolicTensor]
     /// A `training` value fixed when the layer was called on symbolic tensors.
     let training: Bool?
 
@@ -59,6 +61,20 @@ final class GraphNode {
         self.operation = operation
         self.inputs = inputs
         self.training = training
+    }
+
+    // Releasing a node releases its inputs, whose nodes release theirs: a graph
+    // tens of thousands of layers deep would free itself by a recursion as deep
+    // and overflow the stack. Instead, the inputs that this release would free
+    // hand their own inputs to one loop here before they go.
+    deinit {
+        var pending = inputs
+        inputs = []
+        while var t = pending.popLast() {
+            guard isKnownUniquelyReferenced(&t), isKnownUniquelyReferenced(&t.node) else { continue }
+            pending.append(contentsOf: t.node.inputs)
+            t.node.inputs = []
+        }
     }
 }
 
