@@ -154,6 +154,17 @@ final class ReadmeSnippetTests: XCTestCase {
         let testLogs = try convnet.evaluate(x: images, y: yTrain, batchSize: 128)
         print("test accuracy:", testLogs["sparse_categorical_accuracy"]!)
 
+        let mats = Random.normal([4, 3, 3], dtype: .float64)
+        let spd = matmul(mats, mats, transposeB: true) + Tensor.eye(3, dtype: .float64)
+        let l = cholesky(spd)                                  // spd = l·lᵀ
+        let (detSign, logAbsDet) = logDeterminant(spd)         // detSign·exp(logAbsDet) = det
+        let (s, u, v) = svd(mats)                              // mats = u·diag(s)·vᵀ
+        let scores = einsum("bij,bkj->bik", mats, mats)        // mats·matsᵀ, batched
+        assertClose(matmul(l, l, transposeB: true), spd, tolerance: 1e-12)
+        assertClose(detSign * exp(logAbsDet), determinant(spd), tolerance: 1e-12)
+        assertClose(matmul(u * s.reshaped(to: [4, 1, 3]), v, transposeB: true), mats, tolerance: 1e-12)
+        assertClose(scores, spd - Tensor.eye(3, dtype: .float64), tolerance: 1e-12)
+
         XCTAssertEqual(values, [[5, 2], [1, 3]])
         XCTAssertEqual(y.shape, [2, 4])
         XCTAssertEqual(d2cda2.shape, [2, 2])
