@@ -43,24 +43,23 @@ func linalgGradients(_ op: LinalgOp, inputs x: OpInputs, output y: Tensor, upstr
         let gValues = g[.ellipsis, 0..<1, .all], gVectors = g[.ellipsis, 1..<(n + 1), .all]
         let eye = Tensor.eye(n, dtype: y.dtype)
         let gaps = values - values.transposed(permutation: lastTwoSwapped(y.rank))   // λ_j - λ_i
-        let f = (1 - eye) / (gaps + eye)
+        // Zero where two eigenvalues are equal (as TF's _SafeReciprocal), not inf·0 = NaN.
+        let f = safeReciprocal(gaps) * (1 - eye)
         let inner = gValues * eye + f * matmul(vectors, gVectors, transposeA: true)
         return [lowerTriangleGradient(matmul(matmul(vectors, inner), vectors, transposeB: true))]
     case .qr(let full):
-        // TensorFlow's rule for the reduced form of m ≥ n (where R is square).
+        // TensorFlow's rules: for m ≥ n (R square) directly; for m < n, A = [X | Y]
+        // with X square: X by the square rule, Y's gradient Q·ḡR_Y.
         let (m, n) = (x[0].shape[x[0].rank - 2], x[0].shape[x[0].rank - 1])
-        precondition(m >= n && (!full || m == n),
-                     "qr: the gradient is defined for m ≥ n in the reduced form; got \(m)×\(n)\(full ? " with fullMatrices" : "")")
-        let q = y[.ellipsis, 0..<m, 0..<n], r = y[.ellipsis, m..<(m + n), 0..<n]
-        let gq = g[.ellipsis, 0..<m, 0..<n], gr = g[.ellipsis, m..<(m + n), 0..<n]
-        let swap = lastTwoSwapped(y.rank)
-        /// z·R⁻ᵀ, as (R⁻¹·zᵀ)ᵀ.
-        func timesRInverseTransposed(_ z: Tensor) -> Tensor {
-            triangularSolve(r, z.transposed(permutation: swap), lower: false).transposed(permutation: swap)
-        }
-        let qdq = matmul(q, gq, transposeA: true), rdr = matmul(r, gr, transposeB: true)
-        let tril = (qdq - qdq.transposed(permutation: swap) + rdr - rdr.transposed(permutation: swap)) * triangleMask(n, lower: true, like: y)
-        return [matmul(q, gr + timesRInverseTransposed(tril)) + timesRInverseTransposed(gq - matmul(q, qdq))]
+        precondition(!full || m <= n, "qr: the gradient of the full form is defined for m ≤ n; got \(m)×\(n) with fullMatrices")
+        let k = min(m, n)
+        let q = y[.ellipsis, 0..<m, 0..<k], r = y[.ellipsis, m..<(m + k), 0..<n]
+        let gq = g[.ellipsis, 0..<m, 0..<k], gr = g[.ellipsis, m..<(m + k), 0..<n]
+        if m >= n { return [qrSquareGradient(q: q, r: r, gq: gq, gr: gr)] }
+        let (u, gu, gv) = (r[.ellipsis, 0..<m], gr[.ellipsis, 0..<m], gr[.ellipsis, m..<n])
+        let rest = x[0][.ellipsis, m..<n]
+        let gx = qrSquareGradient(q: q, r: u, gq: gq + matmul(rest, gv, transposeB: true), gr: gu)
+        return [Tensor(concatenating: [gx, matmul(q, gv)], alongAxis: y.rank - 1)]
     case .svd(let full):
         // Townsend (2016), reduced form: with F_ij = 1/(s_j² - s_i²) off the diagonal,
         // U·(F∘(UᵀḡU - ḡUᵀU)·S + diag(ḡS) + S·F∘(VᵀḡV - ḡVᵀV))·Vᵀ
@@ -72,17 +71,38 @@ func linalgGradients(_ op: LinalgOp, inputs x: OpInputs, output y: Tensor, upstr
         let gu = g[.ellipsis, 0..<m, 0..<k], gs = g[.ellipsis, m..<(m + 1), 0..<k], gv = g[.ellipsis, (m + 1)..<(m + 1 + n), 0..<k]
         let swap = lastTwoSwapped(y.rank), eye = Tensor.eye(k, dtype: y.dtype)
         let s2 = s * s, sColumn = s.transposed(permutation: swap)
-        let f = (1 - eye) / (s2 - s2.transposed(permutation: swap) + eye)
+        // Zero where two singular values are equal, and 1/s zero where s is, as TF's
+        // _SafeReciprocal (the rule is undefined there; this keeps it finite).
+        let f = safeReciprocal(s2 - s2.transposed(permutation: swap)) * (1 - eye)
         let utgu = matmul(u, gu, transposeA: true), vtgv = matmul(v, gv, transposeA: true)
         let j = f * (utgu - utgu.transposed(permutation: swap)), kk = f * (vtgv - vtgv.transposed(permutation: swap))
         let core = j * s + gs * eye + sColumn * kk
         var ga = matmul(matmul(u, core), v, transposeB: true)
-        let guScaled = gu / s
+        let sInverse = safeReciprocal(s)
+        let guScaled = gu * sInverse
         ga = ga + matmul(guScaled - matmul(u, matmul(u, guScaled, transposeA: true)), v, transposeB: true)
-        let gvScaled = gv / s
+        let gvScaled = gv * sInverse
         ga = ga + matmul(u, (gvScaled - matmul(v, matmul(v, gvScaled, transposeA: true))), transposeB: true)
         return [ga]
     }
+}
+
+/// 1/x, and 0 where x is 0.
+private func safeReciprocal(_ x: Tensor) -> Tensor {
+    let zero = x .== Tensor(0, dtype: x.dtype)
+    return `where`(zero, Tensor.zeros(like: x), 1 / `where`(zero, Tensor.ones(like: x), x))
+}
+
+/// TensorFlow's QR gradient for a square R (m ≥ n, reduced).
+private func qrSquareGradient(q: Tensor, r: Tensor, gq: Tensor, gr: Tensor) -> Tensor {
+    let swap = lastTwoSwapped(q.rank), n = r.shape[r.rank - 1]
+    /// z·R⁻ᵀ, as (R⁻¹·zᵀ)ᵀ.
+    func timesRInverseTransposed(_ z: Tensor) -> Tensor {
+        triangularSolve(r, z.transposed(permutation: swap), lower: false).transposed(permutation: swap)
+    }
+    let qdq = matmul(q, gq, transposeA: true), rdr = matmul(r, gr, transposeB: true)
+    let tril = (qdq - qdq.transposed(permutation: swap) + rdr - rdr.transposed(permutation: swap)) * triangleMask(n, lower: true, like: q)
+    return matmul(q, gr + timesRInverseTransposed(tril)) + timesRInverseTransposed(gq - matmul(q, qdq))
 }
 
 /// The permutation of `rank` axes that swaps the last two.

@@ -74,6 +74,31 @@ final class LinalgGradientTests: XCTestCase {
         checkGradients([tall]) { pinv($0[0]) }
     }
 
+    func testWideQRAndBroadcastSolves() {
+        let wide = Random.normal([2, 3, 5], dtype: .float64, using: &generator)
+        checkGradients([wide]) { qr($0[0]).r }
+        checkGradients([wide]) { x in let (q, r) = qr(x[0]); return q * r.sum() }
+        let a = Random.normal([3, 3], dtype: .float64, using: &generator) + Tensor.eye(3, dtype: .float64) * 3
+        checkGradients([a, Random.normal([2, 3, 2], dtype: .float64, using: &generator)]) { solve($0[0], $0[1]) }
+    }
+
+    /// Where the eigh and SVD rules are undefined (repeated or zero values), the
+    /// gradient stays finite, as TensorFlow's: the trace's and the nuclear norm's
+    /// gradient at the identity is the identity.
+    func testRepeatedValuesGiveFiniteGradients() {
+        func gradient(_ a: Tensor, _ f: (Tensor) -> Tensor) -> Tensor {
+            let tape = GradientTape()
+            tape.watch(a)
+            let y = tape.record { f(a).sum() }
+            return tape.gradient(of: y, wrt: a)!
+        }
+        let eye = Tensor.eye(3, dtype: .float64)
+        XCTAssertEqual(gradient(eye) { eigh($0).values }, eye)
+        assertClose(gradient(eye) { svd($0).s }, eye, tolerance: 1e-12)
+        let rankOne = Tensor([[1, 2], [2, 4]] as [[Double]], dtype: .float64)
+        XCTAssertTrue(gradient(rankOne) { pinv($0) }.scalars(as: Double.self).allSatisfy(\.isFinite))
+    }
+
     func testInACompiledStep() {
         let f = compiled { (a: Tensor) -> Tensor in
             let tape = GradientTape()

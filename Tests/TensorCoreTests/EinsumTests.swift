@@ -38,6 +38,19 @@ final class EinsumTests: XCTestCase {
         assertClose(einsum("ba", x[0]), x[0].transposed(), tolerance: 0)
     }
 
+    func testEllipsisAxesBroadcastAndRepeatedLabels() {
+        let y = einsum("...ij,...jk->...ik", Tensor.ones([1, 2, 3]), Tensor.ones([5, 3, 4]))
+        XCTAssertEqual(y.shape, [5, 2, 4])
+        XCTAssertTrue(y.scalars(as: Float.self).allSatisfy { $0 == 3 })
+        let batch = random([2, 3, 3])
+        assertClose(einsum("...ii->...i", batch), Tensor(concatenating: [einsum("ii->i", batch[0]), einsum("ii->i", batch[1])]).reshaped(to: [2, 3]),
+                    tolerance: 0)
+        // A label shared by the first and third operands only.
+        let (a, b, c) = (random([2, 3]), random([4]), random([2, 5]))
+        assertClose(einsum("ij,k,il->jkl", a, b, c),
+                    (a.reshaped(to: [2, 3, 1, 1]) * b.reshaped(to: [1, 1, 4, 1]) * c.reshaped(to: [2, 1, 1, 5])).sum(axis: 0), tolerance: 1e-12)
+    }
+
     func testGradientsToSecondOrder() {
         checkGradients([random([2, 3, 4]), random([2, 4, 2])]) { einsum("bij,bjk->bik", $0[0], $0[1]) }
         checkGradients([random([3, 3])]) { x in einsum("ii->i", x[0]) * einsum("ij,jk->ik", x[0], x[0]).sum() }

@@ -132,6 +132,18 @@ final class LinearAlgebraTests: XCTestCase {
         assertClose(eigh(a32).values, whole[4], tolerance: 1e-5)
     }
 
+    func testNaNInputsGiveNaNAndBatchesBroadcast() {
+        let withNaN = Tensor([[1, .nan], [0, 1]] as [[Double]], dtype: .float64)
+        XCTAssertTrue(logDeterminant(withNaN).sign.scalar(as: Double.self).isNaN)
+        XCTAssertTrue(determinant(withNaN).scalar(as: Double.self).isNaN)
+        // One factor against a batch of right-hand sides, as TF broadcasts them.
+        let l = cholesky(spd), bs = Tensor(shape: [2, 3, 2], scalars: (0..<12).map(Double.init))
+        let x = triangularSolve(l, bs)
+        XCTAssertEqual(x.shape, [2, 3, 2])
+        assertClose(x[1], triangularSolve(l, bs[1]), tolerance: 1e-13)
+        assertClose(solve(spd, bs)[0], solve(spd, bs[0]), tolerance: 1e-13)
+    }
+
     func testBadShapesNameTheOp() {
         assertTraps("cholesky: expected square matrices in the last two axes, got shape (2, 3)") { _ = cholesky(Tensor.ones([2, 3])) }
         assertTraps("solve: expected a right-hand side of shape (..., 2, k) with the matrices' leading axes, got (2, 2) and (3, 1)") {

@@ -43,5 +43,13 @@ final class SearchSortedAndUniqueTests: XCTestCase {
         XCTAssertEqual(u.scalars(as: Float.self), [3, 1, 2, 5])
         XCTAssertEqual(idx.scalars(as: Int64.self), [0, 1, 0, 2, 1, 3])
         assertTraps("unique: expected a vector, got shape (2, 4)") { _ = sorted.unique() }
+        // Integers beyond 2^53 are compared exactly, not through Double.
+        let big = Tensor([9_007_199_254_740_993, 9_007_199_254_740_992] as [Int64])
+        XCTAssertEqual(big.unique().values.scalars(as: Int64.self), [9_007_199_254_740_993, 9_007_199_254_740_992])
+        XCTAssertEqual(big.argsort().scalars(as: Int64.self), [1, 0])
+        let ascending = Tensor([9_007_199_254_740_992, 9_007_199_254_740_993] as [Int64])
+        XCTAssertEqual(ascending.searchSorted(Tensor([9_007_199_254_740_993] as [Int64])).scalars(as: Int64.self), [1])
+        // Each NaN is its own value, as TF's.
+        XCTAssertEqual(Tensor([Float.nan, 1, .nan] as [Float]).unique().indices.scalars(as: Int64.self), [0, 1, 2])
     }
 }

@@ -54,8 +54,8 @@ public final class BatchNormalization: Layer {
             movingMean.assign(movingMean.value * momentum + m * (1 - momentum))
             movingVariance.assign(movingVariance.value * momentum + v * (1 - momentum))
         } else {
-            mean = movingMean.value.reshaped(to: target)
-            variance = movingVariance.value.reshaped(to: target)
+            mean = movingMean.value.reshaped(to: target).cast(to: inputs.dtype)
+            variance = movingVariance.value.reshaped(to: target).cast(to: inputs.dtype)
         }
         return normalize(inputs, mean: mean, variance: variance, epsilon: epsilon, gamma: gamma, beta: beta, shape: target)
     }

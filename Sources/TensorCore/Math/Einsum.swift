@@ -16,7 +16,11 @@ public func einsum(_ equation: String, _ operands: Tensor...) -> Tensor { einsum
 /// ``einsum(_:_:)-(String,Tensor...)`` with the operands in an array.
 public func einsum(_ equation: String, _ operands: [Tensor]) -> Tensor {
     let spec = EinsumSpec(equation, operands)
-    var terms = zip(operands, spec.inputs).map { EinsumTerm(tensor: $0, labels: $1) }
+    // Ellipsis axes of size 1 are broadcast to the others' size first.
+    var terms = zip(operands, spec.inputs).map { operand, labels in
+        let full = TensorShape(labels.map { spec.sizes[$0]! })
+        return EinsumTerm(tensor: operand.shape == full ? operand : operand.broadcasted(to: full), labels: labels)
+    }
     // Fold left: each intermediate keeps the labels that later operands or the output need.
     var result = terms.removeFirst()
     var later = terms.reduce(Set(spec.output)) { $0.union($1.labels) }
@@ -89,8 +93,11 @@ private struct EinsumSpec {
         for label in output { check(all.contains(label), "the output label '\(label)' is in no input") }
         for (labels, operand) in zip(inputs, operands) {
             for (axis, label) in labels.enumerated() {
-                if let known = sizes[label] {
-                    check(known == operand.shape[axis],
+                let size = operand.shape[axis]
+                if let known = sizes[label], EinsumSpec.ellipsisIndex(label) != nil, known == 1 || size == 1 {
+                    sizes[label] = max(known, size)   // ellipsis axes broadcast
+                } else if let known = sizes[label] {
+                    check(known == size,
                           "the label '\(EinsumSpec.printable(label))' has size \(known) and \(operand.shape[axis]) (shapes \(operands.map(\.shape)))")
                 } else {
                     sizes[label] = operand.shape[axis]

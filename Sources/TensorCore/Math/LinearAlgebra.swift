@@ -62,24 +62,38 @@ public func cholesky(_ a: Tensor) -> Tensor { linalg(.cholesky, [a]) }
 
 /// X with `a·X = b` for a triangular `a` (lower by default; the other triangle is
 /// not read), or `aᵀ·X = b` with `adjoint`, as `tf.linalg.triangular_solve`.
-/// `a` is (..., n, n) and `b` (..., n, k) with the same leading axes.
+/// `a` is (..., n, n) and `b` (..., n, k); their leading axes broadcast.
 ///
 /// ```swift
 /// let l = cholesky(x)
 /// let z = triangularSolve(l, y)   // l·z = y
 /// ```
 public func triangularSolve(_ a: Tensor, _ b: Tensor, lower: Bool = true, adjoint: Bool = false) -> Tensor {
-    linalg(.triangularSolve(lower: lower, adjoint: adjoint), [a, b])
+    let (a, b) = broadcastBatches(a, b, op: "triangularSolve")
+    return linalg(.triangularSolve(lower: lower, adjoint: adjoint), [a, b])
 }
 
 /// X with `a·X = b` (`aᵀ·X = b` with `adjoint`), by LU with partial pivoting, as
-/// `tf.linalg.solve`. `a` is (..., n, n) and `b` (..., n, k) with the same leading
-/// axes. A singular `a` gives NaN everywhere in its solution.
+/// `tf.linalg.solve`. `a` is (..., n, n) and `b` (..., n, k); their leading axes
+/// broadcast. A singular `a` gives NaN everywhere in its solution.
 ///
 /// ```swift
 /// let x = solve(Tensor([[2, 1], [1, 3]] as [[Double]]), Tensor([[3], [5]] as [[Double]]))   // [[0.8], [1.4]]
 /// ```
-public func solve(_ a: Tensor, _ b: Tensor, adjoint: Bool = false) -> Tensor { linalg(.solve(adjoint: adjoint), [a, b]) }
+public func solve(_ a: Tensor, _ b: Tensor, adjoint: Bool = false) -> Tensor {
+    let (a, b) = broadcastBatches(a, b, op: "solve")
+    return linalg(.solve(adjoint: adjoint), [a, b])
+}
+
+/// `a` and `b` with their leading (batch) axes broadcast against each other, as
+/// TF's solves broadcast them; the broadcast's gradient sums back.
+private func broadcastBatches(_ a: Tensor, _ b: Tensor, op: String) -> (Tensor, Tensor) {
+    precondition(a.rank >= 2 && b.rank >= 2, "\(op): expected matrices in the last two axes, got shapes \(a.shape) and \(b.shape)\(currentScopeDescription)")
+    let (batchA, batchB) = (TensorShape(Array(a.shape.dimensions.dropLast(2))), TensorShape(Array(b.shape.dimensions.dropLast(2))))
+    if batchA == batchB { return (a, b) }
+    let batch = broadcastShape(batchA, batchB, op: "\(op) (batch axes)").dimensions
+    return (a.broadcasted(to: TensorShape(batch + a.shape.dimensions.suffix(2))), b.broadcasted(to: TensorShape(batch + b.shape.dimensions.suffix(2))))
+}
 
 /// The inverse of each matrix in the last two axes, as `tf.linalg.inv`: `solve(a, I)`.
 /// A singular matrix gives NaN.
@@ -351,15 +365,18 @@ private func slogdet(_ a: Tensor, at offset: Int, n: Int) -> (Double, Double) {
     var pivots = [Int32](repeating: 0, count: n)
     let n32 = Int32(n)
     var diagonal = [Double](repeating: 0, count: n)
+    var info: Int32
     if a.dtype == .float32 {
         let p = a.storage.data.assumingMemoryBound(to: Float.self) + offset
-        _ = LAPACKE_sgetrf(LAPACK_COL_MAJOR, n32, n32, p, n32, &pivots)
+        info = LAPACKE_sgetrf(LAPACK_COL_MAJOR, n32, n32, p, n32, &pivots)
         for i in 0..<n { diagonal[i] = Double(p[i * n + i]) }
     } else {
         let p = a.storage.data.assumingMemoryBound(to: Double.self) + offset
-        _ = LAPACKE_dgetrf(LAPACK_COL_MAJOR, n32, n32, p, n32, &pivots)
+        info = LAPACKE_dgetrf(LAPACK_COL_MAJOR, n32, n32, p, n32, &pivots)
         for i in 0..<n { diagonal[i] = p[i * n + i] }
     }
+    // A negative code: LAPACKE refused the input (it holds NaN) and factored nothing.
+    if info < 0 { return (.nan, .nan) }
     // det(A) = det(Aᵀ) = (-1)^(row swaps) · Π diag(U).
     var sign = 1.0, logAbs = 0.0
     for i in 0..<n {

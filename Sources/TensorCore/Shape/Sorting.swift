@@ -40,22 +40,25 @@ extension Tensor {
     public func argsort(descending: Bool = false) -> Tensor {
         precondition(rank >= 1 && dtype != .bool, "argsort: needs a numeric tensor of rank >= 1, got \(shape) \(dtype)\(currentScopeDescription)")
         let n = shape[rank - 1], rows = n == 0 ? 0 : count / n
-        let values = cast(to: .float64).scalars(as: Double.self)
         var order = [Int64](repeating: 0, count: count)
-        for r in 0..<rows {
-            let base = r * n
-            // A total order (ties broken by index), so the result is a stable sort.
-            let sorted = (0..<n).sorted { a, b in
-                let (x, y) = (values[base + a], values[base + b])
-                switch (x.isNaN, y.isNaN) {
-                case (true, true): return a < b
-                case (true, false): return false
-                case (false, true): return true
-                case (false, false): return x != y ? (descending ? x > y : x < y) : a < b
+        /// Sorts each row of `values` (integers exactly, not through Double).
+        func sortRows<T: Comparable>(_ values: [T], isNaN: (T) -> Bool) {
+            for r in 0..<rows {
+                let base = r * n
+                // A total order (ties broken by index), so the result is a stable sort.
+                let sorted = (0..<n).sorted { a, b in
+                    let (x, y) = (values[base + a], values[base + b])
+                    switch (isNaN(x), isNaN(y)) {
+                    case (true, true): return a < b
+                    case (true, false): return false
+                    case (false, true): return true
+                    case (false, false): return x != y ? (descending ? x > y : x < y) : a < b
+                    }
                 }
+                for (j, i) in sorted.enumerated() { order[base + j] = Int64(i) }
             }
-            for (j, i) in sorted.enumerated() { order[base + j] = Int64(i) }
         }
+        if dtype.isInteger { sortRows(scalars(as: Int64.self)) { _ in false } } else { sortRows(scalars(as: Double.self)) { $0.isNaN } }
         return Tensor(shape: shape, scalars: order)
     }
 
@@ -89,20 +92,27 @@ extension Tensor {
         precondition(rank >= 1 && values.rank == rank && Array(shape.dimensions.dropLast()) == Array(values.shape.dimensions.dropLast()),
                      "searchSorted: expected sorted rows (..., n) and values (..., m) with the same leading axes, got \(shape) and \(values.shape)\(currentScopeDescription)")
         precondition(dtype != .bool && values.dtype != .bool, "searchSorted: not defined on bool tensors\(currentScopeDescription)")
-        let sorted = scalars(as: Double.self), wanted = values.scalars(as: Double.self)
         let n = shape[rank - 1], m = values.shape[rank - 1]
-        var out = [Int64](repeating: 0, count: wanted.count)
-        for row in 0..<(m == 0 ? 0 : wanted.count / m) {
-            let base = row * n
-            for j in 0..<m {
-                let v = wanted[row * m + j]
-                var (lo, hi) = (0, n)
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if side == .left ? sorted[base + mid] < v : sorted[base + mid] <= v { lo = mid + 1 } else { hi = mid }
+        var out = [Int64](repeating: 0, count: values.count)
+        /// Binary searches (integers compared exactly, not through Double).
+        func search<T: Comparable>(_ sorted: [T], _ wanted: [T]) {
+            for row in 0..<(m == 0 ? 0 : wanted.count / m) {
+                let base = row * n
+                for j in 0..<m {
+                    let v = wanted[row * m + j]
+                    var (lo, hi) = (0, n)
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        if side == .left ? sorted[base + mid] < v : sorted[base + mid] <= v { lo = mid + 1 } else { hi = mid }
+                    }
+                    out[row * m + j] = Int64(lo)
                 }
-                out[row * m + j] = Int64(lo)
             }
+        }
+        if dtype.isInteger && values.dtype.isInteger {
+            search(scalars(as: Int64.self), values.scalars(as: Int64.self))
+        } else {
+            search(scalars(as: Double.self), values.scalars(as: Double.self))
         }
         return Tensor(shape: values.shape, scalars: out)
     }
@@ -116,18 +126,22 @@ extension Tensor {
     /// ```
     public func unique() -> (values: Tensor, indices: Tensor) {
         precondition(rank == 1, "unique: expected a vector, got shape \(shape)\(currentScopeDescription)")
-        let elements = scalars(as: Double.self)
-        var position: [Double: Int64] = [:], firsts: [Int] = [], indices: [Int64] = []
-        indices.reserveCapacity(elements.count)
-        for (i, e) in elements.enumerated() {
-            // NaN is never equal to itself: each NaN is its own value, as TF's.
-            if !e.isNaN, let p = position[e] { indices.append(p); continue }
-            let p = Int64(firsts.count)
-            if !e.isNaN { position[e] = p }
-            firsts.append(i)
-            indices.append(p)
+        var firsts: [Int] = [], indices: [Int64] = []
+        indices.reserveCapacity(count)
+        /// First occurrences (integers compared exactly, not through Double).
+        func collect<T: Hashable>(_ elements: [T], isNaN: (T) -> Bool) {
+            var position: [T: Int64] = [:]
+            for (i, e) in elements.enumerated() {
+                // NaN is never equal to itself: each NaN is its own value, as TF's.
+                if !isNaN(e), let p = position[e] { indices.append(p); continue }
+                let p = Int64(firsts.count)
+                if !isNaN(e) { position[e] = p }
+                firsts.append(i)
+                indices.append(p)
+            }
         }
-        return (gathering(atIndices: Tensor(shape: [firsts.count], scalars: firsts.map(Int64.init))), Tensor(shape: [elements.count], scalars: indices))
+        if dtype.isInteger || dtype == .bool { collect(scalars(as: Int64.self)) { _ in false } } else { collect(scalars(as: Double.self)) { $0.isNaN } }
+        return (gathering(atIndices: Tensor(shape: [firsts.count], scalars: firsts.map(Int64.init))), Tensor(shape: [count], scalars: indices))
     }
 }
 

@@ -39,6 +39,10 @@ final class InputProblemTests: XCTestCase {
         XCTAssertEqual(normalized.dtype, .float64)
         // Dropout passes integer inputs through at inference.
         XCTAssertEqual(Dropout(0.5)(Tensor([1, 2] as [Int32])).scalars(as: Int32.self), [1, 2])
+        // BatchNormalization without scale or shift casts its moving statistics at inference.
+        let bare = BatchNormalization(center: false, scale: false)
+        _ = bare(Tensor.ones([2, 3]))
+        XCTAssertEqual(bare(Tensor.ones([2, 3], dtype: .float64)).dtype, .float64)
         // Normalization casts inputs to its statistics' dtype.
         let norm = Normalization(mean: Tensor([1.0] as [Double], dtype: .float64), variance: Tensor([4.0] as [Double], dtype: .float64))
         XCTAssertEqual(norm(Tensor([[3]] as [[Float]])).scalars(as: Double.self), [1])
