@@ -61,6 +61,23 @@ public struct Initializer: ExpressibleByStringLiteral, Sendable {
     public static func lecunUniform(seed: UInt64? = nil) -> Initializer { varianceScaling(1, .fanIn, uniform: true, seed: seed) }
     public static func lecunNormal(seed: UInt64? = nil) -> Initializer { varianceScaling(1, .fanIn, uniform: false, seed: seed) }
 
+    /// A (semi-)orthogonal matrix times `gain`, as Keras's `Orthogonal` (the
+    /// recurrent kernels' default): the Q of a normal matrix's QR, with R's
+    /// diagonal signs applied; shapes of rank above 2 are flattened to
+    /// (all but the last axis, last axis).
+    public static func orthogonal(gain: Double = 1, seed: UInt64? = nil) -> Initializer {
+        Initializer { shape, dtype in
+            precondition(shape.rank >= 2, "Initializer.orthogonal: needs a shape of rank 2 or more, got \(shape)")
+            let cols = shape[shape.rank - 1], rows = shape.elementCount / Swift.max(cols, 1)
+            let normal = draw(seed) { g in Random.normal([Swift.max(rows, cols), Swift.min(rows, cols)], dtype: .float64, using: &g) }
+            let (q, r) = qr(normal)
+            let signs = sign((r * Tensor.eye(Swift.min(rows, cols), dtype: .float64)).sum(axis: 1))
+            var matrix = q * signs
+            if rows < cols { matrix = matrix.transposed() }
+            return (matrix * gain).reshaped(to: shape).cast(to: dtype)
+        }
+    }
+
     enum FanMode: Sendable { case fanIn, fanOut, fanAvg }
 
     /// Keras's VarianceScaling: variance `scale / fan`, uniform or truncated normal.

@@ -11,7 +11,7 @@ let builtInLayerTypes: [String: any SavableLayer.Type] = Dictionary(uniqueKeysWi
     Conv1DTranspose.self, Conv2DTranspose.self, Conv3DTranspose.self, DepthwiseConv2D.self, SeparableConv2D.self,
     MaxPooling1D.self, MaxPooling2D.self, MaxPooling3D.self, AveragePooling1D.self, AveragePooling2D.self,
     AveragePooling3D.self, GlobalAveragePooling1D.self, GlobalAveragePooling2D.self, GlobalMaxPooling1D.self,
-    GlobalMaxPooling2D.self, UpSampling2D.self, ZeroPadding2D.self, Cropping2D.self,
+    GlobalMaxPooling2D.self, UpSampling2D.self, ZeroPadding2D.self, Cropping2D.self, SimpleRNN.self, LSTM.self, GRU.self,
 ] as [any SavableLayer.Type]).map { ($0.typeName, $0) })
 
 // Every value is checked as the layer's init would check it, so that a malformed
@@ -609,4 +609,78 @@ extension Cropping2D: SavableLayer {
     public static let typeName = "Cropping2D"
     public var config: LayerConfig { ["cropping": pairsValue(cropping)] }
     public convenience init(config c: LayerConfig) throws { self.init(cropping: try c.pairs("cropping"), name: c.name) }
+}
+
+extension RNN {
+    /// The arguments every recurrent layer saves.
+    var recurrentConfig: LayerConfig {
+        ["units": .int(cell.units), "return_sequences": .bool(returnSequences), "return_state": .bool(returnState),
+         "go_backwards": .bool(goBackwards)]
+    }
+}
+
+extension LayerConfig {
+    fileprivate func recurrent() throws -> (units: Int, sequences: Bool, state: Bool, backwards: Bool) {
+        (try count("units", max: maxSavedAxisSize), try bool("return_sequences"), try bool("return_state"), try bool("go_backwards"))
+    }
+}
+
+extension SimpleRNN: SavableLayer {
+    public static let typeName = "SimpleRNN"
+    public var config: LayerConfig {
+        get throws {
+            let cell = self.cell as! SimpleRNNCell
+            var c = recurrentConfig
+            c["activation"] = try .activation(cell.activation, layer: name)
+            c["use_bias"] = .bool(cell.useBias)
+            return c
+        }
+    }
+    public convenience init(config c: LayerConfig) throws {
+        let r = try c.recurrent()
+        self.init(r.units, activation: try c.activation(), useBias: try c.bool("use_bias"), returnSequences: r.sequences,
+                  returnState: r.state, goBackwards: r.backwards, name: c.name)
+    }
+}
+
+extension LSTM: SavableLayer {
+    public static let typeName = "LSTM"
+    public var config: LayerConfig {
+        get throws {
+            let cell = self.cell as! LSTMCell
+            var c = recurrentConfig
+            c["activation"] = try .activation(cell.activation, layer: name)
+            c["recurrent_activation"] = try .activation(cell.recurrentActivation, layer: name)
+            c["use_bias"] = .bool(cell.useBias)
+            c["unit_forget_bias"] = .bool(cell.unitForgetBias)
+            return c
+        }
+    }
+    public convenience init(config c: LayerConfig) throws {
+        let r = try c.recurrent()
+        self.init(r.units, activation: try c.activation(), recurrentActivation: try c.activation("recurrent_activation"),
+                  useBias: try c.bool("use_bias"), unitForgetBias: try c.bool("unit_forget_bias"), returnSequences: r.sequences,
+                  returnState: r.state, goBackwards: r.backwards, name: c.name)
+    }
+}
+
+extension GRU: SavableLayer {
+    public static let typeName = "GRU"
+    public var config: LayerConfig {
+        get throws {
+            let cell = self.cell as! GRUCell
+            var c = recurrentConfig
+            c["activation"] = try .activation(cell.activation, layer: name)
+            c["recurrent_activation"] = try .activation(cell.recurrentActivation, layer: name)
+            c["use_bias"] = .bool(cell.useBias)
+            c["reset_after"] = .bool(cell.resetAfter)
+            return c
+        }
+    }
+    public convenience init(config c: LayerConfig) throws {
+        let r = try c.recurrent()
+        self.init(r.units, activation: try c.activation(), recurrentActivation: try c.activation("recurrent_activation"),
+                  useBias: try c.bool("use_bias"), resetAfter: try c.bool("reset_after"), returnSequences: r.sequences,
+                  returnState: r.state, goBackwards: r.backwards, name: c.name)
+    }
 }

@@ -238,7 +238,7 @@ func checkedRebuild(_ layer: Layer, _ shapes: [TensorShape], _ dtypes: [DType], 
     let type = "\(type(of: layer))"
     func refuse(_ reason: String) -> SavingError { .badConfig(type: type, key: "nodes", reason: "the layers do not fit together: \(reason)") }
     let builtIn = builtInLayerTypes[type] != nil
-    if (builtIn && !(layer is Merge)) || layer is Sequential, shapes.count != 1 {
+    if (builtIn && !(layer is Merge) && !(layer is RNN)) || layer is Sequential, shapes.count != 1 {
         throw SavingError.badConfig(type: type, key: "nodes", reason: "\(shapes.count) inputs for '\(layer.name)', which takes one")
     }
     if builtIn, let problem = savedDTypeProblem(layer, dtypes) { throw refuse(problem) }
@@ -325,6 +325,9 @@ private func outputElementEstimate(_ layer: Layer, _ shapes: [TensorShape]) -> I
     case is Dot:
         guard shapes.count == 2, shape.rank == 3, shapes[1].rank == 3 else { return nil }
         return saturatingProduct([batch, dims[1], shapes[1][1], shapes[1][2]])
+    case let rnn as RNN:
+        guard shape.rank == 3 else { return nil }
+        return saturatingProduct([batch, rnn.returnSequences ? dims[1] : 1, rnn.cell.units])
     case is Concatenate: return shapes.reduce(0) { $0 + min(saturatingProduct($1.dimensions), Int.max / 2 / max(shapes.count, 1)) }
     case is Merge: return broadcastShape(shapes).map(saturatingProduct)
     default: return nil

@@ -110,6 +110,8 @@ final class ModelSavingTests: XCTestCase {
             AveragePooling1D(poolSize: 4), AveragePooling2D(poolSize: 3, strides: 2, padding: .same), AveragePooling3D(),
             GlobalAveragePooling1D(keepDims: true), GlobalAveragePooling2D(), GlobalMaxPooling1D(), GlobalMaxPooling2D(keepDims: true),
             UpSampling2D(size: [2, 3]), ZeroPadding2D(padding: ((1, 2), (3, 4))), Cropping2D(cropping: ((0, 1), (2, 0))),
+            SimpleRNN(3, activation: .relu, useBias: false, returnSequences: true), LSTM(4, recurrentActivation: .tanh, unitForgetBias: false, goBackwards: true),
+            GRU(2, resetAfter: false, returnState: true),
         ]
         XCTAssertEqual(Set(layers.map { "\(type(of: $0))" }).count, builtInLayerTypes.count, "every built-in type is listed here")
         for layer in layers {

@@ -1,0 +1,121 @@
+import XCTest
+import Foundation
+@testable import DeepSwift
+import TestSupport
+
+/// SimpleRNN, LSTM and GRU against Keras 3 (values computed with the same weights
+/// and inputs and written here), their cells in a custom loop, and their gradients.
+final class RecurrentLayerTests: XCTestCase {
+    // Keras: x = sin(0.7·arange(24)) as (2, 4, 3); weight k = 0.5·cos(0.37·arange + k).
+    let x = Tensor(shape: [2, 4, 3], scalars: (0..<24).map { Float(sin(Double($0) * 0.7)) })
+
+    func weight(_ shape: TensorShape, _ k: Int) -> Tensor {
+        Tensor(shape: shape, scalars: (0..<shape.elementCount).map { Float(cos(Double($0) * 0.37 + Double(k)) * 0.5) })
+    }
+
+    /// Builds `layer` on `x`, then gives its weights Keras's values.
+    func withKerasWeights(_ layer: RNN) -> RNN {
+        _ = layer([x])
+        for (k, w) in layer.cell.createdWeights.enumerated() { w.assign(weight(w.shape, k)) }
+        return layer
+    }
+
+    func testSimpleRNNAsKeras() {
+        let y = withKerasWeights(SimpleRNN(2, returnSequences: true))([x])[0]
+        XCTAssertEqual(y.shape, [2, 4, 2])
+        assertClose(y, Tensor(shape: [2, 4, 2], scalars: [
+            0.07433262467384338, -0.3372277617454529, 0.3625272512435913, 0.25504249334335327, -0.7437289357185364, -0.7284723520278931,
+            -0.05182139202952385, -0.22394834458827972, 0.3098987638950348, 0.16003909707069397, -0.7474918365478516, -0.7217026948928833,
+            -0.040271300822496414, -0.21616055071353912, 0.30653923749923706, 0.20445168018341064] as [Float]), tolerance: 1e-5)
+    }
+
+    func testLSTMAsKeras() {
+        let lstm = withKerasWeights(LSTM(2, returnSequences: true, returnState: true))
+        XCTAssertEqual(lstm.cell.createdWeights.map(\.shape), [[3, 8], [2, 8], [8]])
+        let out = lstm([x])
+        XCTAssertEqual(out.count, 3)
+        assertClose(out[0], Tensor(shape: [2, 4, 2], scalars: [
+            -0.06998998671770096, -0.06314817816019058, -0.11877134442329407, -0.10835541039705276, -0.13164500892162323,
+            -0.10442604124546051, -0.11999215930700302, -0.09891550987958908, -0.0956931784749031, -0.08726702630519867,
+            -0.12250160425901413, -0.09550908207893372, -0.11638421565294266, -0.09591653198003769, -0.13419553637504578,
+            -0.11889873445034027] as [Float]), tolerance: 1e-5)
+        assertClose(out[1], Tensor(shape: [2, 2], scalars: [-0.11999215930700302, -0.09891550987958908, -0.13419553637504578, -0.11889873445034027] as [Float]),
+                    tolerance: 1e-5)
+        assertClose(out[2], Tensor(shape: [2, 2], scalars: [-0.27619072794914246, -0.2132313847541809, -0.33884304761886597, -0.268346905708313] as [Float]),
+                    tolerance: 1e-5)
+        let backwards = withKerasWeights(LSTM(2, goBackwards: true))([x])[0]
+        assertClose(backwards, Tensor(shape: [2, 2], scalars: [-0.12774576246738434, -0.10929638147354126, -0.1343768686056137, -0.11560576409101486] as [Float]),
+                    tolerance: 1e-5)
+        // Keras's defaults: the forget gate's bias starts at 1.
+        let fresh = LSTM(2)
+        _ = fresh([x])
+        XCTAssertEqual(fresh.cell.createdWeights[2].value.scalars(as: Float.self), [0, 0, 1, 1, 0, 0, 0, 0])
+    }
+
+    func testGRUAsKeras() {
+        let gru = withKerasWeights(GRU(2, returnSequences: true))
+        XCTAssertEqual(gru.cell.createdWeights.map(\.shape), [[3, 6], [2, 6], [2, 6]])
+        assertClose(gru([x])[0], Tensor(shape: [2, 4, 2], scalars: [
+            -0.08166585862636566, 0.09434456378221512, -0.30376145243644714, -0.23427727818489075, -0.20799222588539124,
+            -0.08988796919584274, -0.12355165928602219, 0.08984337747097015, -0.2613719403743744, -0.2800968289375305,
+            -0.19332873821258545, -0.11440922319889069, -0.12266183644533157, 0.07375987619161606, -0.3198414444923401,
+            -0.23999637365341187] as [Float]), tolerance: 1e-5)
+        let before = withKerasWeights(GRU(2, resetAfter: false, returnState: true))
+        XCTAssertEqual(before.cell.createdWeights.map(\.shape), [[3, 6], [2, 6], [6]])
+        let out = before([x])
+        let expected = Tensor(shape: [2, 2], scalars: [-0.27254775166511536, -0.13325266540050507, -0.41865918040275574, -0.3920530080795288] as [Float])
+        assertClose(out[0], expected, tolerance: 1e-5)
+        assertClose(out[1], expected, tolerance: 1e-5)
+    }
+
+    func testACellDrivesACustomLoopAndInitialStatesAreUsed() {
+        let lstm = withKerasWeights(LSTM(2, returnSequences: true, returnState: true))
+        let cell = lstm.cell
+        var (h, c) = (Tensor.zeros([2, 2]), Tensor.zeros([2, 2]))
+        for t in 0..<4 {
+            let out = cell([x[.all, t], h, c])
+            (h, c) = (out[1], out[2])
+        }
+        assertClose(h, lstm([x])[1], tolerance: 1e-6)
+        // Running the second half from the first half's states gives the whole run's end.
+        let half = lstm([x[.all, 0..<2]])
+        assertClose(lstm([x[.all, 2..<4], half[1], half[2]])[1], h, tolerance: 1e-6)
+    }
+
+    func testGradientsToSecondOrder() {
+        setRandomSeed(3)
+        for make in [{ LSTM(2, returnSequences: true) as RNN }, { GRU(2) as RNN }, { GRU(2, resetAfter: false) as RNN }, { SimpleRNN(2) as RNN }] {
+            let layer = make()
+            layer.dtype = .float64
+            let input = Random.normal([2, 3, 2], dtype: .float64)
+            _ = layer([input])
+            checkGradients([input] + layer.cell.createdWeights.map(\.value)) { xs in
+                for (w, v) in zip(layer.cell.createdWeights, xs.dropFirst()) { w.assign(v) }
+                return layer([xs[0]])[0]
+            }
+        }
+    }
+
+    func testSavedWithTheModel() throws {
+        setRandomSeed(5)
+        let model = Sequential([LSTM(3, returnSequences: true), GRU(2), Dense(1)], inputShape: [4, 3])
+        XCTAssertEqual(model.countParams(), 4 * (3 * 3 + 3 * 3 + 3) + 3 * (3 * 2 + 2 * 2 + 2 * 2) + 3)
+        let folder = NSTemporaryDirectory() + "deepswift-rnn-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try model.save(to: folder)
+        XCTAssertEqual(try loadModel(from: folder).predict(x), try model.predict(x))
+    }
+
+    func testOrthogonalInitializerAndInputProblems() {
+        let q = Initializer.orthogonal(seed: 4).make([5, 3], .float64)
+        assertClose(matmul(q, q, transposeA: true), Tensor.eye(3, dtype: .float64), tolerance: 1e-12)
+        let wide = Initializer.orthogonal(gain: 2, seed: 4).make([3, 5], .float64)
+        assertClose(matmul(wide, wide, transposeB: true), Tensor.eye(3, dtype: .float64) * 4, tolerance: 1e-12)
+        let lstm = LSTM(4, name: "l")
+        XCTAssertEqual(lstm.inputProblem(shapes: [[2, 3]], dtypes: [.float32]), "LSTM 'l': expects inputs of shape (batch, steps ≥ 1, features), got (2, 3)")
+        XCTAssertEqual(lstm.inputProblem(shapes: [[2, 3, 5], [2, 4]], dtypes: [.float32, .float32]),
+                       "LSTM 'l': takes the input and, optionally, 2 initial state(s); got 2 tensors")
+        XCTAssertEqual(lstm.inputProblem(shapes: [[2, 3, 5], [2, 4], [3, 4]], dtypes: [.float32, .float32, .float32]),
+                       "LSTM 'l': expects initial states of shape (2, 4), got (3, 4)")
+    }
+}
