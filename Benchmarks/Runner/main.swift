@@ -15,7 +15,7 @@ if let i = arguments.firstIndex(of: "--threads"), arguments.index(after: i) < ar
     Threading.intraOpThreads = count
 }
 
-var workloads = tensorWorkloads() + autodiffWorkloads() + dataWorkloads() + modelWorkloads() + visionWorkloads() + mathWorkloads()
+var workloads = tensorWorkloads() + autodiffWorkloads() + dataWorkloads() + modelWorkloads() + visionWorkloads() + mathWorkloads() + sequenceWorkloads()
 if arguments.contains("--crossover") { workloads = crossoverWorkloads() }
 if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
 if let i = arguments.firstIndex(of: "--only"), arguments.index(after: i) < arguments.endIndex {
