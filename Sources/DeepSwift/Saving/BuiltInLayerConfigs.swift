@@ -612,16 +612,30 @@ extension Cropping2D: SavableLayer {
 }
 
 extension RNN {
-    /// The arguments every recurrent layer saves.
-    var recurrentConfig: LayerConfig {
-        ["units": .int(cell.units), "return_sequences": .bool(returnSequences), "return_state": .bool(returnState),
-         "go_backwards": .bool(goBackwards)]
+    /// The arguments every recurrent layer saves (`recurrent_activation` where the cell has one).
+    func recurrentConfig(activation: ActivationFunction, recurrentActivation: ActivationFunction?, useBias: Bool) throws -> LayerConfig {
+        var c: LayerConfig = ["units": .int(cell.units), "activation": try .activation(activation, layer: name)]
+        if let recurrentActivation { c["recurrent_activation"] = try .activation(recurrentActivation, layer: name) }
+        c["use_bias"] = .bool(useBias)
+        c["return_sequences"] = .bool(returnSequences)
+        c["return_state"] = .bool(returnState)
+        c["go_backwards"] = .bool(goBackwards)
+        return c
     }
 }
 
+/// What every recurrent layer's config holds.
+private struct RecurrentArguments {
+    let units: Int, activation: ActivationFunction, recurrentActivation: ActivationFunction
+    let useBias: Bool, sequences: Bool, state: Bool, backwards: Bool
+}
+
 extension LayerConfig {
-    fileprivate func recurrent() throws -> (units: Int, sequences: Bool, state: Bool, backwards: Bool) {
-        (try count("units", max: maxSavedAxisSize), try bool("return_sequences"), try bool("return_state"), try bool("go_backwards"))
+    fileprivate func recurrent() throws -> RecurrentArguments {
+        RecurrentArguments(units: try count("units", max: maxSavedAxisSize), activation: try activation(),
+                           recurrentActivation: self["recurrent_activation"] == nil ? .sigmoid : try activation("recurrent_activation"),
+                           useBias: try bool("use_bias"), sequences: try bool("return_sequences"), state: try bool("return_state"),
+                           backwards: try bool("go_backwards"))
     }
 }
 
@@ -630,16 +644,13 @@ extension SimpleRNN: SavableLayer {
     public var config: LayerConfig {
         get throws {
             let cell = self.cell as! SimpleRNNCell
-            var c = recurrentConfig
-            c["activation"] = try .activation(cell.activation, layer: name)
-            c["use_bias"] = .bool(cell.useBias)
-            return c
+            return try recurrentConfig(activation: cell.activation, recurrentActivation: nil, useBias: cell.useBias)
         }
     }
     public convenience init(config c: LayerConfig) throws {
         let r = try c.recurrent()
-        self.init(r.units, activation: try c.activation(), useBias: try c.bool("use_bias"), returnSequences: r.sequences,
-                  returnState: r.state, goBackwards: r.backwards, name: c.name)
+        self.init(r.units, activation: r.activation, useBias: r.useBias, returnSequences: r.sequences, returnState: r.state,
+                  goBackwards: r.backwards, name: c.name)
     }
 }
 
@@ -648,19 +659,16 @@ extension LSTM: SavableLayer {
     public var config: LayerConfig {
         get throws {
             let cell = self.cell as! LSTMCell
-            var c = recurrentConfig
-            c["activation"] = try .activation(cell.activation, layer: name)
-            c["recurrent_activation"] = try .activation(cell.recurrentActivation, layer: name)
-            c["use_bias"] = .bool(cell.useBias)
+            var c = try recurrentConfig(activation: cell.activation, recurrentActivation: cell.recurrentActivation, useBias: cell.useBias)
             c["unit_forget_bias"] = .bool(cell.unitForgetBias)
             return c
         }
     }
     public convenience init(config c: LayerConfig) throws {
         let r = try c.recurrent()
-        self.init(r.units, activation: try c.activation(), recurrentActivation: try c.activation("recurrent_activation"),
-                  useBias: try c.bool("use_bias"), unitForgetBias: try c.bool("unit_forget_bias"), returnSequences: r.sequences,
-                  returnState: r.state, goBackwards: r.backwards, name: c.name)
+        self.init(r.units, activation: r.activation, recurrentActivation: r.recurrentActivation, useBias: r.useBias,
+                  unitForgetBias: try c.bool("unit_forget_bias"), returnSequences: r.sequences, returnState: r.state,
+                  goBackwards: r.backwards, name: c.name)
     }
 }
 
@@ -669,18 +677,15 @@ extension GRU: SavableLayer {
     public var config: LayerConfig {
         get throws {
             let cell = self.cell as! GRUCell
-            var c = recurrentConfig
-            c["activation"] = try .activation(cell.activation, layer: name)
-            c["recurrent_activation"] = try .activation(cell.recurrentActivation, layer: name)
-            c["use_bias"] = .bool(cell.useBias)
+            var c = try recurrentConfig(activation: cell.activation, recurrentActivation: cell.recurrentActivation, useBias: cell.useBias)
             c["reset_after"] = .bool(cell.resetAfter)
             return c
         }
     }
     public convenience init(config c: LayerConfig) throws {
         let r = try c.recurrent()
-        self.init(r.units, activation: try c.activation(), recurrentActivation: try c.activation("recurrent_activation"),
-                  useBias: try c.bool("use_bias"), resetAfter: try c.bool("reset_after"), returnSequences: r.sequences,
-                  returnState: r.state, goBackwards: r.backwards, name: c.name)
+        self.init(r.units, activation: r.activation, recurrentActivation: r.recurrentActivation, useBias: r.useBias,
+                  resetAfter: try c.bool("reset_after"), returnSequences: r.sequences, returnState: r.state,
+                  goBackwards: r.backwards, name: c.name)
     }
 }

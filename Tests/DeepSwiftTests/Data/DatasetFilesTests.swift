@@ -4,15 +4,7 @@ import Foundation
 import TestSupport
 
 /// Dataset.fromFiles: rows of IDX and raw files read in chunks, and the errors of bad files.
-final class DatasetFilesTests: XCTestCase {
-    var folder = ""
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "deepswift-files-\(UUID().uuidString)/"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+final class DatasetFilesTests: TemporaryFolderTestCase {
 
     func write(_ bytes: [UInt8], _ name: String) -> String {
         let path = folder + name

@@ -5,15 +5,7 @@ import TestSupport
 
 /// A saved model whose config.json was edited or damaged throws a SavingError
 /// naming what is wrong; loading never stops the process.
-final class MalformedModelConfigTests: XCTestCase {
-    var folder = ""
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "deepswift-malformed-\(UUID().uuidString)/"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+final class MalformedModelConfigTests: TemporaryFolderTestCase {
 
     /// A functional model touching most kinds of layer argument: windows, strides,
     /// axes, rates, permutations, repeats, merges and an embedding.

@@ -5,15 +5,7 @@ import TestSupport
 
 /// What a saved model keeps beyond its layer arguments: statistics, input dtypes,
 /// activation arguments, weight dtypes and seeds; and how the folder is written.
-final class ModelSavingFidelityTests: XCTestCase {
-    var folder = ""
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "deepswift-fidelity-\(UUID().uuidString)/"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+final class ModelSavingFidelityTests: TemporaryFolderTestCase {
 
     func config(_ name: String) throws -> String { try String(contentsOfFile: folder + name + "/config.json", encoding: .utf8) }
 

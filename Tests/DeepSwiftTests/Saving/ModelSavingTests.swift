@@ -17,15 +17,7 @@ final class ScaleBy: Layer, SavableLayer {
 }
 
 /// Whole-model saving: architecture, weights and optimizer state, in this process and another.
-final class ModelSavingTests: XCTestCase {
-    var folder = ""
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "deepswift-models-\(UUID().uuidString)/"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+final class ModelSavingTests: TemporaryFolderTestCase {
 
     func convnet() -> Sequential {
         Sequential([
