@@ -55,6 +55,7 @@ open class RecurrentCell: Layer {
         return weightDTypeProblem(dtypes, weights: weightDType(for: shapes))
     }
 
+    /// Builds from the input's shape (the states' shapes follow from `units`).
     public override func build(inputShapes: [TensorShape]) { build(inputShape: inputShapes[0]) }
 
     override func weightCount(for shapes: [TensorShape]) -> Int {
@@ -68,9 +69,12 @@ open class RecurrentCell: Layer {
 
 /// The simple recurrence `h = activation(x·W + h·U + b)`, as `keras.layers.SimpleRNNCell`.
 public final class SimpleRNNCell: RecurrentCell {
+    /// Applied to each step's sum.
     public let activation: ActivationFunction
+    /// Whether the step adds `bias`.
     public let useBias: Bool
     let kernelInitializer: Initializer, recurrentInitializer: Initializer
+    /// (features, units), (units, units) and (units), once built.
     public private(set) var kernel: Variable?
     public private(set) var recurrentKernel: Variable?
     public private(set) var bias: Variable?
@@ -108,9 +112,12 @@ public final class SimpleRNNCell: RecurrentCell {
 /// in that order along the kernels' last axis (Keras's layout, so its weights
 /// load), `c = f·c + i·tanh(z_c)`, `h = o·tanh(c)`.
 public final class LSTMCell: RecurrentCell {
+    /// The candidate's and the output's activation, and the gates'.
     public let activation: ActivationFunction, recurrentActivation: ActivationFunction
+    /// Whether the gates have a bias, and whether its forget part starts at 1.
     public let useBias: Bool, unitForgetBias: Bool
     let kernelInitializer: Initializer, recurrentInitializer: Initializer
+    /// (features, 4·units), (units, 4·units) and (4·units), once built; gates i, f, c, o.
     public private(set) var kernel: Variable?
     public private(set) var recurrentKernel: Variable?
     public private(set) var bias: Variable?
@@ -165,9 +172,13 @@ public final class LSTMCell: RecurrentCell {
 /// multiplies the recurrent projection after it is computed, and the bias has
 /// two rows (input, recurrent): `bias` is (2, 3·units), as Keras's.
 public final class GRUCell: RecurrentCell {
+    /// The candidate's activation, and the gates'.
     public let activation: ActivationFunction, recurrentActivation: ActivationFunction
+    /// Whether the gates have a bias, and whether the reset gate applies after the recurrent product.
     public let useBias: Bool, resetAfter: Bool
     let kernelInitializer: Initializer, recurrentInitializer: Initializer
+    /// (features, 3·units), (units, 3·units) and (2, 3·units) — (3·units) without
+    /// `resetAfter` — once built; gates z, r, h.
     public private(set) var kernel: Variable?
     public private(set) var recurrentKernel: Variable?
     public private(set) var bias: Variable?
