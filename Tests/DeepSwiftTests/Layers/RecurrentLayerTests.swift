@@ -68,6 +68,42 @@ final class RecurrentLayerTests: XCTestCase {
         assertClose(out[1], expected, tolerance: 1e-5)
     }
 
+    /// Builds `layer` on `x`, then gives its weights (forward layer's, then backward's) Keras's values.
+    func withKerasWeights(_ layer: Bidirectional) -> Bidirectional {
+        _ = layer([x])
+        let weights = layer.forwardLayer.cell.createdWeights + layer.backwardLayer.cell.createdWeights
+        for (k, w) in weights.enumerated() { w.assign(weight(w.shape, k)) }
+        return layer
+    }
+
+    func testBidirectionalAndTimeDistributedAsKeras() {
+        let both = withKerasWeights(Bidirectional(LSTM(2, returnSequences: true)))([x])[0]
+        XCTAssertEqual(both.shape, [2, 4, 4])
+        assertClose(both, Tensor(shape: [2, 4, 4], scalars: [
+            -0.06998998671770096, -0.06314817816019058, 0.2509815990924835, 0.2418220043182373, -0.11877134442329407, -0.10835541039705276,
+            0.29148781299591064, 0.2688027024269104, -0.13164500892162323, -0.10442604124546051, 0.21804168820381165, 0.16943250596523285,
+            -0.11999215930700302, -0.09891550987958908, 0.09328142553567886, 0.09055595099925995, -0.0956931784749031, -0.08726702630519867,
+            0.3213571608066559, 0.2992238700389862, -0.12250160425901413, -0.09550908207893372, 0.26314207911491394, 0.21388766169548035,
+            -0.11638421565294266, -0.09591653198003769, 0.17441724240779877, 0.1733696460723877, -0.13419553637504578, -0.11889873445034027,
+            0.153092160820961, 0.14950032532215118] as [Float]), tolerance: 1e-5)
+        let summed = withKerasWeights(Bidirectional(GRU(2), mergeMode: .sum))([x])[0]
+        assertClose(summed, Tensor(shape: [2, 2], scalars: [0.13049575686454773, 0.23081141710281372, 0.033308446407318115, 0.05429205298423767] as [Float]),
+                    tolerance: 1e-5)
+        let withStates = Bidirectional(LSTM(2, returnState: true))([x])
+        XCTAssertEqual(withStates.map(\.shape), [[2, 4], [2, 2], [2, 2], [2, 2], [2, 2]])
+        let dense = Dense(3)
+        let distributed = TimeDistributed(dense)
+        _ = distributed(x)
+        dense.kernelVariable!.assign(weight([3, 3], 0))
+        dense.biasVariable!.assign(weight([3], 1))
+        assertClose(distributed(x), Tensor(shape: [2, 4, 3], scalars: [
+            0.11550261080265045, -0.29071834683418274, -0.6575918793678284, 0.8822673559188843, 0.666688084602356, 0.3608757555484772,
+            -0.19324931502342224, -0.08229033648967743, 0.03980625420808792, 0.12592674791812897, -0.2834590971469879, -0.6544800400733948,
+            0.8791738748550415, 0.6686378717422485, 0.36760491132736206, -0.20054996013641357, -0.09151822328567505, 0.02989998459815979,
+            0.13639165461063385, -0.2760915160179138, -0.651206910610199, 0.8759081363677979, 0.6704268455505371, 0.3742063343524933] as [Float]),
+                    tolerance: 1e-5)
+    }
+
     func testACellDrivesACustomLoopAndInitialStatesAreUsed() {
         let lstm = withKerasWeights(LSTM(2, returnSequences: true, returnState: true))
         let cell = lstm.cell
