@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "Compile", targets: ["Compile"]),
         .library(name: "Autodiff", targets: ["Autodiff"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        // Data-parallel training on Open MPI; the libraries above stay free of MPI.
+        .library(name: "DeepSwiftDistributed", targets: ["DeepSwiftDistributed"]),
         .executable(name: "Guide", targets: ["Guide"]),
         .executable(name: "Benchmarks", targets: ["Benchmarks"]),
     ],
@@ -29,6 +31,10 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // Open MPI (Debian's libopenmpi-dev); only DeepSwiftDistributed links it.
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         // Hot vectorized loops, with runtime ISA dispatch through target attributes.
         .target(name: "CKernels", dependencies: ["CSleef"]),
 
@@ -41,6 +47,8 @@ let package = Package(
         .target(name: "DeepSwift", dependencies: [
             "Compile", "Autodiff", "TensorCore", "CKernels", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Horovod's model of data-parallel training on Open MPI.
+        .target(name: "DeepSwiftDistributed", dependencies: ["DeepSwift", "TensorCore", "CMPI", "CKernels"]),
 
         // The guide in Swift: every part in one library, an executable per part, and
         // `Guide` running them all in the guide's order.
@@ -65,6 +73,9 @@ let package = Package(
         .testTarget(name: "GuideExamplesTests", dependencies: ["GuideExamples", "TestSupport", "CZlib"]),
         // Seeded mutation fuzzing of the readers of outside bytes, with the inputs
         // that crashed earlier versions kept as fixtures.
+        // Run under `mpirun -np 2` (the test binary launches itself), over shared
+        // memory and over TCP.
+        .testTarget(name: "DeepSwiftDistributedTests", dependencies: ["DeepSwiftDistributed", "DeepSwift", "TestSupport"]),
         .testTarget(name: "ReaderFuzzTests", dependencies: ["DeepSwift", "TensorCore"], exclude: ["Fixtures"]),
     ]
 )

@@ -39,6 +39,9 @@ public final class BackupAndRestore: Callback {
 
     var weightsPath: String { (backupDirectory as NSString).appendingPathComponent("model.safetensors") }
 
+    /// Runs only on rank 0 of a distributed `fit`: one process writes the file.
+    public override var runsOnEveryProcess: Bool { false }
+
     /// - Parameters:
     ///   - backupDirectory: where the backup goes (made when first written).
     ///   - saveFrequency: `.epoch` (default) or `.batches(n)`.

@@ -12,6 +12,11 @@ open class Callback {
 
     public init() {}
 
+    /// Whether the callback runs on every process of a distributed `fit`
+    /// (``DistributionStrategy``), or only on rank 0: false for the callbacks that
+    /// write files (checkpoints, backups, logs), as Horovod leaves them to rank 0.
+    open var runsOnEveryProcess: Bool { true }
+
     open func onTrainBegin(logs: Logs) {}
     open func onTrainEnd(logs: Logs) {}
     open func onEpochBegin(_ epoch: Int, logs: Logs) {}
@@ -106,6 +111,9 @@ public final class CSVLogger: Callback {
     private var keys: [String]?
     private var rows: [String] = []
 
+    /// Runs only on rank 0 of a distributed `fit`: one process writes the file.
+    public override var runsOnEveryProcess: Bool { false }
+
     public init(_ path: String, separator: String = ",", append: Bool = false) {
         self.path = path
         self.separator = separator
@@ -138,6 +146,9 @@ public final class ModelCheckpoint: Callback {
     private var best = Double.infinity
     /// The error of the last save that failed (training goes on).
     public private(set) var lastError: Error?
+
+    /// Runs only on rank 0 of a distributed `fit`: one process writes the file.
+    public override var runsOnEveryProcess: Bool { false }
 
     public init(_ path: String, monitor: String = "val_loss", saveBestOnly: Bool = false, mode: String = "auto",
                 includeOptimizer: Bool = false) {

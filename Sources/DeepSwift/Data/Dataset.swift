@@ -215,3 +215,49 @@ final class PassCounter {
         return count
     }
 }
+
+extension Dataset {
+    /// Every `count`-th element, starting with the `index`-th, as tf.data's
+    /// `shard(num_shards, index)`: the shards of `0..<count` together hold every
+    /// element exactly once. In data-parallel training each process reads its part:
+    ///
+    /// ```swift
+    /// let shard = Dataset.fromTensorSlices(x).shard(count: 2, index: 1)   // rows 1, 3, 5, ...
+    /// ```
+    ///
+    /// Shard before shuffling and batching, so that each process shuffles and
+    /// batches only its own elements.
+    ///
+    /// - Parameters:
+    ///   - count: the number of shards (processes), at least 1.
+    ///   - index: this shard, in `0..<count`.
+    public func shard(count: Int, index: Int) -> Dataset<Element> {
+        precondition(count > 0, "Dataset.shard: count must be positive, got \(count)")
+        precondition((0..<count).contains(index), "Dataset.shard: index must be in 0..<\(count), got \(index)")
+        return transformed(cardinality: cardinality.map { Swift.max(0, $0 - index + count - 1) / count },
+                           { ShardedIndices(base: $0, count: count, index: index) },
+                           { AnyIterator(ShardIterator(base: $0, count: count, index: index)) })
+    }
+}
+
+/// Every `count`-th element of another iterator, starting with its `index`-th.
+struct ShardIterator<Base: IteratorProtocol>: IteratorProtocol {
+    var base: Base
+    let count: Int
+    var skip: Int
+
+    init(base: Base, count: Int, index: Int) {
+        self.base = base
+        self.count = count
+        self.skip = index
+    }
+
+    mutating func next() -> Base.Element? {
+        while skip > 0 {
+            skip -= 1
+            if base.next() == nil { return nil }
+        }
+        skip = count - 1
+        return base.next()
+    }
+}

@@ -136,3 +136,36 @@ final class RepeatedIndices: IndexStream {
         }
     }
 }
+
+/// Every `count`-th index of another pass, starting with its `index`-th.
+final class ShardedIndices: IndexStream {
+    private let base: IndexStream
+    private let count: Int, index: Int
+    /// The position in the base pass of the next index read, modulo `count`.
+    private var phase = 0
+    private var block: [Int] = []
+
+    init(base: IndexStream, count: Int, index: Int) {
+        self.base = base
+        self.count = count
+        self.index = index
+    }
+
+    override func read(into out: inout [Int], count wanted: Int) {
+        // Any `k·count` consecutive indices hold exactly k of this shard.
+        var missing = wanted
+        while missing > 0 {
+            block.removeAll(keepingCapacity: true)
+            let asked = Swift.min(missing, 4096) * count
+            base.read(into: &block, count: asked)
+            var j = (index - phase + count) % count
+            while j < block.count {
+                out.append(block[j])
+                missing -= 1
+                j += count
+            }
+            phase = (phase + block.count) % count
+            if block.count < asked { return }
+        }
+    }
+}

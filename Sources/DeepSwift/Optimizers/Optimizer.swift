@@ -3,6 +3,28 @@
 import CKernels
 @_spi(Autodiff) import Compile
 
+/// Combines a step's gradients before an optimizer applies them, as Keras's
+/// `gradient_aggregator`: ``Optimizer/gradientAggregator`` calls it once per
+/// ``Optimizer/apply(_:to:)`` (and on every replay of a compiled step) with the
+/// gradients that are present.
+///
+/// ```swift
+/// final class Halve: GradientAggregator {
+///     func aggregate(_ gradients: [Tensor], of variables: [Variable]) -> [Tensor] {
+///         gradients.map { $0 * 0.5 }
+///     }
+/// }
+/// ```
+public protocol GradientAggregator: AnyObject {
+    /// The gradients to apply instead of `gradients`: one per variable, each of
+    /// its variable's shape and dtype.
+    ///
+    /// - Parameters:
+    ///   - gradients: this step's gradients, in the order of `variables`.
+    ///   - variables: the variables they belong to.
+    func aggregate(_ gradients: [Tensor], of variables: [Variable]) -> [Tensor]
+}
+
 /// The base of the optimizers, as `keras.optimizers.Optimizer`: applies gradients
 /// to variables, keeping per-variable state (moments, accumulators) keyed by the
 /// variable's identity. Clipping (`clipNorm`, `clipValue`, `globalClipNorm`),
@@ -33,14 +55,19 @@ import CKernels
 open class Optimizer {
     /// The learning rate, constant or scheduled by ``iterations``.
     public var learningRate: LearningRate
-    /// How many times ``apply(_:to:)`` has updated the variables.
-    public internal(set) var iterations = 0
+    /// How many times ``apply(_:to:)`` has updated the variables (set it when
+    /// restoring training, as Keras assigns `optimizer.iterations`).
+    public var iterations = 0
     /// Clips each gradient to this L2 norm.
     public var clipNorm: Double?
     /// Clips each gradient element to `[-clipValue, clipValue]`.
     public var clipValue: Double?
     /// Scales all gradients together so that their joint L2 norm is at most this.
     public var globalClipNorm: Double?
+    /// Combines each step's gradients before clipping and the update, as Keras's
+    /// `gradient_aggregator` (data-parallel training averages them over processes:
+    /// `DistributedOptimizer(wrapping:)` in `DeepSwiftDistributed` sets this).
+    public var gradientAggregator: (any GradientAggregator)?
 
     /// A variable's state tensors, updated in place (a class, so one dictionary
     /// lookup per update finds them).
@@ -94,7 +121,8 @@ open class Optimizer {
         let present: [Int]
 
         func takes(inputAt index: Int, producedBy op: DifferentiableOp, inputShapes: [TensorShape]) -> Bool {
-            guard case .matmul(transposeA: true, transposeB: false) = op else { return false }
+            // An aggregator needs every gradient in memory.
+            guard optimizer.gradientAggregator == nil, case .matmul(transposeA: true, transposeB: false) = op else { return false }
             return inputShapes.allSatisfy { $0.rank == 2 && $0[0] == 1 }
         }
 
@@ -139,6 +167,12 @@ open class Optimizer {
     fileprivate func applyNow(_ gradients: [GradientValue?], _ variables: [Variable]) {
         var pairs = zip(gradients, variables).compactMap { g, v in g.map { ($0, v) } }
         guard !pairs.isEmpty else { return }
+        if let gradientAggregator {
+            let combined = gradientAggregator.aggregate(pairs.map(\.0.materialized), of: pairs.map(\.1))
+            precondition(combined.count == pairs.count,
+                         "\(type(of: gradientAggregator)).aggregate returned \(combined.count) gradients for \(pairs.count) variables")
+            pairs = zip(combined, pairs).map { (.dense($0), $1.1) }
+        }
         if clipNorm != nil || clipValue != nil || globalClipNorm != nil {
             pairs = pairs.map { (.dense($0.0.materialized), $0.1) }
         }

@@ -99,9 +99,13 @@ extension Model {
     /// of different lengths, inputs the built model cannot take) or a setting is
     /// out of range.
     @discardableResult
+    ///
+    /// With a `distribution` strategy (``DistributionStrategy``), `batchSize` is each
+    /// process's part of a global batch of `batchSize × processCount` examples.
     public func fit(x: Tensor, y: Tensor? = nil, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     shuffle: Bool = true, validationSplit: Double = 0, validationData: (Tensor, Tensor?)? = nil,
-                    sampleWeight: Tensor? = nil, callbacks: [Callback] = []) throws -> History {
+                    sampleWeight: Tensor? = nil, callbacks: [Callback] = [],
+                    distribution: (any DistributionStrategy)? = nil) throws -> History {
         guard validationSplit >= 0 && validationSplit < 1 else {
             throw TrainingError.invalidConfiguration("fit: validationSplit must be in [0, 1), got \(validationSplit)")
         }
@@ -116,8 +120,27 @@ extension Model {
         let train = TensorBatches(x: split(x)!, y: split(y), sampleWeight: split(sampleWeight), batchSize: batchSize,
                                   shuffle: shuffle)
         let val = validation.map { TensorBatches(x: $0.0, y: $0.1, sampleWeight: nil, batchSize: batchSize, shuffle: false) }
+        return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, train: train, validation: val,
+                          distribution: distribution)
+    }
+
+    /// `runFit` over in-memory batches, each process taking its share with a strategy.
+    func runFit(epochs: Int, verbose: Int, callbacks: [Callback], train: TensorBatches, validation: TensorBatches?,
+                distribution: (any DistributionStrategy)?) throws -> History {
+        guard let distribution else {
+            return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: train.count,
+                              batches: { train.epoch() }, validation: validation.map { v in { v.epoch() } })
+        }
+        let (rank, count) = (distribution.rank, distribution.processCount)
         return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks,
-                          steps: train.count, batches: { train.epoch() }, validation: val.map { v in { v.epoch() } })
+                          steps: train.shardedCount(count),
+                          batches: {
+                              // Every process shuffles with rank 0's seed.
+                              let seed = train.shuffle ? UInt64(distribution.fromRankZero([Double(TensorBatches.drawSeed())])[0]) : nil
+                              return train.shardedEpoch(rank: rank, count: count, seed: seed)
+                          },
+                          validation: validation.map { v in { v.part(rank: rank, count: count).epoch() } },
+                          distribution: distribution, firstExample: Batch(xs: train.xs.map { $0[0..<1] }, ys: nil))
     }
 
     /// Throws when x, y and the sample weights disagree on the number of examples,
@@ -153,27 +176,38 @@ extension Model {
     /// autoencoder the pairs can be `(x, x)`; the model's own losses are added to
     /// the compiled loss.
     @discardableResult
+    ///
+    /// With a `distribution` strategy, each process passes its own shard
+    /// (``Dataset/shard(count:index:)``), with the same number of batches.
     public func fit(_ dataset: Dataset<(Tensor, Tensor)>, epochs: Int = 1, verbose: Int = 1,
-                    validationData: Dataset<(Tensor, Tensor)>? = nil, callbacks: [Callback] = []) throws -> History {
+                    validationData: Dataset<(Tensor, Tensor)>? = nil, callbacks: [Callback] = [],
+                    distribution: (any DistributionStrategy)? = nil) throws -> History {
         try requireCompiled("fit")
         return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
                batches: { AnyIterator(dataset.map { Batch(x: $0.0, y: $0.1) }.makeIterator()) },
-               validation: validationData.map { v in { AnyIterator(v.map { Batch(x: $0.0, y: $0.1) }.makeIterator()) } })
+               validation: validationData.map { v in { AnyIterator(v.map { Batch(x: $0.0, y: $0.1) }.makeIterator()) } },
+               distribution: distribution)
     }
 
     /// Trains on a dataset of input batches alone: the loss is what the model's
     /// layers add (`addLoss`).
     @discardableResult
-    public func fit(_ dataset: Dataset<Tensor>, epochs: Int = 1, verbose: Int = 1, callbacks: [Callback] = []) throws -> History {
+    public func fit(_ dataset: Dataset<Tensor>, epochs: Int = 1, verbose: Int = 1, callbacks: [Callback] = [],
+                    distribution: (any DistributionStrategy)? = nil) throws -> History {
         try requireCompiled("fit")
         return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
-               batches: { AnyIterator(dataset.map { Batch(x: $0, y: nil) }.makeIterator()) }, validation: nil)
+               batches: { AnyIterator(dataset.map { Batch(x: $0, y: nil) }.makeIterator()) }, validation: nil,
+               distribution: distribution)
     }
 
     func runFit(epochs: Int, verbose: Int, callbacks: [Callback], steps: Int?,
-                        batches: () -> AnyIterator<Batch>,
-                        validation: (() -> AnyIterator<Batch>)?) throws -> History {
+                batches: () -> AnyIterator<Batch>, validation: (() -> AnyIterator<Batch>)?,
+                distribution: (any DistributionStrategy)? = nil, firstExample: Batch? = nil) throws -> History {
         TrackingEpoch.advance()   // a property reassigned since the last step is seen
+        // With a strategy, rank 0 alone prints and writes files.
+        let chief = (distribution?.rank ?? 0) == 0
+        let callbacks = chief ? callbacks : callbacks.filter(\.runsOnEveryProcess)
+        let verbose = chief ? verbose : 0
         let history = History()
         for c in callbacks { c.model = self }
         stopTraining = false
@@ -181,46 +215,109 @@ extension Model {
         var logs = Logs()
         (resumeEpoch, callbackError) = (0, nil)
         for c in callbacks { c.onTrainBegin(logs: logs) }
+        if let distribution {
+            // Rank 0's resume epoch (BackupAndRestore runs there); a failure to start
+            // anywhere stops every process.
+            let agreed = distribution.sum([chief ? Double(resumeEpoch) : 0, callbackError == nil ? 0 : 1])
+            resumeEpoch = Int(agreed[0])
+            if agreed[1] > 0 && callbackError == nil {
+                callbackError = TrainingError.invalidConfiguration("fit: training could not start on another process (rank 0 prints why)")
+            }
+        }
         if let error = callbackError {
             callbackError = nil
             throw error
         }
+        if let distribution {
+            if !isBuilt, let example = firstExample ?? batches().next() {
+                _ = self(example.xs, training: false)   // the weights rank 0 sends must exist
+            }
+            try distribution.beginTraining(self)
+        }
+        defer { distribution?.endTraining(self) }
         let first = resumeEpoch
         resumeEpoch = 0
         for epoch in first..<Swift.max(first, epochs) {
             if verbose > 0 { print("Epoch \(epoch + 1)/\(epochs)") }
+            var agreeEachStep = false
+            if let distribution { agreeEachStep = try agreeOnSteps(knownSteps, distribution) }
             for c in callbacks { c.onEpochBegin(epoch, logs: logs) }
             resetTrainingMetrics()
             let bar = ProgressBar(target: knownSteps, verbose: verbose)
-            var step = 0
+            var (step, examples) = (0, 0)
             let iterator = batches()
-            while let batch = iterator.next() {
+            while true {
+                var batch = iterator.next()
+                if agreeEachStep, let distribution,
+                   distribution.sum([batch == nil ? 0 : 1])[0] < Double(distribution.processCount) {
+                    batch = nil   // a process has run out: all stop together
+                }
+                guard let batch else { break }
                 try checkBatch("fit", batch)
                 for c in callbacks { c.onBatchBegin(step, logs: logs) }
                 logs = runTrainStep(batch)
                 step += 1
+                examples += batch.xs[0].rank > 0 ? batch.xs[0].shape[0] : 1
                 for c in callbacks { c.onBatchEnd(step - 1, logs: logs) }
                 if knownSteps == nil || step < knownSteps! { bar.update(step, values: logs.entries) }
-                if stopTraining { break }
+                // Processes stop together, at the end of the epoch.
+                if stopTraining && distribution == nil { break }
             }
             knownSteps = knownSteps ?? step
+            var valLogs = Logs(), valExamples = 0
             if let validation {
                 resetTrainingMetrics()
-                var valLogs = Logs()
                 let it = validation()
                 while let batch = it.next() {
                     try checkBatch("fit (validation)", batch)
                     valLogs = runTestStep(batch)
+                    valExamples += batch.xs[0].rank > 0 ? batch.xs[0].shape[0] : 1
                 }
-                for (k, v) in valLogs.entries { logs["val_" + k] = v }
             }
+            if let distribution {
+                (logs, valLogs) = averaged(logs, examples, valLogs, valExamples, validation != nil, distribution)
+            }
+            for (k, v) in valLogs.entries { logs["val_" + k] = v }
             bar.update(step, values: logs.entries, finalize: true)
             history.record(epoch: epoch, logs: logs)
             for c in callbacks { c.onEpochEnd(epoch, logs: logs) }
+            if let distribution, distribution.sum([stopTraining ? 1 : 0])[0] > 0 { stopTraining = true }
             if stopTraining { break }
         }
         for c in callbacks { c.onTrainEnd(logs: logs) }
         return history
+    }
+
+    /// Checks that every process has as many batches this epoch; returns true when
+    /// the counts are unknown, so that the processes agree before each step.
+    private func agreeOnSteps(_ steps: Int?, _ distribution: any DistributionStrategy) throws -> Bool {
+        var mine = [Double](repeating: 0, count: distribution.processCount)
+        mine[distribution.rank] = Double(steps ?? -1)
+        let all = distribution.sum(mine).map { Int($0) }
+        if all.allSatisfy({ $0 == -1 }) { return true }
+        guard all.allSatisfy({ $0 == all[0] }) else {
+            let list = all.enumerated().map { "rank \($0.offset): \($0.element == -1 ? "unknown" : String($0.element))" }
+            throw TrainingError.mismatchedData(
+                "fit: the processes have different numbers of batches per epoch (\(list.joined(separator: ", "))); "
+                + "give each the same, e.g. with Dataset.shard(count:index:) and batch(_:dropRemainder: true)")
+        }
+        return false
+    }
+
+    /// The epoch's logs averaged over the processes, each weighted by its examples.
+    private func averaged(_ logs: Logs, _ examples: Int, _ valLogs: Logs, _ valExamples: Int, _ hasValidation: Bool,
+                          _ distribution: any DistributionStrategy) -> (Logs, Logs) {
+        // The same keys on every process: the training logs' (a process without
+        // validation batches contributes zero weight).
+        let keys = logs.entries.map(\.0)
+        var values = logs.entries.map { $0.1 * Double(examples) } + [Double(examples)]
+        if hasValidation { values += keys.map { (valLogs[$0] ?? 0) * Double(valExamples) } + [Double(valExamples)] }
+        let sums = distribution.sum(values)
+        func mean(_ offset: Int) -> Logs {
+            let n = sums[offset + keys.count]
+            return Logs(keys.enumerated().map { ($0.element, n > 0 ? sums[offset + $0.offset] / n : 0) })
+        }
+        return (mean(0), hasValidation ? mean(keys.count + 1) : Logs())
     }
 
     /// The loss and metrics over data in batches, in inference mode, as
@@ -310,6 +407,52 @@ struct TensorBatches {
 
     var count: Int { (xs[0].shape[0] + batchSize - 1) / batchSize }
 
+    /// The steps of an epoch shared by `count` processes: global batches of
+    /// `batchSize × count` rows, the last kept when each process gets a row.
+    func shardedCount(_ count: Int) -> Int {
+        let (full, rest) = xs[0].shape[0].quotientAndRemainder(dividingBy: batchSize * count)
+        return full + (rest >= count ? 1 : 0)
+    }
+
+    /// Process `rank`'s part of each global batch of `batchSize × count` rows (in
+    /// the order `seed` shuffles, when given): for a full batch, rows
+    /// `rank·batchSize ..< (rank+1)·batchSize` of it; a short last one is split
+    /// evenly, and dropped when it has fewer rows than processes.
+    func shardedEpoch(rank: Int, count: Int, seed: UInt64?) -> AnyIterator<Batch> {
+        let n = xs[0].shape[0]
+        let order: Tensor? = seed.map {
+            var g = RandomGenerator(seed: $0)
+            return Tensor(shape: [n], scalars: (0..<Int64(n)).shuffled(using: &g))
+        }
+        let (global, steps) = (batchSize * count, shardedCount(count))
+        var step = 0
+        return AnyIterator {
+            guard step < steps else { return nil }
+            let start = step * global, length = Swift.min(global, n - step * global)
+            step += 1
+            let (lo, hi) = (start + length * rank / count, start + length * (rank + 1) / count)
+            return slice(lo, hi, order)
+        }
+    }
+
+    /// Process `rank`'s contiguous part of the rows, when `count` processes each
+    /// take one (for validation: every row is evaluated once).
+    func part(rank: Int, count: Int) -> TensorBatches {
+        let n = xs[0].shape[0]
+        let (lo, hi) = (n * rank / count, n * (rank + 1) / count)
+        return TensorBatches(xs: xs.map { $0[lo..<hi] }, ys: ys?.map { $0[lo..<hi] },
+                             sampleWeight: sampleWeight?[lo..<hi], batchSize: batchSize, shuffle: false)
+    }
+
+    private func slice(_ start: Int, _ end: Int, _ order: Tensor?) -> Batch {
+        if let order {
+            let idx = order[start..<end]
+            return Batch(xs: xs.map { $0.gathering(atIndices: idx) }, ys: ys?.map { $0.gathering(atIndices: idx) },
+                         sampleWeight: sampleWeight?.gathering(atIndices: idx))
+        }
+        return Batch(xs: xs.map { $0[start..<end] }, ys: ys?.map { $0[start..<end] }, sampleWeight: sampleWeight?[start..<end])
+    }
+
     func epoch() -> AnyIterator<Batch> {
         let n = xs[0].shape[0]
         let order: Tensor? = shuffle
@@ -319,20 +462,19 @@ struct TensorBatches {
             guard start < n else { return nil }
             let end = Swift.min(start + batchSize, n)
             defer { start = end }
-            if let order {
-                let idx = order[start..<end]
-                return Batch(xs: xs.map { $0.gathering(atIndices: idx) }, ys: ys?.map { $0.gathering(atIndices: idx) },
-                             sampleWeight: sampleWeight?.gathering(atIndices: idx))
-            }
-            return Batch(xs: xs.map { $0[start..<end] }, ys: ys?.map { $0[start..<end] },
-                         sampleWeight: sampleWeight?[start..<end])
+            return slice(start, end, order)
         }
     }
 
-    /// A random permutation of 0..<n from the global generator (reproducible
-    /// under `setRandomSeed`).
+    /// A seed from the global generator (reproducible under `setRandomSeed`),
+    /// below 2⁵², so a `Double` carries it exactly.
+    static func drawSeed() -> UInt64 {
+        UInt64(Random.uniform([1], min: 0, max: 0x1p52, dtype: .int64).scalar(as: Int64.self))
+    }
+
+    /// A random permutation of 0..<n from the global generator.
     private func withGlobalShuffle(_ n: Int) -> [Int64] {
-        var g = RandomGenerator(seed: UInt64(Random.uniform([1], min: 0, max: 0x1p52, dtype: .int64).scalar(as: Int64.self)))
+        var g = RandomGenerator(seed: TensorBatches.drawSeed())
         return (0..<Int64(n)).shuffled(using: &g)
     }
 }

@@ -78,7 +78,8 @@ extension Model {
     @discardableResult
     public func fit(x: [Tensor], y: [Tensor]? = nil, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     shuffle: Bool = true, validationSplit: Double = 0, validationData: ([Tensor], [Tensor]?)? = nil,
-                    sampleWeight: Tensor? = nil, callbacks: [Callback] = []) throws -> History {
+                    sampleWeight: Tensor? = nil, callbacks: [Callback] = [],
+                    distribution: (any DistributionStrategy)? = nil) throws -> History {
         guard validationSplit >= 0 && validationSplit < 1 else {
             throw TrainingError.invalidConfiguration("fit: validationSplit must be in [0, 1), got \(validationSplit)")
         }
@@ -94,8 +95,8 @@ extension Model {
         let train = TensorBatches(xs: x.map(head), ys: y?.map(head), sampleWeight: sampleWeight.map(head),
                                   batchSize: batchSize, shuffle: shuffle)
         let val = validation.map { TensorBatches(xs: $0.0, ys: $0.1, sampleWeight: nil, batchSize: batchSize, shuffle: false) }
-        return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks,
-                          steps: train.count, batches: { train.epoch() }, validation: val.map { v in { v.epoch() } })
+        return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, train: train, validation: val,
+                          distribution: distribution)
     }
 
     /// ``fit(x:y:batchSize:epochs:verbose:shuffle:validationSplit:validationData:sampleWeight:callbacks:)``
@@ -114,11 +115,13 @@ extension Model {
     /// inputs or outputs.
     @discardableResult
     public func fit(_ dataset: Dataset<([Tensor], [Tensor])>, epochs: Int = 1, verbose: Int = 1,
-                    validationData: Dataset<([Tensor], [Tensor])>? = nil, callbacks: [Callback] = []) throws -> History {
+                    validationData: Dataset<([Tensor], [Tensor])>? = nil, callbacks: [Callback] = [],
+                    distribution: (any DistributionStrategy)? = nil) throws -> History {
         try requireCompiled("fit")
         return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: dataset.cardinality,
                           batches: { AnyIterator(dataset.map { Batch(xs: $0.0, ys: $0.1) }.makeIterator()) },
-                          validation: validationData.map { v in { AnyIterator(v.map { Batch(xs: $0.0, ys: $0.1) }.makeIterator()) } })
+                          validation: validationData.map { v in { AnyIterator(v.map { Batch(xs: $0.0, ys: $0.1) }.makeIterator()) } },
+                          distribution: distribution)
     }
 
     /// The loss and metrics of a model with several inputs or outputs, as `evaluate(x=[...], y=[...])`.

@@ -70,3 +70,55 @@ final class CustomOptimizerTests: XCTestCase {
         XCTAssertEqual(train(compiledStep: true), train(compiledStep: false))
     }
 }
+
+/// Doubles every gradient, counting its calls.
+final class Doubling: GradientAggregator {
+    var calls = 0
+    func aggregate(_ gradients: [Tensor], of variables: [Variable]) -> [Tensor] {
+        calls += 1
+        return gradients.map { $0 * 2 }
+    }
+}
+
+final class GradientAggregatorTests: XCTestCase {
+    /// An aggregator runs before clipping and the update, eagerly, in fit and on
+    /// every replay of a compiled step: SGD with doubled gradients is SGD at twice
+    /// the rate.
+    func testAnAggregatorChangesTheGradientsBeforeTheUpdate() throws {
+        setRandomSeed(2)
+        let x = Random.normal([32, 3]), y = Random.normal([32, 1])
+        func train(_ rate: Double, _ aggregator: Doubling?, eager: Bool) throws -> [Float] {
+            setRandomSeed(6)
+            let model = Sequential([Dense(1)], inputShape: [3])
+            let optimizer = SGD(learningRate: .constant(rate))
+            optimizer.gradientAggregator = aggregator
+            model.compile(optimizer: optimizer, loss: MeanSquaredError(), runEagerly: eager)
+            try model.fit(x: x, y: y, batchSize: 8, epochs: 2, verbose: 0, shuffle: false)
+            return model.weights.flatMap { $0.value.scalars(as: Float.self) }
+        }
+        for eager in [true, false] {
+            let doubling = Doubling()
+            let doubled = try train(0.05, doubling, eager: eager)
+            let plain = try train(0.1, nil, eager: eager)
+            for (a, b) in zip(doubled, plain) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+            XCTAssertEqual(doubling.calls, eager ? 8 : 8, "once per step")
+        }
+    }
+
+    /// A producer-fused gradient (an outer product the update would compute tile
+    /// by tile) reaches an aggregator as a tensor.
+    func testTheOuterProductGradientIsMaterializedForAnAggregator() {
+        let v = Variable(Tensor.zeros([1, 3]))
+        let optimizer = SGD(learningRate: 1)
+        let doubling = Doubling()
+        optimizer.gradientAggregator = doubling
+        let step = compiled { (a: Tensor, b: Tensor) -> Tensor in
+            let g = matmul(a, b, transposeA: true)
+            optimizer.apply([g], to: [v])
+            return g
+        }
+        for _ in 0..<3 { _ = step(Tensor([[1]] as [[Float]]), Tensor([[1, 2, 3]] as [[Float]])) }
+        XCTAssertEqual(v.value.scalars(as: Float.self), [-6, -12, -18])
+        XCTAssertEqual(doubling.calls, 3)
+    }
+}
