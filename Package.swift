@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "DeepSwiftDistributed", targets: ["DeepSwiftDistributed"]),
         .executable(name: "Guide", targets: ["Guide"]),
         .executable(name: "Benchmarks", targets: ["Benchmarks"]),
+        .executable(name: "DistributedMNIST", targets: ["DistributedMNIST"]),
     ],
     dependencies: [
         // SHA-256 verification of downloaded datasets.
@@ -57,10 +58,13 @@ let package = Package(
     ] + guideParts.map { part in
         .executableTarget(name: part, dependencies: ["GuideExamples"], path: "Examples/Parts/\(part)")
     } + [
+        // Data-parallel Fashion-MNIST: `mpirun -np 2 swift run -c release DistributedMNIST`.
+        .executableTarget(name: "DistributedMNIST", dependencies: ["GuideExamples", "DeepSwiftDistributed"],
+                          path: "Examples/DistributedMNIST"),
         // Plain C reference loops that the benchmarks compare the library against.
         .target(name: "CBaselines", dependencies: ["CBLAS"], path: "Benchmarks/CBaselines"),
         .executableTarget(
-            name: "Benchmarks", dependencies: ["DeepSwift", "GuideExamples", "CBLAS", "CBaselines"],
+            name: "Benchmarks", dependencies: ["DeepSwift", "DeepSwiftDistributed", "CMPI", "GuideExamples", "CBLAS", "CBaselines"],
             path: "Benchmarks/Runner"),
 
         // Assertions shared by the test targets (trap messages, closeness, gradient checks).

@@ -4,6 +4,11 @@ import Foundation
 import DeepSwift
 
 let arguments = CommandLine.arguments.dropFirst()
+// A rank of the 2-process job the runner launches for the distributed workloads.
+if let i = arguments.firstIndex(of: "--mpi-worker"), arguments.index(after: i) < arguments.endIndex {
+    try distributedWorker(arguments[arguments.index(after: i)].split(separator: ",").map(String.init))
+    exit(0)
+}
 var filter: String? = nil
 if let i = arguments.firstIndex(of: "--filter"), arguments.index(after: i) < arguments.endIndex {
     filter = arguments[arguments.index(after: i)]
@@ -23,16 +28,22 @@ if let i = arguments.firstIndex(of: "--only"), arguments.index(after: i) < argum
     workloads = workloads.filter { names.contains($0.name) }
 }
 
+var distributed = distributedWorkloadNames
+if arguments.contains("--crossover") { distributed = [] }
+if let filter { distributed = distributed.filter { $0.contains(filter) } }
+if let i = arguments.firstIndex(of: "--only"), arguments.index(after: i) < arguments.endIndex {
+    let names = Set(arguments[arguments.index(after: i)].split(separator: ",").map(String.init))
+    distributed = distributed.filter { names.contains($0) }
+}
+
 var results: [Measurement] = []
 for w in workloads {
     let m = measure(w)
     results.append(m)
-    var line = m.name.padding(toLength: Swift.max(34, m.name.count + 1), withPad: " ", startingAt: 0)
-    line += [m.median, m.min, m.max].map { formatted($0).leftPadded(12) }.joined()
-    if let e = m.extra { line += formatted(e).leftPadded(12) }
-    print(line)
-    fflush(nil)
+    printMeasurement(m)
 }
+// Their lines come from rank 0 of a 2-process job.
+results += runDistributedWorkloads(selected: distributed)
 
 if json {
     let entries = results.map { m -> String in
@@ -41,6 +52,15 @@ if json {
         return "\"\(m.name)\": {\(fields.joined(separator: ", "))}"
     }
     print("{" + entries.joined(separator: ", ") + "}")
+}
+
+/// `name  median  min  max  [extra]`.
+func printMeasurement(_ m: Measurement) {
+    var line = m.name.padding(toLength: Swift.max(34, m.name.count + 1), withPad: " ", startingAt: 0)
+    line += [m.median, m.min, m.max].map { formatted($0).leftPadded(12) }.joined()
+    if let e = m.extra { line += formatted(e).leftPadded(12) }
+    print(line)
+    fflush(nil)
 }
 
 extension String {

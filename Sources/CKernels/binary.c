@@ -32,6 +32,18 @@ typedef int (*ck_binary_fn)(ck_binary_op, const void *, ptrdiff_t, const void *,
     ATTR static int NAME(ck_binary_op op, const void *pa, ptrdiff_t sa, const void *pb, \
                          ptrdiff_t sb, void *out, ptrdiff_t n) { \
         typedef TYPE T; \
+        if (pa == out && sa == 1 && sb == 0 && op <= CK_DIV) { \
+            /* In place with a scalar (x *= s): one pointer, so the loop vectorizes \
+               (with two, it is versioned on their overlap and ran scalar). */ \
+            T *restrict p = out; const T y = *(const T *)pb; \
+            switch (op) { \
+            case CK_ADD: for (ptrdiff_t i = 0; i < n; i++) p[i] = p[i] + y; break; \
+            case CK_SUB: for (ptrdiff_t i = 0; i < n; i++) p[i] = p[i] - y; break; \
+            case CK_MUL: for (ptrdiff_t i = 0; i < n; i++) p[i] = p[i] * y; break; \
+            default: for (ptrdiff_t i = 0; i < n; i++) p[i] = p[i] / y; break; \
+            } \
+            return 0; \
+        } \
         const T *restrict a = pa; const T *restrict b = pb; \
         T *restrict o = out; uint8_t *restrict ob = out; \
         switch (op) { \

@@ -100,6 +100,19 @@ final class World {
         }
     }
 
+    /// Sums `count` elements of `source` over the processes into `target` (a
+    /// different buffer), in chunks. Call ``arrive(_:bytes:)`` first.
+    func allreduce(from source: UnsafeRawPointer, into target: UnsafeMutableRawPointer, count: Int, type: MPI_Datatype?,
+                   elementSize: Int, op: MPI_Op?) {
+        var done = 0
+        while done < count {
+            let n = Swift.min(count - done, World.chunk)
+            let code = MPI_Allreduce(source + done * elementSize, target + done * elementSize, Int32(n), type, op, comm)
+            if code != cmpi_success() { fail("MPI_Allreduce failed: \(mpiErrorText(code))") }
+            done += n
+        }
+    }
+
     /// Copies `bytes` bytes from `root` to every process. Call ``arrive(_:bytes:)`` first.
     func broadcast(_ data: UnsafeMutableRawPointer, bytes: Int, root: Int) {
         var done = 0

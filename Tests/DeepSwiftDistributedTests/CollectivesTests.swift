@@ -63,9 +63,20 @@ final class CollectivesTests: XCTestCase {
         let again = fused.aggregate(gradients, of: variables)
         XCTAssertEqual(again[7].scalars(as: Float.self), [7, 7.5, 1])
         XCTAssertEqual(fused.allreduceCalls, 10)
+        // The sums and 1/size, for an optimizer that scales as it reads.
+        let (sums, scale) = fused.aggregateBeforeScaling(gradients, of: variables)
+        XCTAssertEqual(scale, 0.5)
+        XCTAssertEqual(sums[7].scalars(as: Float.self), [14, 15, 2])
+        XCTAssertEqual(sums[300].scalars(as: Double.self).prefix(2), [1000, 1002])
+        // 1 MiB and more goes straight from the gradient into its output; below,
+        // through the buffer; Horovod's way (directBytes nil) packs everything.
+        let kernels = [Tensor.full([1 << 18], value: r), Tensor.full([10], value: 1)]   // 1 MiB and 40 bytes
+        let direct = FusedGradientAverage(), packed = FusedGradientAverage(directBytes: nil)
+        XCTAssertEqual(direct.aggregate(kernels, of: kernels.map { Variable($0) }), packed.aggregate(kernels, of: kernels.map { Variable($0) }))
+        XCTAssertEqual([direct.allreduceCalls, packed.allreduceCalls], [2, 1])
         // Above the threshold, in a 64 MiB default buffer: one call for everything.
         let big = FusedGradientAverage()
-        let many = (0..<50).map { _ in Tensor.full([1 << 16], value: r) }   // 12.5 MiB
+        let many = (0..<50).map { _ in Tensor.full([1 << 16], value: r) }   // 50 × 256 KiB
         XCTAssertEqual(big.aggregate(many, of: many.map { Variable($0) }).map { $0.mean().scalar(as: Float.self) },
                        [Float](repeating: 0.5, count: 50))
         XCTAssertEqual(big.allreduceCalls, 1)

@@ -159,22 +159,25 @@ ptrdiff_t ck_gather_rows(const void *src, ptrdiff_t outer, ptrdiff_t rows, size_
 void ck_outer(ck_dtype dt, const void *a, const void *b, void *out, ptrdiff_t m, ptrdiff_t n);
 
 /// Fused, in-place optimizer updates over one variable (float32 or float64), with
-/// Keras's formulas. `m`, `v`, `vhat` are the optimizer's state buffers.
+/// Keras's formulas. `m`, `v`, `vhat` are the optimizer's state buffers. Each reads
+/// the gradient as g·gscale (1 for plain updates; 1/size for summed gradients that
+/// are averaged over processes, saving a pass over them).
 /// SGD: with momentum, m = momentum·m - lr·g; w += nesterov ? momentum·m - lr·g : m.
 void ck_sgd_update(ck_dtype dt, void *w, const void *g, void *m, ptrdiff_t n,
-                   double lr, double momentum, int nesterov);
+                   double lr, double momentum, int nesterov, double gscale);
 /// Adam: m += (g - m)(1 - β1); v += (g² - v)(1 - β2); w -= lr_t·m / (√v̂ + ε), where
 /// v̂ = max(v̂, v) with amsgrad (vhat non-null) and lr_t carries the bias correction.
 /// A nonzero `decay` first applies decoupled weight decay w -= w·decay (AdamW).
 void ck_adam_update(ck_dtype dt, void *w, const void *g, void *m, void *v, void *vhat, ptrdiff_t n,
-                    double lr_t, double beta1, double beta2, double epsilon, double decay);
+                    double lr_t, double beta1, double beta2, double epsilon, double decay, double gscale);
 /// RMSprop: v = ρv + (1-ρ)g²; with `avg` (centered) a = ρa + (1-ρ)g, d = v - a² + ε,
 /// else d = v + ε; step = lr·g/√d; with `mom` (momentum > 0) mom = momentum·mom + step,
 /// w -= mom, else w -= step.
 void ck_rmsprop_update(ck_dtype dt, void *w, const void *g, void *v, void *avg, void *mom, ptrdiff_t n,
-                       double lr, double rho, double momentum, double epsilon);
+                       double lr, double rho, double momentum, double epsilon, double gscale);
 /// Adagrad: acc += g²; w -= lr·g/√(acc + ε).
-void ck_adagrad_update(ck_dtype dt, void *w, const void *g, void *acc, ptrdiff_t n, double lr, double epsilon);
+void ck_adagrad_update(ck_dtype dt, void *w, const void *g, void *acc, ptrdiff_t n, double lr, double epsilon,
+                       double gscale);
 
 /// Strided N-d copy of elements of `elem_size` bytes; strides in elements.
 void ck_copy_nd(size_t elem_size, int rank, const ptrdiff_t *shape,

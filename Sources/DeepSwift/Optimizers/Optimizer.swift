@@ -23,6 +23,18 @@ public protocol GradientAggregator: AnyObject {
     ///   - gradients: this step's gradients, in the order of `variables`.
     ///   - variables: the variables they belong to.
     func aggregate(_ gradients: [Tensor], of variables: [Variable]) -> [Tensor]
+
+    /// The combined gradients before a last uniform scale, and that scale (an
+    /// average's sums and `1 / count`). A built-in optimizer without clipping
+    /// applies the scale inside its fused update, which saves a pass over the
+    /// gradients. By default, ``aggregate(_:of:)`` and 1.
+    func aggregateBeforeScaling(_ gradients: [Tensor], of variables: [Variable]) -> (gradients: [Tensor], scale: Double)
+}
+
+extension GradientAggregator {
+    public func aggregateBeforeScaling(_ gradients: [Tensor], of variables: [Variable]) -> (gradients: [Tensor], scale: Double) {
+        (aggregate(gradients, of: variables), 1)
+    }
 }
 
 /// The base of the optimizers, as `keras.optimizers.Optimizer`: applies gradients
@@ -167,13 +179,22 @@ open class Optimizer {
     fileprivate func applyNow(_ gradients: [GradientValue?], _ variables: [Variable]) {
         var pairs = zip(gradients, variables).compactMap { g, v in g.map { ($0, v) } }
         guard !pairs.isEmpty else { return }
+        let clips = clipNorm != nil || clipValue != nil || globalClipNorm != nil
+        // A scale the fused kernels apply as they read each gradient.
+        var gradientScale = 1.0
         if let gradientAggregator {
-            let combined = gradientAggregator.aggregate(pairs.map(\.0.materialized), of: pairs.map(\.1))
+            let (gradients, variables) = (pairs.map(\.0.materialized), pairs.map(\.1))
+            let combined: [Tensor]
+            if usesFusedKernels && !clips {
+                (combined, gradientScale) = gradientAggregator.aggregateBeforeScaling(gradients, of: variables)
+            } else {
+                combined = gradientAggregator.aggregate(gradients, of: variables)
+            }
             precondition(combined.count == pairs.count,
                          "\(type(of: gradientAggregator)).aggregate returned \(combined.count) gradients for \(pairs.count) variables")
             pairs = zip(combined, pairs).map { (.dense($0), $1.1) }
         }
-        if clipNorm != nil || clipValue != nil || globalClipNorm != nil {
+        if clips {
             pairs = pairs.map { (.dense($0.0.materialized), $0.1) }
         }
         if let globalClipNorm {
@@ -197,12 +218,14 @@ open class Optimizer {
             let key = ObjectIdentifier(v)
             let slot: Slot
             if let existing = slots[key] { slot = existing } else { slot = Slot(v, makeState(for: v)); slots[key] = slot }
-            if usesFusedKernels, let kernel = kernels[v.dtype] ?? self.kernel(for: v.dtype, learningRate: rate) {
+            if usesFusedKernels,
+               let kernel = kernels[v.dtype] ?? self.kernel(for: v.dtype, learningRate: rate, gradientScale: gradientScale) {
                 kernels[v.dtype] = kernel
                 v.updateInPlace { value in update(&value, gradient: gradient, state: &slot.state, kernel: kernel, variable: v.name) }
             } else {
                 var state = slot.state
-                updateStep(gradient: gradient.materialized, variable: v, state: &state, learningRate: rate)
+                let g = gradientScale == 1 ? gradient.materialized : gradient.materialized * gradientScale
+                updateStep(gradient: g, variable: v, state: &state, learningRate: rate)
                 // The layout before the step is the checked one: compare with it
                 // (no new state tensors made per step).
                 if let problem = Optimizer.layoutChange(from: slot.state, to: state, variable: v.name) {
@@ -268,8 +291,9 @@ open class Optimizer {
                               _ state: [UnsafeMutableRawPointer], _ count: Int) -> Void
 
     /// The fused update kernel for `dtype` at this step (a built-in optimizer's
-    /// formula in C), or nil to run ``updateStep(gradient:variable:state:learningRate:)``.
-    func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? { nil }
+    /// formula in C, reading each gradient element times `gradientScale`), or nil
+    /// to run ``updateStep(gradient:variable:state:learningRate:)``.
+    func kernel(for dtype: DType, learningRate: Double, gradientScale: Double) -> UpdateKernel? { nil }
 
     /// Elements per tile when an outer-product gradient is computed on the fly:
     /// the tile stays in L1 between the product and the update.

@@ -19,9 +19,9 @@ public final class SGD: Optimizer {
 
     override public func makeState(for v: Variable) -> [Tensor] { momentum > 0 ? [Tensor.zeros(v.shape, dtype: v.dtype)] : [] }
 
-    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? {
+    override func kernel(for dtype: DType, learningRate: Double, gradientScale: Double) -> UpdateKernel? {
         let (type, momentum, nesterov) = (dtype.kernelType, momentum, nesterov ? Int32(1) : 0)
-        return { w, g, s, count in ck_sgd_update(type, w, g, s.first, count, learningRate, momentum, nesterov) }
+        return { w, g, s, count in ck_sgd_update(type, w, g, s.first, count, learningRate, momentum, nesterov, gradientScale) }
     }
 
     override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
@@ -54,13 +54,13 @@ public class Adam: Optimizer {
         Array(repeating: Tensor.zeros(v.shape, dtype: v.dtype), count: amsgrad ? 3 : 2)
     }
 
-    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? {
+    override func kernel(for dtype: DType, learningRate: Double, gradientScale: Double) -> UpdateKernel? {
         let t = Double(iterations + 1)
         let stepSize = learningRate * (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t))
         let (type, beta1, beta2, epsilon, amsgrad, decay) = (dtype.kernelType, beta1, beta2, epsilon, amsgrad,
                                                                weightDecay * learningRate)
         return { w, g, s, count in
-            ck_adam_update(type, w, g, s[0], s[1], amsgrad ? s[2] : nil, count, stepSize, beta1, beta2, epsilon, decay)
+            ck_adam_update(type, w, g, s[0], s[1], amsgrad ? s[2] : nil, count, stepSize, beta1, beta2, epsilon, decay, gradientScale)
         }
     }
 
@@ -107,12 +107,12 @@ public final class RMSprop: Optimizer {
         Array(repeating: Tensor.zeros(v.shape, dtype: v.dtype), count: 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0))
     }
 
-    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? {
+    override func kernel(for dtype: DType, learningRate: Double, gradientScale: Double) -> UpdateKernel? {
         let (type, rho, momentum, epsilon, centered) = (dtype.kernelType, rho, momentum, epsilon, centered)
         return { w, g, s, count in
             let avg = centered ? s[1] : nil
             let mom = momentum > 0 ? s[centered ? 2 : 1] : nil
-            ck_rmsprop_update(type, w, g, s[0], avg, mom, count, learningRate, rho, momentum, epsilon)
+            ck_rmsprop_update(type, w, g, s[0], avg, mom, count, learningRate, rho, momentum, epsilon, gradientScale)
         }
     }
 
@@ -145,9 +145,9 @@ public final class Adagrad: Optimizer {
 
     override public func makeState(for v: Variable) -> [Tensor] { [Tensor.full(v.shape, value: initialAccumulatorValue, dtype: v.dtype)] }
 
-    override func kernel(for dtype: DType, learningRate: Double) -> UpdateKernel? {
+    override func kernel(for dtype: DType, learningRate: Double, gradientScale: Double) -> UpdateKernel? {
         let (type, epsilon) = (dtype.kernelType, epsilon)
-        return { w, g, s, count in ck_adagrad_update(type, w, g, s[0], count, learningRate, epsilon) }
+        return { w, g, s, count in ck_adagrad_update(type, w, g, s[0], count, learningRate, epsilon, gradientScale) }
     }
 
     override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {

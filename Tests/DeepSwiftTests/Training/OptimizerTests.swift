@@ -140,7 +140,7 @@ final class ParallelOptimizerTests: XCTestCase {
                     let optimizer = make()
                     var value = initial
                     var state = optimizer.makeState(for: Variable(initial))
-                    let kernel = optimizer.kernel(for: .float32, learningRate: 0.01)!
+                    let kernel = optimizer.kernel(for: .float32, learningRate: 0.01, gradientScale: 1)!
                     let gradient: Optimizer.GradientValue = outer ? .outer(a, b) : .dense(matmul(a, b, transposeA: true))
                     for _ in 0..<3 { optimizer.update(&value, gradient: gradient, state: &state, kernel: kernel, variable: "w") }
                     return ([value] + state).map { $0.scalars(as: Float.self) }
@@ -158,6 +158,29 @@ final class ParallelOptimizerTests: XCTestCase {
 
 /// The optimizers written in tensor ops, and the fused kernels against their formulas.
 extension OptimizerTests {
+    /// A fused kernel reading g·s gives what it gives for the gradient scaled
+    /// first, bit for bit (the averaged gradients of data-parallel training).
+    func testAFusedKernelScalesTheGradientAsItReadsIt() {
+        setRandomSeed(8)
+        let initial = Random.normal([3, 37]), g = Random.normal([3, 37])
+        let optimizers: [() -> Optimizer] = [{ SGD(learningRate: 0.1) }, { SGD(learningRate: 0.1, momentum: 0.9, nesterov: true) },
+                                             { Adam(learningRate: 0.01, amsgrad: true) }, { RMSprop(centered: true) }, { Adagrad() }]
+        for dtype in [DType.float32, .float64] {
+            for make in optimizers {
+                func run(_ scale: Double, _ gradient: Tensor) -> [Tensor] {
+                    let optimizer = make()
+                    var value = initial.cast(to: dtype)
+                    var state = optimizer.makeState(for: Variable(value))
+                    let kernel = optimizer.kernel(for: dtype, learningRate: 0.01, gradientScale: scale)!
+                    for _ in 0..<3 { optimizer.update(&value, gradient: .dense(gradient.cast(to: dtype)), state: &state, kernel: kernel, variable: "w") }
+                    return [value] + state
+                }
+                XCTAssertEqual(run(0.25, g), run(1, g * 0.25), "\(type(of: make())) \(dtype)")
+                XCTAssertNotEqual(run(0.5, g)[0], run(1, g)[0])
+            }
+        }
+    }
+
 
     /// Three steps on w = [1, 2] with gradients [0.5, -1], [-0.25, 0.75], [0.5, -1].
     func runThree(_ optimizer: Optimizer, _ w0: [Double] = [1, 2], _ grads: [[Double]] = [[0.5, -1], [-0.25, 0.75]],
