@@ -74,7 +74,7 @@ let package = Package(
         // The compiler without layers: tracing, planning passes, fusion, replay.
         .testTarget(name: "CompileTests", dependencies: ["Compile", "Autodiff", "TensorCore", "TestSupport"]),
         .testTarget(name: "DeepSwiftTests", dependencies: ["DeepSwift", "TestSupport"]),
-        .testTarget(name: "GuideExamplesTests", dependencies: ["GuideExamples", "TestSupport", "CZlib"]),
+        .testTarget(name: "GuideExamplesTests", dependencies: ["GuideExamples", "DeepSwiftDistributed", "TestSupport", "CZlib"]),
         // Seeded mutation fuzzing of the readers of outside bytes, with the inputs
         // that crashed earlier versions kept as fixtures.
         // Run under `mpirun -np 2` (the test binary launches itself), over shared

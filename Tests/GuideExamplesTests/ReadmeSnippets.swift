@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import DeepSwift
+import DeepSwiftDistributed
 import TestSupport
 
 /// The README's Swift snippets, verbatim and in order, compiled and run here;
@@ -164,6 +165,20 @@ final class ReadmeSnippetTests: XCTestCase {
         assertClose(detSign * exp(logAbsDet), determinant(spd), tolerance: 1e-12)
         assertClose(matmul(u * s.reshaped(to: [4, 1, 3]), v, transposeB: true), mats, tolerance: 1e-12)
         assertClose(scores, spd - Tensor.eye(3, dtype: .float64), tolerance: 1e-12)
+
+        // Without mpirun: a world of one.
+        let (pixels, digits) = (xTrain[..<256], yTrain[..<256])
+        let strategy = try DataParallel()   // rank and size from mpirun; a world of one without it
+        let worker = Sequential([Dense(64, activation: .relu), Dense(10)], inputShape: [784])
+        worker.compile(optimizer: Adam(learningRate: 1e-3), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        try worker.fit(x: pixels, y: digits, batchSize: 64, epochs: 1, verbose: 0, distribution: strategy)
+
+        let averaging = DistributedOptimizer(wrapping: SGD(learningRate: .constant(0.01 * Double(Distributed.size))))
+        Distributed.broadcastVariables(worker.weights)   // every process starts from rank 0's weights
+        let myPart = Dataset.fromTensorSlices((pixels, digits)).shard(count: Distributed.size, index: Distributed.rank)
+        XCTAssertEqual(worker.optimizer!.iterations, 4)
+        XCTAssertTrue(averaging.gradientAggregator is FusedGradientAverage)
+        XCTAssertEqual(myPart.cardinality, 256)
 
         XCTAssertEqual(values, [[5, 2], [1, 3]])
         XCTAssertEqual(y.shape, [2, 4])
