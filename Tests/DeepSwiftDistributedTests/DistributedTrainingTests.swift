@@ -50,6 +50,28 @@ final class DistributedTrainingTests: XCTestCase {
             // The compiled step replays the fused average without allocations.
             XCTAssertEqual(model.compiledTrainSteps.values.map(\.replayAllocations), [0], name)
         }
+        // A custom loop: broadcastVariables, DistributedOptimizer, each rank's half
+        // of every batch, in a compiled step.
+        let reference = mlp(seed: 1, SGD(learningRate: 0.1))
+        try reference.fit(x: x, y: y, batchSize: 64, epochs: 1, verbose: 0, shuffle: false)
+        let model = mlp(seed: 50 + UInt64(Distributed.rank), SGD(learningRate: 0.1))
+        let copy = mlp(seed: 1, SGD(learningRate: 0.1))
+        if Distributed.rank == 0 { for (w, c) in zip(model.weights, copy.weights) { w.assign(c.value) } }
+        Distributed.broadcastVariables(model.weights)
+        let optimizer = DistributedOptimizer(wrapping: SGD(learningRate: 0.1))
+        let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
+        let step = compiled { (x: Tensor, y: Tensor) -> Tensor in
+            let tape = GradientTape()
+            let loss = tape.record { lossFn(y, model(x)) }
+            optimizer.apply(tape.gradient(of: loss, wrt: model.trainableWeights), to: model.trainableWeights)
+            return loss
+        }
+        for k in 0..<20 {
+            let rows = (k * 64 + 32 * Distributed.rank)..<(k * 64 + 32 * Distributed.rank + 32)
+            _ = step(x[rows], y[rows])
+        }
+        XCTAssertEqual(step.replayAllocations, 0)
+        for (a, b) in zip(model.weights, reference.weights) { assertClose(a.value, b.value, tolerance: 1e-5) }
         print("matched one process: SGD, Adam")
     }
 
@@ -101,6 +123,21 @@ final class DistributedTrainingTests: XCTestCase {
         let before = model.optimizer!.iterations
         try model.fit(filtered, verbose: 0, distribution: try DataParallel())
         XCTAssertEqual(model.optimizer!.iterations - before, 1)
+        // Rank 0's optimizer state and step count reach every rank (a run resumed
+        // from rank 0's backup).
+        let resumed = mlp(seed: 3, Adam(learningRate: 0.01))
+        if rank == 0 { try resumed.fit(x: x, y: y, batchSize: 32, epochs: 1, verbose: 0) }
+        let strategy = try DataParallel()
+        try strategy.beginTraining(resumed)
+        let adam = resumed.optimizer!
+        XCTAssertEqual(adam.iterations, 2)
+        for v in resumed.trainableWeights {
+            let state = adam.state(of: v)
+            XCTAssertEqual(state.count, 2)
+            for t in state + [v.value] { XCTAssertEqual(Distributed.allreduce(t, op: .max), Distributed.allreduce(t, op: .min)) }
+        }
+        strategy.endTraining(resumed)
+        XCTAssertNil(adam.gradientAggregator)
         print("fit duties done")
     }
 
