@@ -107,25 +107,6 @@ private func distributedMeasurement(_ name: String) throws -> Measurement? {
     }
 }
 
-/// big_mlp_step's model and step (784→2048→2048→10, Adam), at `batch` examples
-/// per process (half of big_mlp_step's 256), averaging gradients over the ranks.
-private func bigMLPStep(batch: Int, distributed: Bool) -> () -> Void {
-    setRandomSeed(1)
-    let model = Sequential([Dense(2048, activation: .relu), Dense(2048, activation: .relu), Dense(10)], inputShape: [784])
-    let optimizer = Adam()
-    if distributed { DistributedOptimizer(wrapping: optimizer) }
-    let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
-    let x = Random.uniform([batch, 784])
-    let y = Random.uniform([batch], min: 0, max: 10, dtype: .int32)
-    let weights = model.trainableWeights
-    return {
-        let tape = GradientTape()
-        let loss = tape.record { lossFn(y, model(x)) }
-        optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
-        consume(loss)
-    }
-}
-
 /// A fixed number of timed iterations after a warm-up, the same on every rank.
 private func timed(_ name: String, iterations: Int = 60, _ body: () -> Void) -> Measurement {
     for _ in 0..<5 { body() }

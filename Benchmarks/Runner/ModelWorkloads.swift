@@ -1,4 +1,5 @@
 import DeepSwift
+import DeepSwiftDistributed
 import CBaselines
 import CBLAS
 import GuideExamples
@@ -41,22 +42,7 @@ func modelWorkloads() -> [Workload] {
             return (step, { consume(step(x, y)) })
         },
         Workload("big_mlp_step", extra: { us in 6 * 256 * Double(784 * 2048 + 2048 * 2048 + 2048 * 10) / (us * 1e3) }) {
-            let model = Sequential {
-                Dense(2048, activation: .relu)
-                Dense(2048, activation: .relu)
-                Dense(10)
-            }
-            let lossFn = SparseCategoricalCrossentropy(fromLogits: true), optimizer = Adam()
-            let x = Random.uniform([256, 784])
-            let y = Random.uniform([256], min: 0, max: 10, dtype: .int32)
-            _ = model(x)
-            let weights = model.trainableWeights
-            return {
-                let tape = GradientTape()
-                let loss = tape.record { lossFn(y, model(x)) }
-                optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
-                consume(loss)
-            }
+            bigMLPStep(batch: 256, distributed: false)
         },
         Workload("fit_epoch_vae", extra: { us in us / 1875 }) {
             let (vae, _, _) = functionalVAE()
@@ -66,4 +52,23 @@ func modelWorkloads() -> [Workload] {
             return { consume(try! vae.fit(dataset, epochs: 1, verbose: 0)) }
         },
     ]
+}
+
+/// big_mlp_step's model and step (784→2048→2048→10, Adam) at `batch` examples
+/// per process, averaging the gradients over the processes when `distributed`
+/// (`big_mlp_step_2ranks_1thread`).
+func bigMLPStep(batch: Int, distributed: Bool) -> () -> Void {
+    let model = Sequential([Dense(2048, activation: .relu), Dense(2048, activation: .relu), Dense(10)], inputShape: [784])
+    let optimizer = Adam()
+    if distributed { DistributedOptimizer(wrapping: optimizer) }
+    let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
+    let x = Random.uniform([batch, 784])
+    let y = Random.uniform([batch], min: 0, max: 10, dtype: .int32)
+    let weights = model.trainableWeights
+    return {
+        let tape = GradientTape()
+        let loss = tape.record { lossFn(y, model(x)) }
+        optimizer.apply(tape.gradient(of: loss, wrt: weights), to: weights)
+        consume(loss)
+    }
 }
