@@ -1,0 +1,173 @@
+/// Multi-head attention, as `keras.layers.MultiHeadAttention`: the query, key and
+/// value are projected to `numHeads` heads, each head attends with scaled dot
+/// products, and the heads' results are projected back to the query's size
+/// (or `outputShape`).
+///
+/// ```swift
+/// let attention = MultiHeadAttention(numHeads: 4, keyDim: 8)
+/// let tokens = Random.normal([2, 10, 32])                  // (batch, length, features)
+/// let mixed = attention(tokens, tokens, useCausalMask: true)   // (2, 10, 32)
+/// let (output, scores) = attention.callWithScores(tokens, tokens)   // scores (2, 4, 10, 10)
+/// ```
+///
+/// The weights have Keras's shapes: each projection a kernel `(features, numHeads,
+/// keyDim or valueDim)` and a bias `(numHeads, keyDim or valueDim)`, and the output
+/// a kernel `(numHeads, valueDim, outputs)` and a bias `(outputs)`.
+///
+/// In a functional model, call it on symbolic `(query, value)` or `(query,
+/// value, key)`; masks and the causal mask are arguments of the eager call.
+public final class MultiHeadAttention: Layer {
+    public let numHeads: Int, keyDim: Int, valueDim: Int
+    /// The dropout rate on the attention probabilities, in training.
+    public let dropout: Double
+    public let useBias: Bool
+    /// The size of the output's last axis; nil for the query's.
+    public let outputShape: Int?
+    let kernelInitializer: Initializer, biasInitializer: Initializer
+    /// The projections' weights, created on the first call.
+    public private(set) var queryKernel: Variable?, queryBias: Variable?, keyKernel: Variable?, keyBias: Variable?
+    public private(set) var valueKernel: Variable?, valueBias: Variable?, outputKernel: Variable?, outputBias: Variable?
+    let dropoutLayer: Dropout?
+    /// The mask and flags of the call in progress (the layer call carries tensors only).
+    private var pending = Options()
+
+    struct Options {
+        var mask: Tensor? = nil
+        var causal = false
+        var scores = false
+    }
+
+    /// - Parameters:
+    ///   - numHeads: the number of attention heads.
+    ///   - keyDim: the size of each head's query and key.
+    ///   - valueDim: the size of each head's value; `keyDim` by default.
+    ///   - dropout: the dropout rate on the attention probabilities (training only).
+    ///   - useBias: whether the projections add biases.
+    ///   - outputShape: the size of the output's last axis; the query's by default.
+    ///   - kernelInitializer: the projections' kernels' initializer.
+    ///   - biasInitializer: the biases' initializer.
+    ///   - name: the layer's name.
+    public init(numHeads: Int, keyDim: Int, valueDim: Int? = nil, dropout: Double = 0, useBias: Bool = true,
+                outputShape: Int? = nil, kernelInitializer: Initializer = .glorotUniform(),
+                biasInitializer: Initializer = .zeros(), name: String? = nil) {
+        precondition(numHeads > 0 && keyDim > 0 && (valueDim ?? 1) > 0 && (outputShape ?? 1) > 0,
+                     "MultiHeadAttention: numHeads (\(numHeads)), keyDim (\(keyDim)), valueDim and outputShape must be positive")
+        precondition((0..<1).contains(dropout), "MultiHeadAttention: dropout must be in [0, 1), got \(dropout)")
+        self.numHeads = numHeads
+        self.keyDim = keyDim
+        self.valueDim = valueDim ?? keyDim
+        self.dropout = dropout
+        self.useBias = useBias
+        self.outputShape = outputShape
+        self.kernelInitializer = kernelInitializer
+        self.biasInitializer = biasInitializer
+        dropoutLayer = dropout > 0 ? Dropout(dropout) : nil
+        super.init(name: name)
+    }
+
+    /// Attends from `query` `(batch, T, features)` to `value` `(batch, S, features)`
+    /// (keyed by `key`, `value` by default).
+    ///
+    /// - Parameters:
+    ///   - query: `(batch, T, queryFeatures)`.
+    ///   - value: `(batch, S, valueFeatures)`.
+    ///   - key: `(batch, S, keyFeatures)`; `value` when nil.
+    ///   - attentionMask: a bool `(batch, T, S)` mask, true where query `t` may
+    ///     attend to key `s`. A query with no key allowed gets zeros.
+    ///   - useCausalMask: also forbid each query the keys after its position.
+    ///   - training: dropout's mode; the enclosing call's by default.
+    /// - Returns: `(batch, T, outputShape ?? queryFeatures)`.
+    // Disfavored: `layer(query, value)` alone is Layer's own call, with the same result.
+    @_disfavoredOverload
+    public func callAsFunction(_ query: Tensor, _ value: Tensor, key: Tensor? = nil, attentionMask: Tensor? = nil,
+                               useCausalMask: Bool = false, training: Bool? = nil) -> Tensor {
+        run(query, value, key, Options(mask: attentionMask, causal: useCausalMask), training)[0]
+    }
+
+    /// The output and the attention probabilities `(batch, numHeads, T, S)`, as
+    /// Keras's `return_attention_scores=True`.
+    public func callWithScores(_ query: Tensor, _ value: Tensor, key: Tensor? = nil, attentionMask: Tensor? = nil,
+                               useCausalMask: Bool = false, training: Bool? = nil) -> (output: Tensor, scores: Tensor) {
+        let results = run(query, value, key, Options(mask: attentionMask, causal: useCausalMask, scores: true), training)
+        return (results[0], results[1])
+    }
+
+    private func run(_ query: Tensor, _ value: Tensor, _ key: Tensor?, _ options: Options, _ training: Bool?) -> [Tensor] {
+        let saved = pending
+        pending = options
+        defer { pending = saved }
+        return callAsFunction([query, value] + (key.map { [$0] } ?? []), training: training)
+    }
+
+    public override func build(inputShapes: [TensorShape]) {
+        let (q, v) = (inputShapes[0], inputShapes[1])
+        let k = inputShapes.count > 2 ? inputShapes[2] : v
+        func projection(_ name: String, _ features: Int, _ depth: Int) -> (Variable, Variable?) {
+            (addWeight(name: "\(name)_kernel", shape: [features, numHeads, depth], initializer: kernelInitializer),
+             useBias ? addWeight(name: "\(name)_bias", shape: [numHeads, depth], initializer: biasInitializer) : nil)
+        }
+        (queryKernel, queryBias) = projection("query", q[2], keyDim)
+        (keyKernel, keyBias) = projection("key", k[2], keyDim)
+        (valueKernel, valueBias) = projection("value", v[2], valueDim)
+        let outputs = outputShape ?? q[2]
+        outputKernel = addWeight(name: "attention_output_kernel", shape: [numHeads, valueDim, outputs], initializer: kernelInitializer)
+        outputBias = useBias ? addWeight(name: "attention_output_bias", shape: [outputs], initializer: biasInitializer) : nil
+    }
+
+    public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
+        guard (2...3).contains(shapes.count) else {
+            return problemPrefix + "takes (query, value) or (query, value, key), got \(shapes.count) inputs"
+        }
+        guard shapes.allSatisfy({ $0.rank == 3 }) else {
+            return problemPrefix + "expects (batch, length, features) inputs, got shapes \(shapes.map(\.description))"
+        }
+        let (q, v) = (shapes[0], shapes[1])
+        let k = shapes.count > 2 ? shapes[2] : v
+        guard q[0] == v[0] && k[0] == v[0] && k[1] == v[1] else {
+            return problemPrefix + "query \(q), value \(v) and key \(k) must share the batch size, and the key and value their length"
+        }
+        if let mask = pending.mask {
+            guard mask.dtype == .bool, mask.rank == 3, [1, q[0]].contains(mask.shape[0]), mask.shape[1] == q[1], mask.shape[2] == v[1] else {
+                return problemPrefix + "attentionMask must be a bool (batch, \(q[1]), \(v[1])) tensor, got \(mask.dtype) \(mask.shape)"
+            }
+        }
+        if isBuilt, let qk = queryKernel, let kk = keyKernel, let vk = valueKernel,
+           qk.shape[0] != q[2] || kk.shape[0] != k[2] || vk.shape[0] != v[2] {
+            return problemPrefix + "was built for query, value and key features (\(qk.shape[0]), \(vk.shape[0]), \(kk.shape[0])), got (\(q[2]), \(v[2]), \(k[2]))"
+        }
+        return floatProblem(dtypes)
+    }
+
+    public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
+        let (query, value) = (inputs[0], inputs[1])
+        let key = inputs.count > 2 ? inputs[2] : value
+        let q = project(query, queryKernel!, queryBias)   // (batch, T, heads, keyDim)
+        let k = project(key, keyKernel!, keyBias)
+        let v = project(value, valueKernel!, valueBias)
+        let heads = [0, 2, 1, 3]
+        // Keras scales the query before the product.
+        let scores = matmul(q.transposed(permutation: heads) * (1 / Double(keyDim).squareRoot()),
+                            k.transposed(permutation: heads), transposeB: true)   // (batch, heads, T, S)
+        let mask = attentionMask(pending.mask?.expandingShape(at: 1), causal: pending.causal,
+                                 queries: query.shape[1], keys: value.shape[1])
+        let probabilities = maskedSoftmax(scores, mask: mask)
+        let dropped = dropoutLayer.map { $0(probabilities, training: training) } ?? probabilities
+        let context = matmul(dropped, v.transposed(permutation: heads)).transposed(permutation: heads)   // (batch, T, heads, valueDim)
+        let (batch, length) = (query.shape[0], query.shape[1])
+        let kernel = outputKernel!.value
+        var output = matmul(context.reshaped(to: [batch * length, numHeads * valueDim]),
+                            kernel.reshaped(to: [numHeads * valueDim, kernel.shape[2]]))
+        if let outputBias { output = output + outputBias.value }
+        output = output.reshaped(to: [batch, length, kernel.shape[2]])
+        return pending.scores ? [output, probabilities] : [output]
+    }
+
+    /// `x` (batch, length, features) through a kernel (features, heads, depth):
+    /// (batch, length, heads, depth).
+    private func project(_ x: Tensor, _ kernel: Variable, _ bias: Variable?) -> Tensor {
+        let (features, depth) = (kernel.shape[0], kernel.shape[2])
+        var y = matmul(x.reshaped(to: [x.shape[0] * x.shape[1], features]), kernel.value.reshaped(to: [features, numHeads * depth]))
+        if let bias { y = y + bias.value.reshaped(to: [numHeads * depth]) }
+        return y.reshaped(to: [x.shape[0], x.shape[1], numHeads, depth])
+    }
+}
