@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// One executable per part of the guide (Examples/Parts/<name>/main.swift).
-let guideParts = ["Tensors", "Variables", "Math", "Gradients", "LinearLayer", "LayerGradients", "TrainableWeights", "LayersOwningLayers", "AddLoss", "Metrics", "CompiledFunctions", "TrainingMode", "FunctionalAPI", "VAE", "Hypernetwork", "ConvNet"]
+let guideParts = ["Tensors", "Variables", "Math", "Gradients", "LinearLayer", "LayerGradients", "TrainableWeights", "LayersOwningLayers", "AddLoss", "Metrics", "CompiledFunctions", "TrainingMode", "FunctionalAPI", "VAE", "Hypernetwork", "ConvNet", "CharTransformer", "LSTMClassifier"]
 
 let package = Package(
     name: "DeepSwift",

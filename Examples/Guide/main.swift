@@ -20,4 +20,6 @@ runExample { options in
     section("End-to-end example 1: variational autoencoders"); try VAEExample.run(options)
     section("End-to-end example 2: hypernetworks"); try Hypernetwork.run(options)
     section("Beyond the guide: a convnet on Fashion-MNIST"); try ConvNetExample.run(options)
+    section("Beyond the guide: an LSTM reading Fashion-MNIST rows"); try LSTMClassifierExample.run(options)
+    section("Beyond the guide: a character-level Transformer on fortunes"); try CharTransformerExample.run(options)
 }

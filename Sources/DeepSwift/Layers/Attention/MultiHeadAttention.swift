@@ -102,15 +102,25 @@ public final class MultiHeadAttention: Layer {
     public override func build(inputShapes: [TensorShape]) {
         let (q, v) = (inputShapes[0], inputShapes[1])
         let k = inputShapes.count > 2 ? inputShapes[2] : v
+        // Initialized as the matrices they act as, (features, heads·depth) and
+        // (heads·valueDim, outputs): Keras's EinsumDense counts fans over the input
+        // and output axes (a 3-D kernel read as a convolution's would start
+        // several times too small).
+        let asInput = Initializer { [kernelInitializer] shape, dtype in
+            kernelInitializer([shape[0], shape[1] * shape[2]], dtype).reshaped(to: shape)
+        }
+        let asOutput = Initializer { [kernelInitializer] shape, dtype in
+            kernelInitializer([shape[0] * shape[1], shape[2]], dtype).reshaped(to: shape)
+        }
         func projection(_ name: String, _ features: Int, _ depth: Int) -> (Variable, Variable?) {
-            (addWeight(name: "\(name)_kernel", shape: [features, numHeads, depth], initializer: kernelInitializer),
+            (addWeight(name: "\(name)_kernel", shape: [features, numHeads, depth], initializer: asInput),
              useBias ? addWeight(name: "\(name)_bias", shape: [numHeads, depth], initializer: biasInitializer) : nil)
         }
         (queryKernel, queryBias) = projection("query", q[2], keyDim)
         (keyKernel, keyBias) = projection("key", k[2], keyDim)
         (valueKernel, valueBias) = projection("value", v[2], valueDim)
         let outputs = outputShape ?? q[2]
-        outputKernel = addWeight(name: "attention_output_kernel", shape: [numHeads, valueDim, outputs], initializer: kernelInitializer)
+        outputKernel = addWeight(name: "attention_output_kernel", shape: [numHeads, valueDim, outputs], initializer: asOutput)
         outputBias = useBias ? addWeight(name: "attention_output_bias", shape: [outputs], initializer: biasInitializer) : nil
     }
 
