@@ -101,6 +101,36 @@ final class GuideExamplesTests: XCTestCase {
         XCTAssertTrue(last.hasSuffix("test accuracy: \(accuracy)"), last)
     }
 
+    func testLSTMClassifierLearnsAndReportsItsTestAccuracy() throws {
+        XCTAssertEqual(LSTMClassifierExample.makeModel().countParams(), 4 * 128 * (28 + 128 + 1) + 129 * 10)   // Keras's summary: 81674
+        let (o, lines) = options(epochs: 1, samples: 2048)
+        let accuracy = try LSTMClassifierExample.run(o)
+        XCTAssertGreaterThan(accuracy, 0.4)  // chance is 0.1
+        XCTAssertEqual(lines.all.last, "Trained 1 epoch; test accuracy: \(String(format: "%.4f", accuracy))")
+    }
+
+    func testCharTransformerLearnsTheFortunesAndSamples() throws {
+        let text = try CharTransformerExample.loadText()
+        XCTAssertGreaterThan(text.count, 1_000_000)
+        let vocabulary = CharTransformerExample.vocabulary(of: text)
+        XCTAssertEqual(vocabulary, vocabulary.sorted())
+        XCTAssertTrue(vocabulary.contains("%"))   // the fortunes' separator
+        // 302,193 parameters for 113 characters, as Keras's summary of the same model.
+        XCTAssertEqual(CharTransformerExample.makeModel(vocabularySize: 113).countParams(), 302_193)
+        let (x, y) = CharTransformerExample.windows([0, 1, 2, 3, 4, 5, 6, 7, 8, 9] + [Int32](repeating: 5, count: 200), count: 2)
+        XCTAssertEqual(x.shape, [2, 64])
+        XCTAssertEqual(x[0, 0..<3].scalars(as: Int32.self), [0, 1, 2])
+        XCTAssertEqual(y[0, 0..<3].scalars(as: Int32.self), [1, 2, 3])
+        XCTAssertEqual(y[1, 63].scalar(as: Int32.self), 5)
+        let (o, lines) = options(steps: 40)
+        let bits = try CharTransformerExample.run(o)
+        XCTAssertLessThan(bits, log2(113.0) - 1)   // well below a uniform guess (6.8 bits)
+        XCTAssertTrue(lines.all.contains("validation loss: \(String(format: "%.3f", bits)) bits per character"), lines.all.joined(separator: "\n"))
+        let sample = try XCTUnwrap(lines.all.last)
+        XCTAssertTrue(sample.hasPrefix("sampled at temperature 0.8:\nThe "), sample)
+        XCTAssertEqual(sample.count, "sampled at temperature 0.8:\n".count + 204)
+    }
+
     func testOptionsParsing() throws {
         let o = try GuideOptions(arguments: ["--dataset", "mnist", "--steps", "5", "--epochs", "2", "--output", "/tmp"])
         XCTAssertEqual(o.dataset, "mnist")
