@@ -12,6 +12,7 @@ let builtInLayerTypes: [String: any SavableLayer.Type] = Dictionary(uniqueKeysWi
     MaxPooling1D.self, MaxPooling2D.self, MaxPooling3D.self, AveragePooling1D.self, AveragePooling2D.self,
     AveragePooling3D.self, GlobalAveragePooling1D.self, GlobalAveragePooling2D.self, GlobalMaxPooling1D.self,
     GlobalMaxPooling2D.self, UpSampling2D.self, ZeroPadding2D.self, Cropping2D.self, SimpleRNN.self, LSTM.self, GRU.self,
+    MultiHeadAttention.self, Attention.self, AdditiveAttention.self,
 ] as [any SavableLayer.Type]).map { ($0.typeName, $0) })
 
 // Every value is checked as the layer's init would check it, so that a malformed
@@ -689,3 +690,28 @@ extension GRU: SavableLayer {
                   goBackwards: r.backwards, name: c.name)
     }
 }
+
+extension LayerConfig {
+    /// A positive integer of at most 2²⁴, or null.
+    fileprivate func optionalCount(_ key: String) throws -> Int? {
+        if case .null? = self[key] { return nil }
+        return try count(key)
+    }
+}
+
+extension MultiHeadAttention: SavableLayer {
+    public static let typeName = "MultiHeadAttention"
+    public var config: LayerConfig {
+        ["num_heads": .int(numHeads), "key_dim": .int(keyDim), "value_dim": .int(valueDim), "dropout": .double(dropout),
+         "use_bias": .bool(useBias), "output_shape": outputShape.map(ConfigValue.int) ?? .null]
+    }
+    public convenience init(config c: LayerConfig) throws {
+        self.init(numHeads: try c.count("num_heads"), keyDim: try c.count("key_dim"), valueDim: try c.count("value_dim"),
+                  dropout: try c.double("dropout", from: 0, below: 1), useBias: try c.bool("use_bias"),
+                  outputShape: try c.optionalCount("output_shape"), name: c.name)
+    }
+}
+
+// Attention and AdditiveAttention keep their saved forms in their class bodies
+// (a subclass overrides them); the conformance is declared here.
+extension Attention: SavableLayer {}

@@ -238,7 +238,8 @@ func checkedRebuild(_ layer: Layer, _ shapes: [TensorShape], _ dtypes: [DType], 
     let type = "\(type(of: layer))"
     func refuse(_ reason: String) -> SavingError { .badConfig(type: type, key: "nodes", reason: "the layers do not fit together: \(reason)") }
     let builtIn = builtInLayerTypes[type] != nil
-    if (builtIn && !(layer is Merge) && !(layer is RNN)) || layer is Sequential, shapes.count != 1 {
+    if (builtIn && !(layer is Merge) && !(layer is RNN) && !(layer is MultiHeadAttention) && !(layer is Attention)) || layer is Sequential,
+       shapes.count != 1 {
         throw SavingError.badConfig(type: type, key: "nodes", reason: "\(shapes.count) inputs for '\(layer.name)', which takes one")
     }
     if builtIn, let problem = savedDTypeProblem(layer, dtypes) { throw refuse(problem) }

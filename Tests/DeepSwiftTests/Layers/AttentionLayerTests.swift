@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import DeepSwift
 import TestSupport
 
@@ -105,6 +106,21 @@ final class AttentionLayerTests: XCTestCase {
             additive.scale!.assign(xs[2])
             return additive(xs[0], xs[1])
         }
+    }
+
+    func testSavedAndLoadedWithTheModel() throws {
+        setRandomSeed(6)
+        let tokens = Input(shape: [5, 6]), other = Input(shape: [4, 6])
+        let mixed = MultiHeadAttention(numHeads: 3, keyDim: 2, valueDim: 4, outputShape: 7)(tokens, other)
+        let scored = AdditiveAttention()(tokens, other)
+        let model = Model(inputs: [tokens, other], outputs: [mixed, Attention(useScale: true, scoreMode: .concat)(scored, other)])
+        let folder = NSTemporaryDirectory() + "deepswift-attention-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try model.save(to: folder)
+        let loaded = try loadModel(from: folder)
+        let (a, b) = (Random.normal([2, 5, 6]), Random.normal([2, 4, 6]))
+        XCTAssertEqual(loaded([a, b]), model([a, b]))
+        XCTAssertEqual(loaded.weights.map(\.shape), model.weights.map(\.shape))
     }
 
     func testFunctionalModelAndBadInputs() {

@@ -219,6 +219,14 @@ final class MalformedModelConfigTests: TemporaryFolderTestCase {
         try assertEverySingleValueEditThrowsOrLoads(nestedModel(), refusedAtLeast: 1, loadedAtLeast: 1)
     }
 
+    func testEverySingleValueEditOfAnAttentionModelThrowsOrLoads() throws {
+        let tokens = Input(shape: [4, 6]), memory = Input(shape: [3, 5])
+        let mixed = MultiHeadAttention(numHeads: 2, keyDim: 3, valueDim: 2, outputShape: 4)(tokens, memory)
+        let scored = Attention(useScale: true)(mixed, memory, Dense(4)(memory))
+        let model = Model(inputs: [tokens, memory], outputs: [AdditiveAttention()(scored, scored)])
+        try assertEverySingleValueEditThrowsOrLoads(model, refusedAtLeast: 50, loadedAtLeast: 10)
+    }
+
     func testEverySingleValueEditOfASequentialModelThrowsOrLoads() throws {
         let model = Sequential([
             Embedding(inputDim: 7, outputDim: 3), Conv1D(4, kernelSize: 3, padding: .same, dilationRate: 2), MaxPooling1D(),

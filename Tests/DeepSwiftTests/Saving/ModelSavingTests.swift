@@ -104,6 +104,8 @@ final class ModelSavingTests: TemporaryFolderTestCase {
             UpSampling2D(size: [2, 3]), ZeroPadding2D(padding: ((1, 2), (3, 4))), Cropping2D(cropping: ((0, 1), (2, 0))),
             SimpleRNN(3, activation: .relu, useBias: false, returnSequences: true), LSTM(4, recurrentActivation: .tanh, unitForgetBias: false, goBackwards: true),
             GRU(2, resetAfter: false, returnState: true),
+            MultiHeadAttention(numHeads: 2, keyDim: 3, valueDim: 4, dropout: 0.1, useBias: false, outputShape: 5),
+            Attention(useScale: true, scoreMode: .concat, dropout: 0.2), AdditiveAttention(useScale: false),
         ]
         XCTAssertEqual(Set(layers.map { "\(type(of: $0))" }).count, builtInLayerTypes.count, "every built-in type is listed here")
         for layer in layers {

@@ -46,6 +46,24 @@ public class Attention: Layer {
         super.init(name: name)
     }
 
+    /// The saved name of the type.
+    public class var typeName: String { "Attention" }
+
+    /// The saved arguments.
+    public var config: LayerConfig {
+        var c: LayerConfig = ["use_scale": .bool(useScale), "dropout": .double(dropout)]
+        if type(of: self) == Attention.self { c["score_mode"] = .string(scoreMode.rawValue) }
+        return c
+    }
+
+    /// Rebuilds the layer from its saved arguments.
+    public required convenience init(config c: LayerConfig) throws {
+        let dropout = try c.double("dropout")
+        guard (0..<1).contains(dropout) else { throw c.bad("dropout", "a number in [0.0, 1.0)") }
+        guard let mode = ScoreMode(rawValue: try c.string("score_mode")) else { throw c.bad("score_mode", "\"dot\" or \"concat\"") }
+        self.init(useScale: try c.bool("use_scale"), scoreMode: mode, dropout: dropout, name: c.name)
+    }
+
     /// Attends from `query` `(batch, Tq, features)` to `value` `(batch, Tv,
     /// valueFeatures)`, scored against `key` (`value` when nil).
     ///
@@ -100,6 +118,9 @@ public class Attention: Layer {
         guard q[0] == v[0], k[0] == v[0], k[1] == v[1], q[2] == k[2] else {
             return problemPrefix + "query \(q), value \(v) and key \(k) must share the batch size, the key and value their length, and the query and key their features"
         }
+        if let scale, scale.shape.rank == 1, scale.shape[0] != q[2] {
+            return problemPrefix + "was built for \(scale.shape[0]) query features, got \(q[2])"
+        }
         for (mask, length, name) in [(pending.queryMask, q[1], "queryMask"), (pending.valueMask, v[1], "valueMask")] {
             if let mask, mask.dtype != .bool || mask.shape != [q[0], length] {
                 return problemPrefix + "\(name) must be a bool (\(q[0]), \(length)) tensor, got \(mask.dtype) \(mask.shape)"
@@ -152,6 +173,14 @@ public final class AdditiveAttention: Attention {
     ///   - name: the layer's name.
     public init(useScale: Bool = true, dropout: Double = 0, name: String? = nil) {
         super.init(useScale: useScale, scoreMode: .concat, dropout: dropout, name: name)
+    }
+
+    public override class var typeName: String { "AdditiveAttention" }
+
+    public required convenience init(config c: LayerConfig) throws {
+        let dropout = try c.double("dropout")
+        guard (0..<1).contains(dropout) else { throw c.bad("dropout", "a number in [0.0, 1.0)") }
+        self.init(useScale: try c.bool("use_scale"), dropout: dropout, name: c.name)
     }
 
     public override func build(inputShapes: [TensorShape]) {

@@ -124,6 +124,17 @@ public final class MultiHeadAttention: Layer {
         outputBias = useBias ? addWeight(name: "attention_output_bias", shape: [outputs], initializer: biasInitializer) : nil
     }
 
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        guard !isBuilt, shapes.count >= 2, shapes.allSatisfy({ $0.rank == 3 }) else { return 0 }
+        let (q, v) = (shapes[0][2], shapes[1][2])
+        let k = shapes.count > 2 ? shapes[2][2] : v
+        let outputs = outputShape ?? q
+        let parts = [saturatingProduct([q + k, numHeads, keyDim]), saturatingProduct([v, numHeads, valueDim]),
+                     saturatingProduct([numHeads, valueDim, outputs]),
+                     useBias ? saturatingProduct([numHeads, 2 * keyDim + valueDim]) + outputs : 0]
+        return parts.reduce(0) { $0.addingReportingOverflow($1).overflow ? Int.max : $0 + $1 }
+    }
+
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
         guard (2...3).contains(shapes.count) else {
             return problemPrefix + "takes (query, value) or (query, value, key), got \(shapes.count) inputs"
