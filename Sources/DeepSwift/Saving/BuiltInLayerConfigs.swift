@@ -621,6 +621,9 @@ extension RNN {
         c["return_sequences"] = .bool(returnSequences)
         c["return_state"] = .bool(returnState)
         c["go_backwards"] = .bool(goBackwards)
+        c["dropout"] = .double(dropout)
+        c["recurrent_dropout"] = .double(recurrentDropout)
+        c["seed"] = seedValue(seed)
         return c
     }
 }
@@ -629,6 +632,7 @@ extension RNN {
 private struct RecurrentArguments {
     let units: Int, activation: ActivationFunction, recurrentActivation: ActivationFunction
     let useBias: Bool, sequences: Bool, state: Bool, backwards: Bool
+    let dropout: Double, recurrentDropout: Double, seed: UInt64?
 }
 
 extension LayerConfig {
@@ -636,7 +640,11 @@ extension LayerConfig {
         RecurrentArguments(units: try count("units", max: maxSavedAxisSize), activation: try activation(),
                            recurrentActivation: self["recurrent_activation"] == nil ? .sigmoid : try activation("recurrent_activation"),
                            useBias: try bool("use_bias"), sequences: try bool("return_sequences"), state: try bool("return_state"),
-                           backwards: try bool("go_backwards"))
+                           backwards: try bool("go_backwards"),
+                           // Configs saved before dropout was supported have none.
+                           dropout: self["dropout"] == nil ? 0 : try double("dropout", from: 0, below: 1),
+                           recurrentDropout: self["recurrent_dropout"] == nil ? 0 : try double("recurrent_dropout", from: 0, below: 1),
+                           seed: try seed())
     }
 }
 
@@ -651,7 +659,7 @@ extension SimpleRNN: SavableLayer {
     public convenience init(config c: LayerConfig) throws {
         let r = try c.recurrent()
         self.init(r.units, activation: r.activation, useBias: r.useBias, returnSequences: r.sequences, returnState: r.state,
-                  goBackwards: r.backwards, name: c.name)
+                  goBackwards: r.backwards, dropout: r.dropout, recurrentDropout: r.recurrentDropout, seed: r.seed, name: c.name)
     }
 }
 
@@ -669,7 +677,7 @@ extension LSTM: SavableLayer {
         let r = try c.recurrent()
         self.init(r.units, activation: r.activation, recurrentActivation: r.recurrentActivation, useBias: r.useBias,
                   unitForgetBias: try c.bool("unit_forget_bias"), returnSequences: r.sequences, returnState: r.state,
-                  goBackwards: r.backwards, name: c.name)
+                  goBackwards: r.backwards, dropout: r.dropout, recurrentDropout: r.recurrentDropout, seed: r.seed, name: c.name)
     }
 }
 
@@ -687,7 +695,7 @@ extension GRU: SavableLayer {
         let r = try c.recurrent()
         self.init(r.units, activation: r.activation, recurrentActivation: r.recurrentActivation, useBias: r.useBias,
                   resetAfter: try c.bool("reset_after"), returnSequences: r.sequences, returnState: r.state,
-                  goBackwards: r.backwards, name: c.name)
+                  goBackwards: r.backwards, dropout: r.dropout, recurrentDropout: r.recurrentDropout, seed: r.seed, name: c.name)
     }
 }
 

@@ -154,4 +154,63 @@ final class RecurrentLayerTests: XCTestCase {
         XCTAssertEqual(lstm.inputProblem(shapes: [[2, 3, 5], [2, 4], [3, 4]], dtypes: [.float32, .float32, .float32]),
                        "LSTM 'l': expects initial states of shape (2, 4), got (3, 4)")
     }
+
+    // MARK: dropout and recurrent dropout
+
+    /// Inference ignores both rates; training draws one input mask per sequence,
+    /// the same at every step.
+    func testInputDropoutKeepsOneMaskPerSequence() {
+        setRandomSeed(2)
+        let rnn = SimpleRNN(3, activation: .linear, useBias: false, returnSequences: true, dropout: 0.5)
+        let x = Random.uniform([4, 5, 3], min: 1, max: 2)
+        _ = rnn(x)
+        rnn.cell.createdWeights[0].assign(Tensor.eye(3))
+        rnn.cell.createdWeights[1].assign(Tensor.zeros([3, 3]))
+        assertClose(rnn(x), x, tolerance: 1e-6)                       // inference: no dropout
+        let y = rnn(x, training: true), ratio = (y / x).scalars(as: Float.self)
+        XCTAssertTrue(ratio.allSatisfy { abs($0) < 1e-6 || abs($0 - 2) < 1e-5 }, "kept inputs are scaled by 1/(1-0.5)")
+        for b in 0..<4 {
+            let first = ratio[(b * 15)..<(b * 15 + 3)].map { $0 > 1 }
+            for t in 1..<5 { XCTAssertEqual(ratio[(b * 15 + t * 3)..<(b * 15 + t * 3 + 3)].map { $0 > 1 }, first, "batch \(b), step \(t)") }
+        }
+        XCTAssertTrue(ratio.contains { $0 > 1 } && ratio.contains { $0 < 1 })
+    }
+
+    /// The recurrent mask is also drawn once: h₂ = h₁·m when the kernel is the identity.
+    func testRecurrentDropoutKeepsOneMaskPerSequence() {
+        setRandomSeed(3)
+        let rnn = SimpleRNN(6, activation: .linear, useBias: false, returnSequences: true, recurrentDropout: 0.5)
+        let x = Tensor(shape: [2, 3, 6], scalars: (0..<36).map { Float($0 % 18 < 6 ? 1 : 0) })   // x₀ = 1, then 0
+        _ = rnn(x)
+        rnn.cell.createdWeights[0].assign(Tensor.eye(6))
+        rnn.cell.createdWeights[1].assign(Tensor.eye(6))
+        XCTAssertEqual(rnn(x)[.all, 2], Tensor.ones([2, 6]))       // inference: h = x₀ at every step
+        let y = rnn(x, training: true)
+        let (h1, h2) = (y[.all, 1].scalars(as: Float.self), y[.all, 2].scalars(as: Float.self))
+        XCTAssertTrue(h1.allSatisfy { $0 == 0 || $0 == 2 })
+        XCTAssertEqual(h2, h1.map { $0 * $0 })                       // (x₀·m)·m with m ∈ {0, 2}
+    }
+
+    /// LSTM and GRU with both rates: inference equals the same layer without them,
+    /// training differs, and gradients are right to second order under fixed masks.
+    func testLSTMAndGRUWithDropoutTrainAndDifferentiate() {
+        for (name, make) in [("LSTM", { (d: Double, r: Double) -> RNN in LSTM(3, returnSequences: true, dropout: d, recurrentDropout: r) }),
+                             ("GRU", { GRU(3, dropout: $0, recurrentDropout: $1) }),
+                             ("GRU before", { GRU(3, resetAfter: false, dropout: $0, recurrentDropout: $1) })] {
+            setRandomSeed(4)
+            let plain = make(0, 0), dropped = make(0.3, 0.4)
+            let x = Random.normal([2, 4, 5], dtype: .float64)
+            plain.dtype = .float64
+            dropped.dtype = .float64
+            _ = (plain(x), dropped(x))
+            for (a, b) in zip(dropped.cell.createdWeights, plain.cell.createdWeights) { a.assign(b.value) }
+            XCTAssertEqual(dropped(x), plain(x), name)
+            XCTAssertNotEqual(dropped(x, training: true), plain(x, training: true), name)
+            checkGradients([x] + dropped.cell.createdWeights.map(\.value)) { xs in
+                for (w, v) in zip(dropped.cell.createdWeights, xs.dropFirst()) { w.assign(v) }
+                setRandomSeed(9)   // the same masks at every evaluation
+                return dropped(xs[0], training: true)
+            }
+        }
+    }
 }

@@ -102,7 +102,7 @@ final class ModelSavingTests: TemporaryFolderTestCase {
             AveragePooling1D(poolSize: 4), AveragePooling2D(poolSize: 3, strides: 2, padding: .same), AveragePooling3D(),
             GlobalAveragePooling1D(keepDims: true), GlobalAveragePooling2D(), GlobalMaxPooling1D(), GlobalMaxPooling2D(keepDims: true),
             UpSampling2D(size: [2, 3]), ZeroPadding2D(padding: ((1, 2), (3, 4))), Cropping2D(cropping: ((0, 1), (2, 0))),
-            SimpleRNN(3, activation: .relu, useBias: false, returnSequences: true), LSTM(4, recurrentActivation: .tanh, unitForgetBias: false, goBackwards: true),
+            SimpleRNN(3, activation: .relu, useBias: false, returnSequences: true), LSTM(4, recurrentActivation: .tanh, unitForgetBias: false, goBackwards: true, dropout: 0.2, recurrentDropout: 0.1, seed: 3),
             GRU(2, resetAfter: false, returnState: true),
             MultiHeadAttention(numHeads: 2, keyDim: 3, valueDim: 4, dropout: 0.1, useBias: false, outputShape: 5),
             Attention(useScale: true, scoreMode: .concat, dropout: 0.2), AdditiveAttention(useScale: false),

@@ -49,15 +49,20 @@ public final class Bidirectional: Layer {
     /// A fresh layer of `layer`'s kind and arguments running the other way.
     private static func reversedCopy(of layer: RNN) -> RNN {
         let (s, r, b) = (layer.returnSequences, layer.returnState, !layer.goBackwards)
+        // Keras's copy keeps the dropout rates; its masks come from another seed.
+        let (d, rd, seed) = (layer.dropout, layer.recurrentDropout, layer.seed.map { $0 &+ 2 })
         switch layer.cell {
         case let c as LSTMCell:
             return LSTM(c.units, activation: c.activation, recurrentActivation: c.recurrentActivation, useBias: c.useBias,
-                        unitForgetBias: c.unitForgetBias, returnSequences: s, returnState: r, goBackwards: b)
+                        unitForgetBias: c.unitForgetBias, returnSequences: s, returnState: r, goBackwards: b,
+                        dropout: d, recurrentDropout: rd, seed: seed)
         case let c as GRUCell:
             return GRU(c.units, activation: c.activation, recurrentActivation: c.recurrentActivation, useBias: c.useBias,
-                       resetAfter: c.resetAfter, returnSequences: s, returnState: r, goBackwards: b)
+                       resetAfter: c.resetAfter, returnSequences: s, returnState: r, goBackwards: b,
+                       dropout: d, recurrentDropout: rd, seed: seed)
         case let c as SimpleRNNCell:
-            return SimpleRNN(c.units, activation: c.activation, useBias: c.useBias, returnSequences: s, returnState: r, goBackwards: b)
+            return SimpleRNN(c.units, activation: c.activation, useBias: c.useBias, returnSequences: s, returnState: r, goBackwards: b,
+                             dropout: d, recurrentDropout: rd, seed: seed)
         default:
             preconditionFailure("Bidirectional: give a backwardLayer for a custom cell (\(type(of: layer.cell)))")
         }

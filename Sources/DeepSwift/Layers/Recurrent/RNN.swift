@@ -18,18 +18,39 @@ open class RNN: Layer {
     public let returnState: Bool
     /// Whether the steps run from the last to the first (the outputs then come in that order, as Keras's).
     public let goBackwards: Bool
+    /// The fraction of the input's features dropped in training: one mask per
+    /// sequence, the same at every step (one per gate with `recurrentDropout`).
+    public let dropout: Double
+    /// The fraction of the previous output's units dropped for the recurrent
+    /// products in training: one mask per gate and sequence, the same at every step.
+    public let recurrentDropout: Double
+    /// The seed of the dropout masks (nil: the global generator).
+    public let seed: UInt64?
+    /// Draws the masks, so that compiled steps replay them as `Dropout` does.
+    let inputDropout: Dropout?, stateDropout: Dropout?
 
     /// - Parameters:
     ///   - cell: the step.
     ///   - returnSequences: return every step's output, (batch, steps, units).
     ///   - returnState: return the final states after the output.
     ///   - goBackwards: run from the last step to the first.
+    ///   - dropout: the fraction of input features dropped in training.
+    ///   - recurrentDropout: the fraction of the previous output dropped for the
+    ///     recurrent products in training.
+    ///   - seed: the seed of the dropout masks.
     public init(cell: RecurrentCell, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
-                name: String? = nil) {
+                dropout: Double = 0, recurrentDropout: Double = 0, seed: UInt64? = nil, name: String? = nil) {
+        precondition((0..<1).contains(dropout) && (0..<1).contains(recurrentDropout),
+                     "\(Self.self): dropout (\(dropout)) and recurrentDropout (\(recurrentDropout)) must be in [0, 1)")
         self.cell = cell
         self.returnSequences = returnSequences
         self.returnState = returnState
         self.goBackwards = goBackwards
+        self.dropout = dropout
+        self.recurrentDropout = recurrentDropout
+        self.seed = seed
+        inputDropout = dropout > 0 ? Dropout(dropout, seed: seed) : nil
+        stateDropout = recurrentDropout > 0 ? Dropout(recurrentDropout, seed: seed.map { $0 &+ 1 }) : nil
         super.init(name: name)
     }
 
@@ -65,13 +86,33 @@ open class RNN: Layer {
         let (batch, steps, features) = (x.shape[0], x.shape[1], x.shape[2])
         var states = inputs.count > 1 ? Array(inputs.dropFirst())
             : Array(repeating: Tensor.zeros([batch, cell.units], dtype: x.dtype), count: cell.stateCount)
-        // The input projection of every step in one GEMM.
-        let projected = cell.projectInput(x.reshaped(to: [batch * steps, features])).reshaped(to: [batch, steps, -1])
+        // The input projection of every step in one GEMM (one per gate with a
+        // dropout mask per gate).
+        let flat = x.reshaped(to: [batch * steps, features])
+        let projected: Tensor
+        let gateMasks = recurrentDropout > 0 ? cell.gateCount : 1
+        if training, let inputDropout {
+            // One mask per sequence, repeated over its steps.
+            let masks = (0..<gateMasks).map { _ in
+                inputDropout(Tensor.ones([batch, 1, features], dtype: x.dtype), training: true)
+                    .broadcasted(to: [batch, steps, features]).reshaped(to: [batch * steps, features])
+            }
+            projected = cell.projectInput(flat, gateMasks: masks).reshaped(to: [batch, steps, -1])
+        } else {
+            projected = cell.projectInput(flat).reshaped(to: [batch, steps, -1])
+        }
+        let recurrentMasks = training ? stateDropout.map { dropout in
+            (0..<cell.gateCount).map { _ in dropout(Tensor.ones([batch, cell.units], dtype: x.dtype), training: true) }
+        } : nil
         var outputs: [Tensor] = []
         outputs.reserveCapacity(returnSequences ? steps : 1)
         var last = states[0]
         for t in goBackwards ? Array((0..<steps).reversed()) : Array(0..<steps) {
-            (last, states) = cell.step(projected: projected[.all, t], states: states)
+            if let recurrentMasks {
+                (last, states) = cell.step(projected: projected[.all, t], states: states, recurrentMasks: recurrentMasks)
+            } else {
+                (last, states) = cell.step(projected: projected[.all, t], states: states)
+            }
             if returnSequences { outputs.append(last) }
         }
         let output = returnSequences ? Tensor(stacking: outputs, alongAxis: 1) : last
@@ -83,9 +124,11 @@ open class RNN: Layer {
 public final class SimpleRNN: RNN {
     /// - Parameters: as ``SimpleRNNCell`` and ``RNN``.
     public init(_ units: Int, activation: ActivationFunction = .tanh, useBias: Bool = true, returnSequences: Bool = false,
-                returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) {
+                returnState: Bool = false, goBackwards: Bool = false, dropout: Double = 0, recurrentDropout: Double = 0,
+                seed: UInt64? = nil, name: String? = nil) {
         super.init(cell: SimpleRNNCell(units, activation: activation, useBias: useBias), returnSequences: returnSequences,
-                   returnState: returnState, goBackwards: goBackwards, name: name)
+                   returnState: returnState, goBackwards: goBackwards, dropout: dropout, recurrentDropout: recurrentDropout,
+                   seed: seed, name: name)
     }
 }
 
@@ -95,10 +138,12 @@ public final class LSTM: RNN {
     /// - Parameters: as ``LSTMCell`` and ``RNN``.
     public init(_ units: Int, activation: ActivationFunction = .tanh, recurrentActivation: ActivationFunction = .sigmoid,
                 useBias: Bool = true, unitForgetBias: Bool = true, returnSequences: Bool = false, returnState: Bool = false,
-                goBackwards: Bool = false, name: String? = nil) {
+                goBackwards: Bool = false, dropout: Double = 0, recurrentDropout: Double = 0, seed: UInt64? = nil,
+                name: String? = nil) {
         super.init(cell: LSTMCell(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
                                   unitForgetBias: unitForgetBias),
-                   returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
+                   returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, dropout: dropout,
+                   recurrentDropout: recurrentDropout, seed: seed, name: name)
     }
 }
 
@@ -108,9 +153,11 @@ public final class GRU: RNN {
     /// - Parameters: as ``GRUCell`` and ``RNN``.
     public init(_ units: Int, activation: ActivationFunction = .tanh, recurrentActivation: ActivationFunction = .sigmoid,
                 useBias: Bool = true, resetAfter: Bool = true, returnSequences: Bool = false, returnState: Bool = false,
-                goBackwards: Bool = false, name: String? = nil) {
+                goBackwards: Bool = false, dropout: Double = 0, recurrentDropout: Double = 0, seed: UInt64? = nil,
+                name: String? = nil) {
         super.init(cell: GRUCell(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
                                  resetAfter: resetAfter),
-                   returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
+                   returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, dropout: dropout,
+                   recurrentDropout: recurrentDropout, seed: seed, name: name)
     }
 }

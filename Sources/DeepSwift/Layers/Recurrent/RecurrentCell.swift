@@ -35,6 +35,30 @@ open class RecurrentCell: Layer {
         fatalError("\(type(of: self)) must override step(projected:states:)")
     }
 
+    /// A step with recurrent dropout: the previous output, multiplied by one
+    /// mask per gate (`gateCount` masks of (batch, units)), feeds each gate's
+    /// recurrent product, as Keras's cells with `recurrent_dropout`.
+    open func step(projected: Tensor, states: [Tensor], recurrentMasks: [Tensor]) -> (output: Tensor, states: [Tensor]) {
+        fatalError("\(type(of: self)) must override step(projected:states:recurrentMasks:) to support recurrent dropout")
+    }
+
+    /// The input projection with one dropout mask per gate (`gateCount` masks of
+    /// the input's shape): gate `k`'s block of columns is `(x·mask_k)·kernel`.
+    public func projectInput(_ x: Tensor, gateMasks: [Tensor]) -> Tensor {
+        guard gateMasks.count > 1 else { return projectInput(x * gateMasks[0]) }
+        return Tensor(concatenating: gateMasks.enumerated().map { k, mask in
+            projectInput(x * mask)[.all, (k * units)..<((k + 1) * units)]
+        }, alongAxis: 1)
+    }
+
+    /// The product of the previous output with each gate's recurrent kernel
+    /// block, each with its mask: the (batch, gateCount·units) recurrent term.
+    func maskedRecurrentProduct(_ h: Tensor, _ kernel: Tensor, _ masks: [Tensor], gates: Range<Int>) -> Tensor {
+        Tensor(concatenating: gates.map { k in
+            matmul(h * masks[k], kernel[.all, (k * units)..<((k + 1) * units)])
+        }, alongAxis: 1)
+    }
+
     /// Called on `[x_t] + states`, gives `[output] + newStates`.
     public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
         precondition(inputs.count == 1 + stateCount,
@@ -106,6 +130,11 @@ public final class SimpleRNNCell: RecurrentCell {
         let h = activation(projected + matmul(states[0], recurrentKernel!.value))
         return (h, [h])
     }
+
+    public override func step(projected: Tensor, states: [Tensor], recurrentMasks: [Tensor]) -> (output: Tensor, states: [Tensor]) {
+        let h = activation(projected + matmul(states[0] * recurrentMasks[0], recurrentKernel!.value))
+        return (h, [h])
+    }
 }
 
 /// The long short-term memory cell, as `keras.layers.LSTMCell`: gates i, f, c, o
@@ -157,7 +186,14 @@ public final class LSTMCell: RecurrentCell {
     }
 
     public override func step(projected: Tensor, states: [Tensor]) -> (output: Tensor, states: [Tensor]) {
-        let z = projected + matmul(states[0], recurrentKernel!.value)
+        gates(projected + matmul(states[0], recurrentKernel!.value), states)
+    }
+
+    public override func step(projected: Tensor, states: [Tensor], recurrentMasks: [Tensor]) -> (output: Tensor, states: [Tensor]) {
+        gates(projected + maskedRecurrentProduct(states[0], recurrentKernel!.value, recurrentMasks, gates: 0..<4), states)
+    }
+
+    private func gates(_ z: Tensor, _ states: [Tensor]) -> (output: Tensor, states: [Tensor]) {
         let u = units
         let i = recurrentActivation(z[.all, 0..<u]), f = recurrentActivation(z[.all, u..<(2 * u)])
         let g = activation(z[.all, (2 * u)..<(3 * u)]), o = recurrentActivation(z[.all, (3 * u)..<(4 * u)])
@@ -214,20 +250,31 @@ public final class GRUCell: RecurrentCell {
     }
 
     public override func step(projected: Tensor, states: [Tensor]) -> (output: Tensor, states: [Tensor]) {
+        step(projected: projected, states: states, masks: nil)
+    }
+
+    public override func step(projected: Tensor, states: [Tensor], recurrentMasks: [Tensor]) -> (output: Tensor, states: [Tensor]) {
+        step(projected: projected, states: states, masks: recurrentMasks)
+    }
+
+    /// Keras's GRU step; with `masks`, the previous output is masked per gate for
+    /// the recurrent products (not in the final blend).
+    private func step(projected: Tensor, states: [Tensor], masks: [Tensor]?) -> (output: Tensor, states: [Tensor]) {
         let u = units, hPrevious = states[0], w = recurrentKernel!.value
         let (xz, xr, xh) = (projected[.all, 0..<u], projected[.all, u..<(2 * u)], projected[.all, (2 * u)..<(3 * u)])
         let candidate: Tensor, z: Tensor
         if resetAfter {
-            var inner = matmul(hPrevious, w)
+            var inner = masks.map { maskedRecurrentProduct(hPrevious, w, $0, gates: 0..<3) } ?? matmul(hPrevious, w)
             if let bias { inner = inner + bias.value[1] }
             z = recurrentActivation(xz + inner[.all, 0..<u])
             let r = recurrentActivation(xr + inner[.all, u..<(2 * u)])
             candidate = activation(xh + r * inner[.all, (2 * u)..<(3 * u)])
         } else {
-            let inner = matmul(hPrevious, w[.all, 0..<(2 * u)])
+            let inner = masks.map { maskedRecurrentProduct(hPrevious, w, $0, gates: 0..<2) } ?? matmul(hPrevious, w[.all, 0..<(2 * u)])
             z = recurrentActivation(xz + inner[.all, 0..<u])
             let r = recurrentActivation(xr + inner[.all, u..<(2 * u)])
-            candidate = activation(xh + matmul(r * hPrevious, w[.all, (2 * u)..<(3 * u)]))
+            let hCandidate = masks.map { hPrevious * $0[2] } ?? hPrevious
+            candidate = activation(xh + matmul(r * hCandidate, w[.all, (2 * u)..<(3 * u)]))
         }
         let h = z * hPrevious + (1 - z) * candidate
         return (h, [h])
