@@ -8,6 +8,8 @@
 /// For hypernetworks, ``kernel`` and ``bias`` can be set to tensors computed by
 /// another model; the layer then uses them, and gradients flow back into that model.
 public final class Dense: Layer {
+    /// Passes the input's mask on (the steps are kept).
+    public override var supportsMasking: Bool { true }
     public let units: Int
     public let activation: ActivationFunction
     public let useBias: Bool

@@ -9,6 +9,8 @@
 /// dropout(x)                    // x itself
 /// ```
 public final class Dropout: Layer {
+    /// Passes the input's mask on (the steps are kept).
+    public override var supportsMasking: Bool { true }
     public let rate: Double
     /// Axes of size 1 here share one mask value across that axis (Keras's noise_shape).
     public let noiseShape: [Int?]?

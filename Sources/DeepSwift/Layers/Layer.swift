@@ -81,6 +81,31 @@ open class Layer {
     /// weights file with it before anything is allocated.
     func weightCount(for shapes: [TensorShape]) -> Int { 0 }
 
+    // MARK: masks
+
+    /// Whether the layer passes its input's mask on to its output (Keras's
+    /// `supports_masking`): true for layers that keep the steps, such as `Dense`,
+    /// `Dropout`, activations and normalizations. A layer that does not drops it.
+    open var supportsMasking: Bool { false }
+
+    /// Whether the layer may make a mask from inputs that have none
+    /// (`Embedding(maskZero: true)`, ``Masking``).
+    open var createsMask: Bool { false }
+
+    /// The masks of the outputs, from the inputs and their masks (Keras's
+    /// `compute_mask`). By default the first input's mask when
+    /// ``supportsMasking``, else none.
+    open func computeMask(_ inputs: [Tensor], masks: [Tensor?]) -> [Tensor?] {
+        supportsMasking ? [masks.first ?? nil] : [nil]
+    }
+
+    /// The computation, given the inputs' masks (see ``propagatedMask(of:)``);
+    /// called instead of `call(_:training:)` when an input has a mask. By default
+    /// it ignores them.
+    open func call(_ inputs: [Tensor], masks: [Tensor?], training: Bool) -> [Tensor] {
+        call(inputs, training: training)
+    }
+
     /// The computation of a layer with one input and one output.
     open func call(_ inputs: Tensor, training: Bool) -> Tensor {
         fatalError("\(type(of: self)) '\(name)' must override call(_:training:) (one input) or call(_:training:) taking [Tensor]")
@@ -130,6 +155,7 @@ open class Layer {
             context.depth -= 1
             context.training.removeLast()
         }
+        let masks = MaskTable.shared.masks(of: inputs)
         return withNameScope(name) {
             if !isBuilt {
                 // Creating weights is set-up, not part of a compiled step: a trace must
@@ -139,15 +165,26 @@ open class Layer {
                 firstInputDTypes = inputs.map(\.dtype)
                 isBuilt = true
                 trackingCache = nil
-                let outputs = call(inputs, training: mode)
+                let outputs = run(inputs, masks, mode)
                 firstOutputShapes = outputs.map(\.shape)
                 return outputs
             }
-            let outputs = call(inputs, training: mode)
+            let outputs = run(inputs, masks, mode)
             // Layers built at init (pooling, reshapes) learn their shapes on first use.
             if firstOutputShapes == nil { firstOutputShapes = outputs.map(\.shape) }
             return outputs
         }
+    }
+
+    /// The call, with the inputs' masks when there are any, and the outputs' masks attached.
+    private func run(_ inputs: [Tensor], _ masks: [Tensor?]?, _ mode: Bool) -> [Tensor] {
+        let outputs = masks.map { call(inputs, masks: $0, training: mode) } ?? call(inputs, training: mode)
+        if masks != nil || createsMask {
+            for (output, mask) in zip(outputs, computeMask(inputs, masks: masks ?? inputs.map { _ in nil })) {
+                if let mask { MaskTable.shared.set(mask, on: output) }
+            }
+        }
+        return outputs
     }
 
     /// The output shapes of the first call, for ``Model/summary(printTo:)``.

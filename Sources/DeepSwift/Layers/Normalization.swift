@@ -3,6 +3,8 @@
 /// `beta`, as `keras.layers.BatchNormalization`. The moving statistics are
 /// non-trainable weights, updated as `moving = moving·momentum + batch·(1 - momentum)`.
 public final class BatchNormalization: Layer {
+    /// Passes the input's mask on (the steps are kept).
+    public override var supportsMasking: Bool { true }
     public let axis: Int
     public let momentum: Double
     public let epsilon: Double
@@ -64,6 +66,8 @@ public final class BatchNormalization: Layer {
 /// Normalizes each example over its last axis (or `axis`), then scales and
 /// shifts, as `keras.layers.LayerNormalization`.
 public final class LayerNormalization: Layer {
+    /// Passes the input's mask on (the steps are kept).
+    public override var supportsMasking: Bool { true }
     public let axis: Int
     public let epsilon: Double
     public let center: Bool

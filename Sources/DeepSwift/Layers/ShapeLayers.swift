@@ -1,5 +1,7 @@
 /// Applies an activation function, as `keras.layers.Activation`.
 public final class Activation: Layer {
+    /// Passes the input's mask on (the steps are kept).
+    public override var supportsMasking: Bool { true }
     public let activation: ActivationFunction
 
     public init(_ activation: ActivationFunction, name: String? = nil) {
@@ -49,14 +51,22 @@ public final class Reshape: Layer {
 
 /// Maps integer ids to learned vectors, as `keras.layers.Embedding`:
 /// (batch, ...) ids → (batch, ..., outputDim).
+///
+/// With `maskZero`, id 0 is padding: the output carries a mask (ids ≠ 0) that
+/// recurrent layers, attention, pooling and losses honour (see
+/// ``propagatedMask(of:)``).
 public final class Embedding: Layer {
     public let inputDim: Int
     public let outputDim: Int
+    /// Whether id 0 marks padding that the layers after it skip.
+    public let maskZero: Bool
     public private(set) var embeddings: Variable!
 
-    public init(inputDim: Int, outputDim: Int, embeddingsInitializer: Initializer = .randomUniform(), name: String? = nil) {
+    public init(inputDim: Int, outputDim: Int, embeddingsInitializer: Initializer = .randomUniform(), maskZero: Bool = false,
+                name: String? = nil) {
         self.inputDim = inputDim
         self.outputDim = outputDim
+        self.maskZero = maskZero
         super.init(name: name)
         embeddings = addWeight(name: "embeddings", shape: [inputDim, outputDim], initializer: embeddingsInitializer)
         markBuilt()
@@ -69,6 +79,12 @@ public final class Embedding: Layer {
 
     public override func call(_ inputs: Tensor, training: Bool) -> Tensor {
         embeddings.value.gathering(atIndices: inputs)
+    }
+
+    public override var createsMask: Bool { maskZero }
+
+    public override func computeMask(_ inputs: [Tensor], masks: [Tensor?]) -> [Tensor?] {
+        [maskZero ? inputs[0] .!= Tensor(0, dtype: inputs[0].dtype) : nil]
     }
 }
 

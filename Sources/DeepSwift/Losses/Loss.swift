@@ -79,6 +79,13 @@ open class Loss {
             let w = sampleWeight.cast(to: values.dtype)
             values = values * (w.rank > values.rank ? w.reshaped(to: values.shape) : w)
         }
+        // Predictions with a mask (a sequence model's padding): as Keras, masked
+        // entries count for nothing, and the mean is over the unmasked ones.
+        if let mask = propagatedMask(of: yPred), mask.shape == values.shape {
+            var weight = mask.cast(to: values.dtype)
+            if reduction == .sumOverBatchSize { weight = weight * (Double(values.count) / maximum(weight.sum(), 1)) }
+            values = values * weight
+        }
         switch reduction {
         case .none: return values
         case .sum: return values.sum()

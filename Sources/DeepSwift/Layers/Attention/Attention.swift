@@ -142,6 +142,18 @@ public class Attention: Layer {
         }
     }
 
+    /// With masks on the inputs, as Keras's `mask=[queryMask, valueMask]`.
+    public override func call(_ inputs: [Tensor], masks: [Tensor?], training: Bool) -> [Tensor] {
+        let saved = pending
+        defer { pending = saved }
+        pending.queryMask = pending.queryMask ?? masks[0]
+        pending.valueMask = pending.valueMask ?? masks[1]
+        return call(inputs, training: training)
+    }
+
+    /// The output keeps the query's mask.
+    public override func computeMask(_ inputs: [Tensor], masks: [Tensor?]) -> [Tensor?] { [masks.first ?? nil, nil] }
+
     public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
         let (query, value) = (inputs[0], inputs[1])
         let key = inputs.count > 2 ? inputs[2] : value

@@ -159,6 +159,25 @@ public final class MultiHeadAttention: Layer {
         return floatProblem(dtypes)
     }
 
+    /// With masks on the inputs (from `Embedding(maskZero:)` or ``Masking``), as
+    /// Keras: a query attends only to unmasked keys and values, and the output
+    /// keeps the query's mask.
+    public override func call(_ inputs: [Tensor], masks: [Tensor?], training: Bool) -> [Tensor] {
+        let (queryMask, valueMask) = (masks[0], masks[1])
+        let keyMask = masks.count > 2 ? masks[2] : nil
+        var combined = pending.mask
+        func and(_ m: Tensor) { combined = combined.map { logicalAnd($0, m) } ?? m }
+        if let queryMask { and(queryMask.expandingShape(at: 2)) }
+        for m in [valueMask, keyMask] { if let m { and(m.expandingShape(at: 1)) } }
+        let saved = pending
+        defer { pending = saved }
+        pending.mask = combined.map { $0.broadcasted(to: [inputs[0].shape[0], inputs[0].shape[1], inputs[1].shape[1]]) }
+        return call(inputs, training: training)
+    }
+
+    /// The output keeps the query's mask.
+    public override func computeMask(_ inputs: [Tensor], masks: [Tensor?]) -> [Tensor?] { [masks.first ?? nil, nil] }
+
     public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
         let (query, value) = (inputs[0], inputs[1])
         let key = inputs.count > 2 ? inputs[2] : value

@@ -18,6 +18,8 @@ public final class Softmax: Layer {
 /// The rectified linear unit with Keras's options, as `keras.layers.ReLU`:
 /// `x` from `threshold` up (capped at `maxValue`), `negativeSlope·(x - threshold)` below.
 public final class ReLU: Layer {
+    /// Passes the input's mask on (the steps are kept).
+    public override var supportsMasking: Bool { true }
     public let maxValue: Double?, negativeSlope: Double, threshold: Double
 
     public init(maxValue: Double? = nil, negativeSlope: Double = 0, threshold: Double = 0, name: String? = nil) {
@@ -39,6 +41,8 @@ public final class ReLU: Layer {
 
 /// `x` for x ≥ 0, `negativeSlope·x` below, as `keras.layers.LeakyReLU` (Keras 3's default slope 0.3).
 public final class LeakyReLU: Layer {
+    /// Passes the input's mask on (the steps are kept).
+    public override var supportsMasking: Bool { true }
     public let negativeSlope: Double
 
     public init(negativeSlope: Double = 0.3, name: String? = nil) {
@@ -51,6 +55,8 @@ public final class LeakyReLU: Layer {
 
 /// `x` for x > 0, `alpha·(eˣ - 1)` below, as `keras.layers.ELU`.
 public final class ELU: Layer {
+    /// Passes the input's mask on (the steps are kept).
+    public override var supportsMasking: Bool { true }
     public let alpha: Double
 
     public init(alpha: Double = 1, name: String? = nil) {

@@ -49,6 +49,15 @@ public final class GlobalAveragePooling1D: BaseGlobalPooling {
     public init(keepDims: Bool = false, name: String? = nil) {
         super.init(rank: 1, reduction: .average, keepDims: keepDims, name: name)
     }
+
+    /// With a (batch, steps) mask, the mean over the unmasked steps only, as Keras.
+    public override func call(_ inputs: [Tensor], masks: [Tensor?], training: Bool) -> [Tensor] {
+        guard let mask = masks[0] else { return call(inputs, training: training) }
+        let x = inputs[0]
+        let weights = mask.cast(to: x.dtype).expandingShape(at: 2)                  // (batch, steps, 1)
+        let mean = (x * weights).sum(axes: [1], keepDims: keepDims) / weights.sum(axes: [1], keepDims: keepDims)
+        return [mean]
+    }
 }
 
 /// The mean over height and width, as `keras.layers.GlobalAveragePooling2D`.

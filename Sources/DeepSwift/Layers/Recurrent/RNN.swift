@@ -82,6 +82,25 @@ open class RNN: Layer {
     }
 
     public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
+        run(inputs, mask: nil, training: training)
+    }
+
+    /// With a (batch, steps) mask on the input, as Keras: a masked step keeps
+    /// the states (the last output is the last unmasked step's), and with
+    /// `returnSequences` its output is zeros.
+    public override func call(_ inputs: [Tensor], masks: [Tensor?], training: Bool) -> [Tensor] {
+        guard let mask = masks[0] else { return run(inputs, mask: nil, training: training) }
+        precondition(mask.dtype == .bool && mask.shape == [inputs[0].shape[0], inputs[0].shape[1]],
+                     problemPrefix + "the input's mask must be bool (batch, steps) = \(Array(inputs[0].shape.dimensions.prefix(2))), got \(mask.dtype) \(mask.shape)")
+        return run(inputs, mask: mask, training: training)
+    }
+
+    /// The sequence output keeps the input's mask; the last output and the states have none.
+    public override func computeMask(_ inputs: [Tensor], masks: [Tensor?]) -> [Tensor?] {
+        [returnSequences ? masks.first ?? nil : nil]
+    }
+
+    private func run(_ inputs: [Tensor], mask: Tensor?, training: Bool) -> [Tensor] {
         let x = inputs[0]
         let (batch, steps, features) = (x.shape[0], x.shape[1], x.shape[2])
         var states = inputs.count > 1 ? Array(inputs.dropFirst())
@@ -107,13 +126,23 @@ open class RNN: Layer {
         var outputs: [Tensor] = []
         outputs.reserveCapacity(returnSequences ? steps : 1)
         var last = states[0]
+        let keep = mask.map { m in (0..<steps).map { m[.all, $0].expandingShape(at: 1) } }   // (batch, 1) per step
         for t in goBackwards ? Array((0..<steps).reversed()) : Array(0..<steps) {
+            let (output, next): (Tensor, [Tensor])
             if let recurrentMasks {
-                (last, states) = cell.step(projected: projected[.all, t], states: states, recurrentMasks: recurrentMasks)
+                (output, next) = cell.step(projected: projected[.all, t], states: states, recurrentMasks: recurrentMasks)
             } else {
-                (last, states) = cell.step(projected: projected[.all, t], states: states)
+                (output, next) = cell.step(projected: projected[.all, t], states: states)
             }
-            if returnSequences { outputs.append(last) }
+            if let keep {
+                let k = keep[t]
+                states = zip(next, states).map { `where`(k, $0, $1) }
+                last = `where`(k, output, last)
+                if returnSequences { outputs.append(`where`(k, output, Tensor(0, dtype: output.dtype))) }
+            } else {
+                (last, states) = (output, next)
+                if returnSequences { outputs.append(output) }
+            }
         }
         let output = returnSequences ? Tensor(stacking: outputs, alongAxis: 1) : last
         return [output] + (returnState ? states : [])
