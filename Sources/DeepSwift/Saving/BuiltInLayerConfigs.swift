@@ -12,7 +12,7 @@ let builtInLayerTypes: [String: any SavableLayer.Type] = Dictionary(uniqueKeysWi
     MaxPooling1D.self, MaxPooling2D.self, MaxPooling3D.self, AveragePooling1D.self, AveragePooling2D.self,
     AveragePooling3D.self, GlobalAveragePooling1D.self, GlobalAveragePooling2D.self, GlobalMaxPooling1D.self,
     GlobalMaxPooling2D.self, UpSampling2D.self, ZeroPadding2D.self, Cropping2D.self, SimpleRNN.self, LSTM.self, GRU.self,
-    MultiHeadAttention.self, Attention.self, AdditiveAttention.self,
+    MultiHeadAttention.self, Attention.self, AdditiveAttention.self, Masking.self,
 ] as [any SavableLayer.Type]).map { ($0.typeName, $0) })
 
 // Every value is checked as the layer's init would check it, so that a malformed
@@ -183,12 +183,20 @@ extension Reshape: SavableLayer {
 
 extension Embedding: SavableLayer {
     public static let typeName = "Embedding"
-    public var config: LayerConfig { ["input_dim": .int(inputDim), "output_dim": .int(outputDim)] }
+    public var config: LayerConfig { ["input_dim": .int(inputDim), "output_dim": .int(outputDim), "mask_zero": .bool(maskZero)] }
     public convenience init(config c: LayerConfig) throws {
         let (inputDim, outputDim) = (try c.count("input_dim"), try c.count("output_dim", max: maxSavedAxisSize))
+        // Configs saved before masking have no "mask_zero".
+        let maskZero = c["mask_zero"] == nil ? false : try c.bool("mask_zero")
         try c.budget?.spend(inputDim * outputDim, layer: c.name ?? "embedding")
-        self.init(inputDim: inputDim, outputDim: outputDim, name: c.name)
+        self.init(inputDim: inputDim, outputDim: outputDim, maskZero: maskZero, name: c.name)
     }
+}
+
+extension Masking: SavableLayer {
+    public static let typeName = "Masking"
+    public var config: LayerConfig { ["mask_value": .double(maskValue)] }
+    public convenience init(config c: LayerConfig) throws { self.init(maskValue: try c.finite("mask_value"), name: c.name) }
 }
 
 extension ActivityRegularization: SavableLayer {

@@ -85,7 +85,7 @@ final class ModelSavingTests: TemporaryFolderTestCase {
         let layers: [Layer] = [
             Dense(7, activation: .gelu, useBias: false, biasRegularizer: .l1(0.5), activityRegularizer: .l1l2(l1: 1, l2: 2)),
             Dropout(0.3, noiseShape: [nil, 1, nil]), SpatialDropout1D(0.2), SpatialDropout2D(0.4), Activation(.swish),
-            Flatten(), Reshape([2, -1]), Embedding(inputDim: 11, outputDim: 3), ActivityRegularization(l1: 0.1, l2: 0.2),
+            Flatten(), Reshape([2, -1]), Embedding(inputDim: 11, outputDim: 3, maskZero: true), ActivityRegularization(l1: 0.1, l2: 0.2),
             BatchNormalization(axis: 1, momentum: 0.9, epsilon: 1e-5, center: false, scale: true),
             LayerNormalization(axis: 2, epsilon: 1e-6, center: true, scale: false), Normalization(axis: nil, invert: true),
             Softmax(axis: 1), ReLU(maxValue: 6, negativeSlope: 0.1, threshold: 0.5), LeakyReLU(negativeSlope: 0.2), ELU(alpha: 0.7),
@@ -105,7 +105,7 @@ final class ModelSavingTests: TemporaryFolderTestCase {
             SimpleRNN(3, activation: .relu, useBias: false, returnSequences: true), LSTM(4, recurrentActivation: .tanh, unitForgetBias: false, goBackwards: true, dropout: 0.2, recurrentDropout: 0.1, seed: 3),
             GRU(2, resetAfter: false, returnState: true),
             MultiHeadAttention(numHeads: 2, keyDim: 3, valueDim: 4, dropout: 0.1, useBias: false, outputShape: 5),
-            Attention(useScale: true, scoreMode: .concat, dropout: 0.2), AdditiveAttention(useScale: false),
+            Attention(useScale: true, scoreMode: .concat, dropout: 0.2), AdditiveAttention(useScale: false), Masking(maskValue: -1),
         ]
         XCTAssertEqual(Set(layers.map { "\(type(of: $0))" }).count, builtInLayerTypes.count, "every built-in type is listed here")
         for layer in layers {
