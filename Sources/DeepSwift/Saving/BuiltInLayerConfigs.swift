@@ -12,7 +12,7 @@ let builtInLayerTypes: [String: any SavableLayer.Type] = Dictionary(uniqueKeysWi
     MaxPooling1D.self, MaxPooling2D.self, MaxPooling3D.self, AveragePooling1D.self, AveragePooling2D.self,
     AveragePooling3D.self, GlobalAveragePooling1D.self, GlobalAveragePooling2D.self, GlobalMaxPooling1D.self,
     GlobalMaxPooling2D.self, UpSampling2D.self, ZeroPadding2D.self, Cropping2D.self, SimpleRNN.self, LSTM.self, GRU.self,
-    MultiHeadAttention.self, Attention.self, AdditiveAttention.self, Masking.self,
+    MultiHeadAttention.self, Attention.self, AdditiveAttention.self, Masking.self, Bidirectional.self, TimeDistributed.self,
 ] as [any SavableLayer.Type]).map { ($0.typeName, $0) })
 
 // Every value is checked as the layer's init would check it, so that a malformed
@@ -731,3 +731,37 @@ extension MultiHeadAttention: SavableLayer {
 // Attention and AdditiveAttention keep their saved forms in their class bodies
 // (a subclass overrides them); the conformance is declared here.
 extension Attention: SavableLayer {}
+
+extension LayerConfig {
+    /// The saved layer at `key`, decoded one level deeper.
+    fileprivate func layer(_ key: String) throws -> Layer {
+        guard let entry = self[key] else { throw bad(key, "a saved layer") }
+        return try decodeLayer(entry, depth: depth + 1, budget: budget)
+    }
+}
+
+extension Bidirectional: SavableLayer {
+    public static let typeName = "Bidirectional"
+    public var config: LayerConfig {
+        get throws {
+            ["layer": try encodeLayer(forwardLayer), "backward_layer": try encodeLayer(backwardLayer),
+             "merge_mode": .string(mergeMode.rawValue)]
+        }
+    }
+    public convenience init(config c: LayerConfig) throws {
+        guard let forward = try c.layer("layer") as? RNN else { throw c.bad("layer", "a recurrent layer") }
+        guard let backward = try c.layer("backward_layer") as? RNN else { throw c.bad("backward_layer", "a recurrent layer") }
+        guard backward.goBackwards != forward.goBackwards, backward.returnSequences == forward.returnSequences,
+              backward.returnState == forward.returnState else {
+            throw c.bad("backward_layer", "a layer running the other way that returns what the forward layer returns")
+        }
+        guard let mode = MergeMode(rawValue: try c.string("merge_mode")) else { throw c.bad("merge_mode", "concat, sum, ave or mul") }
+        self.init(forward, mergeMode: mode, backwardLayer: backward, name: c.name)
+    }
+}
+
+extension TimeDistributed: SavableLayer {
+    public static let typeName = "TimeDistributed"
+    public var config: LayerConfig { get throws { ["layer": try encodeLayer(layer)] } }
+    public convenience init(config c: LayerConfig) throws { self.init(try c.layer("layer"), name: c.name) }
+}

@@ -66,6 +66,8 @@ public struct LayerConfig: ExpressibleByDictionaryLiteral, Sendable {
     /// While a saved model loads: the weight elements its file holds, which the
     /// layers rebuilt from configs may not exceed.
     var budget: WeightBudget?
+    /// How deep in saved layers this config is (wrappers decode their inner layer one deeper).
+    var depth = 0
 
     /// A config of the entries written, in order: `["units": 64, "use_bias": true]`.
     public init(dictionaryLiteral elements: (String, ConfigValue)...) { entries = elements }

@@ -343,6 +343,7 @@ func decodeLayer(_ entry: ConfigValue, depth: Int, budget: WeightBudget? = nil) 
     if let name = fields["name"], !entries.contains(where: { $0.0 == "name" }) { entries.append(("name", name)) }
     var config = LayerConfig(entries, typeName: className)
     config.budget = budget
+    config.depth = depth
     let layer: Layer
     switch className {
     case "Sequential":

@@ -136,10 +136,16 @@ final class RecurrentLayerTests: XCTestCase {
         setRandomSeed(5)
         let model = Sequential([LSTM(3, returnSequences: true), GRU(2), Dense(1)], inputShape: [4, 3])
         XCTAssertEqual(model.countParams(), 4 * (3 * 3 + 3 * 3 + 3) + 3 * (3 * 2 + 2 * 2 + 2 * 2) + 3)
+        let wrapped = Sequential([Bidirectional(LSTM(3, returnSequences: true)), TimeDistributed(Dense(2)), Bidirectional(GRU(2), mergeMode: .mul)],
+                                 inputShape: [4, 3])
         let folder = NSTemporaryDirectory() + "deepswift-rnn-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try model.save(to: folder)
         XCTAssertEqual(try loadModel(from: folder).predict(x), try model.predict(x))
+        try wrapped.save(to: folder)
+        let loaded = try loadModel(from: folder)
+        XCTAssertEqual(loaded.weights.map(\.name), wrapped.weights.map(\.name))
+        XCTAssertEqual(try loaded.predict(x), try wrapped.predict(x))
     }
 
     func testOrthogonalInitializerAndInputProblems() {

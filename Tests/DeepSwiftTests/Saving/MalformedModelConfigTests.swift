@@ -227,6 +227,14 @@ final class MalformedModelConfigTests: TemporaryFolderTestCase {
         try assertEverySingleValueEditThrowsOrLoads(model, refusedAtLeast: 50, loadedAtLeast: 10)
     }
 
+    func testEverySingleValueEditOfAWrappedRecurrentModelThrowsOrLoads() throws {
+        let model = Sequential([
+            Bidirectional(LSTM(3, returnSequences: true), mergeMode: .sum), TimeDistributed(Dense(2)),
+            Bidirectional(GRU(2)),
+        ], inputShape: [4, 5])
+        try assertEverySingleValueEditThrowsOrLoads(model, refusedAtLeast: 50, loadedAtLeast: 10)
+    }
+
     func testEverySingleValueEditOfASequentialModelThrowsOrLoads() throws {
         let model = Sequential([
             Embedding(inputDim: 7, outputDim: 3), Conv1D(4, kernelSize: 3, padding: .same, dilationRate: 2), MaxPooling1D(),

@@ -68,9 +68,17 @@ public final class Bidirectional: Layer {
         }
     }
 
-    /// What the forward layer accepts.
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        let (f, b) = (forwardLayer.weightCount(for: shapes), backwardLayer.weightCount(for: shapes))
+        return f.addingReportingOverflow(b).overflow ? Int.max : f + b
+    }
+
+    /// What both layers accept; merged by sum, mean or product, their units must agree.
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
-        forwardLayer.inputProblem(shapes: shapes, dtypes: dtypes)
+        if mergeMode != .concat, forwardLayer.cell.units != backwardLayer.cell.units {
+            return problemPrefix + "merge mode \(mergeMode.rawValue) needs layers of equal units, got \(forwardLayer.cell.units) and \(backwardLayer.cell.units)"
+        }
+        return forwardLayer.inputProblem(shapes: shapes, dtypes: dtypes) ?? backwardLayer.inputProblem(shapes: shapes, dtypes: dtypes)
     }
 
     public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
@@ -104,6 +112,12 @@ public final class TimeDistributed: Layer {
     public init(_ layer: Layer, name: String? = nil) {
         self.layer = layer
         super.init(name: name)
+    }
+
+    override func weightCount(for shapes: [TensorShape]) -> Int {
+        guard shapes.count == 1, shapes[0].rank >= 3 else { return 0 }
+        let d = shapes[0].dimensions
+        return layer.weightCount(for: [TensorShape([d[0] * d[1]] + d.dropFirst(2))])
     }
 
     /// (batch, steps, ...), and what the inner layer accepts for one step.
