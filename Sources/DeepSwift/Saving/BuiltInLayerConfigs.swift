@@ -13,6 +13,7 @@ let builtInLayerTypes: [String: any SavableLayer.Type] = Dictionary(uniqueKeysWi
     AveragePooling3D.self, GlobalAveragePooling1D.self, GlobalAveragePooling2D.self, GlobalMaxPooling1D.self,
     GlobalMaxPooling2D.self, UpSampling2D.self, ZeroPadding2D.self, Cropping2D.self, SimpleRNN.self, LSTM.self, GRU.self,
     MultiHeadAttention.self, Attention.self, AdditiveAttention.self, Masking.self, Bidirectional.self, TimeDistributed.self,
+    ConvLSTM2D.self,
 ] as [any SavableLayer.Type]).map { ($0.typeName, $0) })
 
 // Every value is checked as the layer's init would check it, so that a malformed
@@ -764,4 +765,26 @@ extension TimeDistributed: SavableLayer {
     public static let typeName = "TimeDistributed"
     public var config: LayerConfig { get throws { ["layer": try encodeLayer(layer)] } }
     public convenience init(config c: LayerConfig) throws { self.init(try c.layer("layer"), name: c.name) }
+}
+
+extension ConvLSTM2D: SavableLayer {
+    public static let typeName = "ConvLSTM2D"
+    public var config: LayerConfig {
+        get throws {
+            ["filters": .int(filters), "kernel_size": ConfigValue(kernelSize), "strides": ConfigValue(strides),
+             "padding": .string(padding.rawValue), "dilation_rate": ConfigValue(dilationRate),
+             "activation": try .activation(activation, layer: name),
+             "recurrent_activation": try .activation(recurrentActivation, layer: name), "use_bias": .bool(useBias),
+             "unit_forget_bias": .bool(unitForgetBias), "return_sequences": .bool(returnSequences),
+             "return_state": .bool(returnState), "go_backwards": .bool(goBackwards)]
+        }
+    }
+    public convenience init(config c: LayerConfig) throws {
+        let padding = try c.padding(causal: false)
+        self.init(filters: try c.count("filters"), kernelSize: try c.size("kernel_size", rank: 2), strides: try c.size("strides", rank: 2),
+                  padding: padding, dilationRate: try c.size("dilation_rate", rank: 2), activation: try c.activation(),
+                  recurrentActivation: try c.activation("recurrent_activation"), useBias: try c.bool("use_bias"),
+                  unitForgetBias: try c.bool("unit_forget_bias"), returnSequences: try c.bool("return_sequences"),
+                  returnState: try c.bool("return_state"), goBackwards: try c.bool("go_backwards"), name: c.name)
+    }
 }

@@ -396,15 +396,23 @@ extension DocExampleContext {
         show(TimeDistributed(Dense(3))(Tensor.ones([2, 10, 8])).shape)   // (2, 10, 3)
     }
 
-    // Sources/DeepSwift/Layers/Recurrent/RNN.swift
+    // Sources/DeepSwift/Layers/Recurrent/ConvLSTM2D.swift
     func example59(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+        let layer = ConvLSTM2D(filters: 4, kernelSize: 3, padding: .same, returnSequences: true)
+        let frames = Random.normal([2, 5, 8, 8, 1])   // (batch, steps, height, width, channels)
+        show(layer(frames).shape)                           // (2, 5, 8, 8, 4)
+        _ = (layer, frames)
+    }
+
+    // Sources/DeepSwift/Layers/Recurrent/RNN.swift
+    func example60(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let lstm = LSTM(16, returnSequences: true)
         let y = lstm(Tensor.ones([2, 10, 8]))   // (2, 10, 16)
         _ = (lstm, y)
     }
 
     // Sources/DeepSwift/Layers/Recurrent/RecurrentCell.swift
-    func example60(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example61(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let cell = LSTMCell(8)
         var (h, c) = (Tensor.zeros([2, 8]), Tensor.zeros([2, 8]))
         for t in 0..<5 {
@@ -415,19 +423,19 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Layers/Regularizer.swift
-    func example61(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example62(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Dense(64, kernelRegularizer: .l2(1e-4)))
     }
 
     // Sources/DeepSwift/Losses/Loss.swift
-    func example62(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example63(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let lossFn = SparseCategoricalCrossentropy(fromLogits: true)
         let loss = lossFn(labels, logits)   // a scalar: the mean over the batch
         _ = (lossFn, loss)
     }
 
     // Sources/DeepSwift/Metrics/ConfusionMetrics.swift
-    func example63(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example64(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let metric = SensitivityAtSpecificity(specificity: 0.5)
         show(metric.updateState(Tensor([0, 0, 1, 1]), Tensor([0.1, 0.6, 0.4, 0.9])))
         show(metric.result())   // 1.0
@@ -435,7 +443,7 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Metrics/ConfusionMetrics.swift
-    func example64(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example65(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let metric = SpecificityAtSensitivity(sensitivity: 0.5)
         show(metric.updateState(Tensor([0, 0, 1, 1]), Tensor([0.1, 0.6, 0.4, 0.9])))
         show(metric.result())   // 1.0
@@ -443,7 +451,7 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Metrics/FBetaScore.swift
-    func example65(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example66(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let f1 = F1Score(average: .macro)
         show(f1.updateState(Tensor([[0, 1], [1, 0]] as [[Float]]), Tensor([[0.2, 0.8], [0.3, 0.7]] as [[Float]])))
         show(f1.result())   // 0.33333334: class 0 scores 0, class 1 two thirds
@@ -451,12 +459,12 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Metrics/FBetaScore.swift
-    func example66(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example67(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(model.compile(optimizer: Adam(), loss: CategoricalCrossentropy(), metrics: [F1Score(average: .macro)]))
     }
 
     // Sources/DeepSwift/Metrics/Mean.swift
-    func example67(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example68(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let lossTracker = Mean(name: "loss")
         show(lossTracker.updateState(loss))
         print(lossTracker.result())
@@ -465,14 +473,14 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Metrics/MeanIoU.swift
-    func example68(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example69(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let iou = MeanIoU(numClasses: 3)
         show(iou.updateState(Tensor([0, 1, 2] as [Int32]), Tensor([0, 2, 2] as [Int32])))
         _ = (iou)
     }
 
     // Sources/DeepSwift/Metrics/Metric.swift
-    func example69(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example70(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let accuracy = SparseCategoricalAccuracy()
         show(accuracy.updateState(labels, logits))
         print("accuracy:", accuracy.result())
@@ -480,7 +488,7 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Models/Model.swift
-    func example70(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example71(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let inputs = Input(shape: [16])
         let x = Dense(32, activation: .relu)(inputs)
         let model = Model(inputs: inputs, outputs: Dense(10)(x))
@@ -490,13 +498,13 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Models/Model.swift
-    func example71(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example72(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let dense = try model.getLayer(name: "dense_1")
         _ = (dense)
     }
 
     // Sources/DeepSwift/Models/Sequential.swift
-    func example72(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example73(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let mlp = Sequential {
             Dense(32, activation: .relu)
             Dense(32, activation: .relu)
@@ -507,7 +515,7 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Models/SymbolicTensor.swift
-    func example73(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example74(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let inputs = Input(shape: [16])
         let x = Dense(32, activation: .relu)(inputs)
         let outputs = Dense(10)(x)
@@ -516,7 +524,7 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Models/SymbolicTensor.swift
-    func example74(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example75(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let klLoss = SymbolicTensor.lambda([zMean, zLogVar]) { t in
             (t[1] - square(t[0]) - exp(t[1]) + 1).mean() * -0.5
         }
@@ -524,14 +532,14 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Optimizers/LearningRate.swift
-    func example75(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example76(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(SGD(learningRate: 1e-3))
         show(Adam(learningRate: .schedule(ExponentialDecay(initialLearningRate: 1e-3, decaySteps: 1000, decayRate: 0.9))))
         show(Adam(learningRate: .schedule { step in step < 100 ? 1e-3 : 1e-4 }))
     }
 
     // Sources/DeepSwift/Optimizers/Optimizer.swift
-    func example76(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example77(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         final class Halve: GradientAggregator {
             func aggregate(_ gradients: [Tensor], of variables: [Variable]) -> [Tensor] {
                 gradients.map { $0 * 0.5 }
@@ -540,7 +548,7 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Optimizers/Optimizer.swift
-    func example77(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example78(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let optimizer = Adam(learningRate: 1e-3)
         let grads = tape.gradient(of: loss, wrt: model.trainableWeights)
         show(optimizer.apply(grads, to: model.trainableWeights))
@@ -548,7 +556,7 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Optimizers/Optimizer.swift
-    func example78(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example79(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         final class SignSGD: Optimizer {
             override func updateStep(gradient: Tensor, variable: Variable, state: inout [Tensor],
                                      learningRate: Double) {
@@ -558,7 +566,7 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Optimizers/Optimizer.swift
-    func example79(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example80(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         final class Momentum: Optimizer {
             override func makeState(for variable: Variable) -> [Tensor] {
                 [Tensor.zeros(variable.shape, dtype: variable.dtype)]   // a momentum
@@ -567,13 +575,13 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Optimizers/TensorOpOptimizers.swift
-    func example80(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example81(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let optimizer = Lion(learningRate: 1e-4)
         _ = (optimizer)
     }
 
     // Sources/DeepSwift/Saving/LayerConfig.swift
-    func example81(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example82(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         final class Scale: Layer, SavableLayer {
             static let typeName = "Scale"
             let factor: Double
@@ -586,77 +594,77 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwift/Saving/ModelSaving.swift
-    func example82(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example83(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(try model.save(to: "classifier.model", optimizer: model.optimizer))
         let restored = try loadModel(from: "classifier.model")
         _ = (restored)
     }
 
     // Sources/DeepSwift/Saving/ModelSaving.swift
-    func example83(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example84(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let model = try loadModel(from: "classifier.model")
         let logits = try model.predict(x)
         _ = (model, logits)
     }
 
     // Sources/DeepSwift/Saving/SafeTensors.swift
-    func example84(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example85(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(try model.saveWeights(to: "model.safetensors"))
         show(try model.loadWeights(from: "model.safetensors"))
     }
 
     // Sources/DeepSwift/Training/DistributionStrategy.swift
-    func example85(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example86(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         // let strategy = DataParallel()   (import DeepSwiftDistributed)
         // try model.fit(x: x, y: labels, batchSize: 32, distribution: strategy)
     }
 
     // Sources/DeepSwift/Training/Fit.swift
-    func example86(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example87(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(model.compile(optimizer: Adam(learningRate: 1e-3),
                       loss: SparseCategoricalCrossentropy(fromLogits: true),
                       metrics: [SparseCategoricalAccuracy()]))
     }
 
     // Sources/DeepSwift/Training/History.swift
-    func example87(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example88(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let history = try model.fit(x: x, y: y, epochs: 3)
         show(history.history["loss"])   // [0.61, 0.32, 0.25]
         _ = (history)
     }
 
     // Sources/DeepSwift/Training/MultiIO.swift
-    func example88(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example89(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(try model.compile(optimizer: Adam(), losses: [MeanSquaredError(), BinaryCrossentropy()],
                           lossWeights: [1, 0.2], metrics: [[], [BinaryAccuracy()]]))
     }
 
     // Sources/DeepSwift/Training/ProgressBar.swift
-    func example89(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example90(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let bar = ProgressBar(target: steps)
         for step in 1...steps { bar.update(step, values: [("loss", lossValue)]) }   // after each step's work
         _ = (bar)
     }
 
     // Sources/DeepSwift/Training/StringShortcuts.swift
-    func example90(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example91(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let optimizer = try Optimizer.named("adam")   // Adam(learningRate: 0.001)
         _ = (optimizer)
     }
 
     // Sources/DeepSwift/Training/StringShortcuts.swift
-    func example91(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example92(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let loss = try Loss.named("mse")   // MeanSquaredError()
         _ = (loss)
     }
 
     // Sources/DeepSwift/Training/StringShortcuts.swift
-    func example92(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example93(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(try model.compile(optimizer: "adam", loss: "sparse_categorical_crossentropy", metrics: ["accuracy"]))
     }
 
     // Sources/DeepSwift/Training/TrainingError.swift
-    func example93(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example94(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         do {
             try model.fit(x: x, y: y)
         } catch let error as TrainingError {
@@ -665,43 +673,43 @@ extension DocExampleContext {
     }
 
     // Sources/DeepSwiftDistributed/Collectives.swift
-    func example94(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example95(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         // let meanLoss = Distributed.allreduce(loss, op: .average)
     }
 
     // Sources/DeepSwiftDistributed/Collectives.swift
-    func example95(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example96(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         // Distributed.broadcastVariables(model.weights)
     }
 
     // Sources/DeepSwiftDistributed/DataParallel.swift
-    func example96(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example97(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         // mpirun -np 2 swift run -c release DistributedMNIST
         // let strategy = try DataParallel()
         // try model.fit(x: x, y: labels, batchSize: 32, epochs: 3, distribution: strategy)
     }
 
     // Sources/DeepSwiftDistributed/Distributed.swift
-    func example97(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example98(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         // mpirun -np 2 swift run -c release DistributedMNIST
         // try Distributed.initialize()
         // print(Distributed.rank, Distributed.size)   // 0 2 and 1 2
     }
 
     // Sources/DeepSwiftDistributed/FusionBuffer.swift
-    func example98(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example99(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         // let optimizer = DistributedOptimizer(wrapping: Adam(learningRate: 1e-3 * Double(Distributed.size)))
     }
 
     // Sources/TensorCore/Core/DType.swift
-    func example99(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example100(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor([[5, 2], [1, 3]])
         print("dtype:", x.dtype)   // dtype: int32
         _ = (x)
     }
 
     // Sources/TensorCore/Core/Tensor.swift
-    func example100(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example101(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor([[5, 2], [1, 3]])
         print(x)
         // DeepSwift.Tensor(
@@ -711,25 +719,25 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Core/Tensor.swift
-    func example101(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example102(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let t = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4] as [Float])
         _ = (t)
     }
 
     // Sources/TensorCore/Core/Tensor.swift
-    func example102(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example103(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([[5, 2], [1, 3]]).array(as: [[Int32]].self))   // [[5, 2], [1, 3]]
     }
 
     // Sources/TensorCore/Core/TensorScalar.swift
-    func example103(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example104(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let t = Tensor(shape: [2], scalars: [1.5, 2.5] as [Double])
         show(t.scalars(as: Double.self))   // [1.5, 2.5]
         _ = (t)
     }
 
     // Sources/TensorCore/Core/TensorShape.swift
-    func example104(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example105(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor.ones([2, 1])
         print("shape:", x.shape)   // shape: (2, 1)
         show(x.shape == [2, 1])          // true
@@ -737,13 +745,13 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Core/Threading.swift
-    func example105(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example106(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         Threading.intraOpThreads = 1      // everything on the calling thread
         Threading.intraOpThreads = 0      // back to the default
     }
 
     // Sources/TensorCore/Creation/Factories.swift
-    func example106(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example107(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         print(Tensor.zeros([2, 1]))
         // DeepSwift.Tensor(
         // [[0.]
@@ -751,13 +759,13 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Creation/Factories.swift
-    func example107(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example108(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor.range(0, 5))                      // [0 1 2 3 4], int32
         show(Tensor.range(0, 1, delta: 0.25))         // [0.   0.25 0.5  0.75], float32
     }
 
     // Sources/TensorCore/Creation/TensorLiteral.swift
-    func example108(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example109(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor([[5, 2], [1, 3]])            // int32, shape (2, 2)
         let y = Tensor([1.5, 2.5])                  // float32
         let z = Tensor([1.5, 2.5], dtype: .float64) // float64
@@ -765,116 +773,116 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Math/Cumulative.swift
-    func example109(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example110(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([1, 2, 3] as [Float]).cumsum())                    // [1, 3, 6]
         show(Tensor([1, 2, 3] as [Float]).cumsum(exclusive: true))     // [0, 1, 3]
         show(Tensor([1, 2, 3] as [Float]).cumsum(reverse: true))       // [6, 5, 3]
     }
 
     // Sources/TensorCore/Math/Cumulative.swift
-    func example110(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example111(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([1, 2, 3, 4] as [Float]).cumprod())                   // [1, 2, 6, 24]
         show(Tensor([1, 2, 3, 4] as [Float]).cumprod(exclusive: true))    // [1, 1, 2, 6]
         show(Tensor([1, 2, 3, 4] as [Float]).cumprod(reverse: true))      // [24, 24, 12, 4]
     }
 
     // Sources/TensorCore/Math/Einsum.swift
-    func example111(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example112(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let scores = einsum("bhqd,bhkd->bhqk", x, y)   // x·yᵀ over the last axes
         let trace = einsum("ii->", x)
         _ = (scores, trace)
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example112(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example113(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let l = cholesky(Tensor([[4, 2], [2, 3]] as [[Double]]))   // [[2, 0], [1, 1.414]]
         _ = (l)
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example113(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example114(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let l = cholesky(x)
         let z = triangularSolve(l, y)   // l·z = y
         _ = (l, z)
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example114(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example115(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = solve(Tensor([[2, 1], [1, 3]] as [[Double]]), Tensor([[3], [5]] as [[Double]]))   // [[0.8], [1.4]]
         _ = (x)
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example115(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example116(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(inverse(Tensor([[2, 0], [0, 4]] as [[Float]])))   // [[0.5, 0], [0, 0.25]]
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example116(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example117(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let (sign, logAbs) = logDeterminant(Tensor([[0, 2], [3, 0]] as [[Double]]))   // -1, log 6
         _ = (sign, logAbs)
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example117(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example118(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(determinant(Tensor([[1, 2], [3, 4]] as [[Double]])))   // -2
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example118(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example119(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let (values, vectors) = eigh(Tensor([[2, 1], [1, 2]] as [[Double]]))   // values [1, 3]
         _ = (values, vectors)
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example119(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example120(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let (q, r) = qr(Tensor([[3, 1], [4, 2]] as [[Double]], dtype: .float64))   // r = [[-5, -2.2], [0, -0.4]]
         _ = (q, r)
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example120(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example121(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let (s, u, v) = svd(Tensor([[3, 0], [0, -2]] as [[Double]], dtype: .float64))   // s = [3, 2]
         _ = (s, u, v)
     }
 
     // Sources/TensorCore/Math/LinearAlgebra.swift
-    func example121(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example122(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(pinv(Tensor([[1, 2]] as [[Double]], dtype: .float64)))   // [[0.2], [0.4]]
     }
 
     // Sources/TensorCore/Math/MatMul.swift
-    func example122(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example123(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let y = matmul(Tensor.ones([2, 3]), Tensor.ones([3, 4]))   // shape (2, 4), all 3
         _ = (y)
     }
 
     // Sources/TensorCore/Math/Reductions.swift
-    func example123(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example124(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([[1, 2], [3, 4]]).sum(axes: [0]))   // [4 6]
     }
 
     // Sources/TensorCore/Math/Reductions.swift
-    func example124(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example125(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([1, .nan, 3] as [Float]).argmax())   // 1
     }
 
     // Sources/TensorCore/Random/Random.swift
-    func example125(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example126(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Random.normal([2, 2], mean: 0, stddev: 1)
         let y = Random.uniform([2, 2], min: 0, max: 10, dtype: .int32)
         _ = (x, y)
     }
 
     // Sources/TensorCore/Random/RandomGenerator.swift
-    func example126(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example127(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         var g = RandomGenerator(seed: 7)
         let x = Random.normal([2, 2], using: &g)   // the same numbers for the same seed
         _ = (g, x)
     }
 
     // Sources/TensorCore/Random/RandomGenerator.swift
-    func example127(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example128(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(setRandomSeed(42))
         let a = Random.normal([3])
         show(setRandomSeed(42))
@@ -883,19 +891,19 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Shape/Cast.swift
-    func example128(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example129(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let images = Tensor(shape: [2], scalars: [0, 255] as [UInt8])
         let scaled = images.cast(to: .float32) / 255   // [0. 1.]
         _ = (images, scaled)
     }
 
     // Sources/TensorCore/Shape/Concatenation.swift
-    func example129(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example130(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor(concatenating: [Tensor.ones([2, 1]), Tensor.zeros([2, 2])], alongAxis: 1).shape)  // (2, 3)
     }
 
     // Sources/TensorCore/Shape/Indexing.swift
-    func example130(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example131(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let w = Tensor.zeros([4, 10])
         show(w[.all, 2..<5].shape)                         // (4, 3)
         show(w[1].shape)                                   // (10,)
@@ -904,7 +912,7 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Shape/Indexing.swift
-    func example131(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example132(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor([[5, 2], [1, 3]])
         show(x[0, 1])          // 2, a rank-0 tensor
         show(x[.all, 1])       // [2 3]
@@ -912,45 +920,45 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Shape/Indexing.swift
-    func example132(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example133(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(oneHot(Tensor([0, 2]), depth: 3))   // [[1. 0. 0.] [0. 0. 1.]]
     }
 
     // Sources/TensorCore/Shape/Padding.swift
-    func example133(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example134(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor.ones([2, 2]).padded([(1, 0), (0, 2)]).shape)   // (3, 4)
     }
 
     // Sources/TensorCore/Shape/Reshape.swift
-    func example134(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example135(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor.zeros([60000, 28, 28]).reshaped(to: [60000, -1]).shape)   // (60000, 784)
     }
 
     // Sources/TensorCore/Shape/Segments.swift
-    func example135(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example136(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([1, 2, 3, 4] as [Float]).unsortedSegmentSum(Tensor([0, 2, 0, -1] as [Int32]), segmentCount: 3))   // [4, 2, 0]
     }
 
     // Sources/TensorCore/Shape/Segments.swift
-    func example136(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example137(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([1, 2, 3, 4] as [Float]).segmentSum(Tensor([0, 0, 1, 3] as [Int32])))   // [3, 3, 0, 4]
     }
 
     // Sources/TensorCore/Shape/Sorting.swift
-    func example137(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example138(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(Tensor([1, 3, 5, 7] as [Float]).searchSorted(Tensor([0, 3, 6] as [Float])))                // [0, 1, 3]
         show(Tensor([1, 3, 5, 7] as [Float]).searchSorted(Tensor([0, 3, 6] as [Float]), side: .right))  // [0, 2, 3]
     }
 
     // Sources/TensorCore/Shape/Sorting.swift
-    func example138(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example139(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let (values, indices) = Tensor([1, 1, 2, 4, 4, 4, 7, 8, 8] as [Int32]).unique()
         // values [1, 2, 4, 7, 8], indices [0, 0, 1, 2, 2, 2, 3, 4, 4]
         _ = (values, indices)
     }
 
     // Sources/TensorCore/Window/Convolution.swift
-    func example139(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example140(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor.ones([2, 5, 5, 3]), k = Tensor.ones([3, 3, 3, 8])
         show(conv(x, k).shape)                                   // (2, 3, 3, 8)
         show(conv(x, k, strides: [2, 2], padding: .same).shape)  // (2, 3, 3, 8)
@@ -958,38 +966,38 @@ extension DocExampleContext {
     }
 
     // Sources/TensorCore/Window/Convolution.swift
-    func example140(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example141(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let y = convTranspose(Tensor.ones([1, 4, 4, 8]), Tensor.ones([3, 3, 2, 8]), strides: [2, 2], padding: .same)
         show(y.shape)   // (1, 8, 8, 2)
         _ = (y)
     }
 
     // Sources/TensorCore/Window/Convolution.swift
-    func example141(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example142(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let k = Tensor.ones([3, 3, 2, 4]), dy = Tensor.ones([1, 3, 3, 4])
         show(convBackpropInput(dy, k, inputShape: [1, 5, 5, 2]).shape)   // (1, 5, 5, 2)
         _ = (k, dy)
     }
 
     // Sources/TensorCore/Window/Convolution.swift
-    func example142(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example143(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let x = Tensor.ones([1, 5, 5, 2]), dy = Tensor.ones([1, 3, 3, 4])
         show(convBackpropFilter(x, dy, kernelShape: [3, 3, 2, 4]).shape)   // (3, 3, 2, 4)
         _ = (x, dy)
     }
 
     // Sources/TensorCore/Window/Pooling.swift
-    func example143(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example144(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(maxPool(Tensor.ones([1, 28, 28, 3]), poolSize: [2, 2]).shape)   // (1, 14, 14, 3)
     }
 
     // Sources/TensorCore/Window/Pooling.swift
-    func example144(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example145(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         show(avgPool(Tensor.ones([1, 5, 5, 1]), poolSize: [2, 2], padding: .same).shape)   // (1, 3, 3, 1), all 1
     }
 
     // Sources/TensorCore/Window/WindowGeometry.swift
-    func example145(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
+    func example146(x: Tensor, y: Tensor, labels: Tensor, logits: Tensor, xTrain: Tensor, yTrain: Tensor, loss: Tensor, model: Model, layer: Layer, tape: GradientTape, lossFn: Loss, optimizer: Optimizer, pairs: Dataset<(Tensor, Tensor)>, files: Dataset<Tensor>, zMean: SymbolicTensor, zLogVar: SymbolicTensor, steps: Int, lossValue: Double) throws {
         let g = WindowGeometry(input: [128, 28, 28, 1], window: [3, 3], outChannels: 32, op: "conv2D")
         show(g.output)      // [26, 26]
         _ = (g)

@@ -233,6 +233,10 @@ final class MalformedModelConfigTests: TemporaryFolderTestCase {
             Bidirectional(GRU(2)),
         ], inputShape: [4, 5])
         try assertEverySingleValueEditThrowsOrLoads(model, refusedAtLeast: 50, loadedAtLeast: 10)
+        let convolutional = Sequential([
+            ConvLSTM2D(filters: 2, kernelSize: 2, padding: .same, returnSequences: true), ConvLSTM2D(filters: 1, kernelSize: [2, 1], strides: 2),
+        ], inputShape: [3, 4, 4, 1])
+        try assertEverySingleValueEditThrowsOrLoads(convolutional, refusedAtLeast: 30, loadedAtLeast: 10)
     }
 
     func testEverySingleValueEditOfASequentialModelThrowsOrLoads() throws {

@@ -107,6 +107,7 @@ final class ModelSavingTests: TemporaryFolderTestCase {
             MultiHeadAttention(numHeads: 2, keyDim: 3, valueDim: 4, dropout: 0.1, useBias: false, outputShape: 5),
             Attention(useScale: true, scoreMode: .concat, dropout: 0.2), AdditiveAttention(useScale: false), Masking(maskValue: -1),
             Bidirectional(GRU(2, returnSequences: true), mergeMode: .ave), TimeDistributed(Dense(3, activation: .relu)),
+            ConvLSTM2D(filters: 2, kernelSize: [3, 1], strides: 2, padding: .same, returnSequences: true, goBackwards: true),
         ]
         XCTAssertEqual(Set(layers.map { "\(type(of: $0))" }).count, builtInLayerTypes.count, "every built-in type is listed here")
         for layer in layers {
