@@ -31,6 +31,16 @@ final class MaskingTests: XCTestCase {
         XCTAssertEqual(Masking(maskValue: 1)(Tensor(shape: [1, 2, 1], scalars: [Float(1), 2])), Tensor(shape: [1, 2, 1], scalars: [Float(0), 2]))
     }
 
+    func testMergesCombineTheirInputsMasks() {
+        let (a, b) = (embedding()(ids), Embedding(inputDim: 7, outputDim: 3, maskZero: true)(Tensor(shape: [2, 5], scalars: [Int32(1), 1, 1, 1, 0, 1, 1, 1, 1, 1])))
+        let both = logicalAnd(kept, propagatedMask(of: b)!)
+        XCTAssertEqual(propagatedMask(of: Add()(a, b)), both)
+        XCTAssertEqual(propagatedMask(of: Concatenate()(a, b)), both)
+        XCTAssertEqual(propagatedMask(of: Add()(a, Dense(3)(Flatten()(a)).reshaped(to: [2, 1, 3]).broadcasted(to: [2, 5, 3]))), kept)
+        XCTAssertNil(propagatedMask(of: Concatenate(axis: 1)(a, b)))
+        XCTAssertNil(propagatedMask(of: Dot(axes: [2, 2])(a, b)))
+    }
+
     func testRecurrentLayersCarryTheirStateOverMaskedSteps() {
         let x = embedding()(ids)
         let sequences = LSTM(2, returnSequences: true), last = LSTM(2)

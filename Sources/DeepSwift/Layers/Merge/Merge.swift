@@ -15,6 +15,19 @@ open class Merge: Layer {
     /// The most inputs the layer takes (nil: any number).
     var maximumInputs: Int? { nil }
 
+    /// The inputs' masks combined, as Keras's merges: a step is kept when every
+    /// masked input keeps it (none when no input has a mask, or when the merge
+    /// mixes the steps' axis).
+    open override func computeMask(_ inputs: [Tensor], masks: [Tensor?]) -> [Tensor?] {
+        let given = masks.compactMap { $0 }
+        guard let first = given.first, given.allSatisfy({ $0.shape == first.shape }), mergesStepsKept else { return [nil] }
+        return [given.dropFirst().reduce(first) { logicalAnd($0, $1) }]
+    }
+
+    /// Whether the output keeps the inputs' leading (batch, steps) axes, so that a
+    /// mask of them still describes it.
+    var mergesStepsKept: Bool { true }
+
     /// At least ``minimumInputs`` inputs of one batch size and one dtype, whose
     /// shapes broadcast (the elementwise merges).
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
@@ -80,6 +93,9 @@ public final class Minimum: Merge {
 public final class Concatenate: Merge {
     public let axis: Int
 
+    /// Joined along the features (the last axis), the steps stay.
+    override var mergesStepsKept: Bool { axis == -1 }
+
     public init(axis: Int = -1, name: String? = nil) {
         self.axis = axis
         super.init(name: name)
@@ -104,6 +120,8 @@ public final class Concatenate: Merge {
 /// With `normalize`, the inputs are L2-normalized along the axes first (the
 /// cosine similarity).
 public final class Dot: Merge {
+    /// A dot product mixes the axes: no mask.
+    override var mergesStepsKept: Bool { false }
     /// The axis of each input that is summed over (batch axis 0 excluded).
     public let axes: [Int]
     public let normalize: Bool
