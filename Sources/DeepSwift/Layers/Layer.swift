@@ -81,6 +81,14 @@ open class Layer {
     /// weights file with it before anything is allocated.
     func weightCount(for shapes: [TensorShape]) -> Int { 0 }
 
+    // MARK: call arguments
+
+    /// Runs `body` (a call of this layer) with call arguments beyond the tensors,
+    /// as Keras's call keywords (`use_causal_mask`): a functional graph records
+    /// them with the call, replays them and saves them. By default the layer takes
+    /// none and ignores them.
+    open func withCallArguments<R>(_ arguments: [String: Bool], _ body: () -> R) -> R { body() }
+
     // MARK: masks
 
     /// Whether the layer passes its input's mask on to its output (Keras's

@@ -303,7 +303,10 @@ struct FunctionalGraph {
             let args = node.inputs.map { computed[ObjectIdentifier($0.node)]![$0.index] }
             switch node.operation {
             case .input: fatalError("Model '\(model)': an input has no value")
-            case .layer(let layer): computed[ObjectIdentifier(node)] = layer(args, training: node.training ?? training)
+            case .layer(let layer):
+                let mode = node.training ?? training
+                computed[ObjectIdentifier(node)] = node.arguments.isEmpty ? layer(args, training: mode)
+                    : layer.withCallArguments(node.arguments) { layer(args, training: mode) }
             case .function(let f): computed[ObjectIdentifier(node)] = f(args)
             }
         }

@@ -56,11 +56,14 @@ final class GraphNode {
     private(set) var inputs: [SymbolicTensor]
     /// A `training` value fixed when the layer was called on symbolic tensors.
     let training: Bool?
+    /// The call's arguments beyond the tensors (``Layer/withCallArguments(_:_:)``).
+    let arguments: [String: Bool]
 
-    init(operation: Operation, inputs: [SymbolicTensor], training: Bool?) {
+    init(operation: Operation, inputs: [SymbolicTensor], training: Bool?, arguments: [String: Bool] = [:]) {
         self.operation = operation
         self.inputs = inputs
         self.training = training
+        self.arguments = arguments
     }
 
     // Releasing a node releases its inputs, whose nodes release theirs: a graph
@@ -126,9 +129,9 @@ extension Layer {
         symbolicCall(inputs, training: training)
     }
 
-    func symbolicCall(_ inputs: [SymbolicTensor], training: Bool?) -> [SymbolicTensor] {
-        let examples = invoke(inputs.map(\.example), training: training ?? false)
-        let node = GraphNode(operation: .layer(self), inputs: inputs, training: training)
+    func symbolicCall(_ inputs: [SymbolicTensor], training: Bool?, arguments: [String: Bool] = [:]) -> [SymbolicTensor] {
+        let examples = withCallArguments(arguments) { invoke(inputs.map(\.example), training: training ?? false) }
+        let node = GraphNode(operation: .layer(self), inputs: inputs, training: training, arguments: arguments)
         return examples.enumerated().map { SymbolicTensor(node: node, index: $0.offset, example: $0.element) }
     }
 }

@@ -177,8 +177,12 @@ private func encodeGraph(_ graph: FunctionalGraph, model: String) throws -> Laye
                 layerIndex[id] = layers.count
                 layers.append(try encodeLayer(layer))
             }
-            nodes.append(.object([("layer", .int(layerIndex[id]!)), ("inputs", .array(node.inputs.map(reference))),
-                                  ("training", node.training.map(ConfigValue.bool) ?? .null)]))
+            var entry: [(String, ConfigValue)] = [("layer", .int(layerIndex[id]!)), ("inputs", .array(node.inputs.map(reference))),
+                                                  ("training", node.training.map(ConfigValue.bool) ?? .null)]
+            if !node.arguments.isEmpty {
+                entry.append(("arguments", .object(node.arguments.sorted { $0.key < $1.key }.map { ($0.key, .bool($0.value)) })))
+            }
+            nodes.append(.object(entry))
         case .function:
             throw SavingError.unsavable(
                 "the functional model '\(model)' computes a function of symbolic tensors (math on symbolic tensors or SymbolicTensor.lambda); compute it in a layer that conforms to SavableLayer")
@@ -290,6 +294,8 @@ func rebuildStack(_ layers: [Layer], _ example: Tensor, budget: WeightBudget?, m
 private func savedDTypeProblem(_ layer: Layer, _ dtypes: [DType]) -> String? {
     switch layer {
     case is Embedding, is Model: return nil
+    case let attention as MultiHeadAttention:   // a fourth input is the bool attention mask
+        return attention.floatProblem(Array(dtypes.prefix(3)))
     case is Flatten, is Reshape, is Permute, is RepeatVector, is Cropping2D, is ZeroPadding2D, is UpSampling2D, is Concatenate:
         return dtypes.allSatisfy({ [.float32, .float64, .int32, .int64].contains($0) }) ? nil
             : layer.problemPrefix + "expects number inputs, got \(dtypes.map { "\($0)" })"
@@ -426,8 +432,18 @@ private func decodeGraph(_ config: LayerConfig, depth: Int, budget: WeightBudget
             guard k >= 0, k < layers.count else { throw config.bad("nodes", "layer indices below \(layers.count)") }
             guard case .array(let refs)? = n["inputs"], !refs.isEmpty, refs.count <= 1024 else { throw n.bad("inputs", "an array of 1 to 1024 references") }
             let args = try refs.map { try tensor($0, before: i) }
-            try checkedRebuild(layers[k], args.map(\.example.shape), args.map(\.example.dtype), budget: budget)
-            let results = layers[k].symbolicCall(args, training: try n.optional("training", n.bool))
+            var arguments: [String: Bool] = [:]
+            if let saved = n["arguments"] {
+                guard case .object(let entries) = saved, entries.count <= 16 else { throw n.bad("arguments", "an object of at most 16 booleans") }
+                for (key, value) in entries {
+                    guard case .bool(let flag) = value else { throw n.bad("arguments", "an object of booleans") }
+                    arguments[key] = flag
+                }
+            }
+            try layers[k].withCallArguments(arguments) {
+                Result { try checkedRebuild(layers[k], args.map(\.example.shape), args.map(\.example.dtype), budget: budget) }
+            }.get()
+            let results = layers[k].symbolicCall(args, training: try n.optional("training", n.bool), arguments: arguments)
             for result in results { try budget?.spendExample(result.example.count, layer: layers[k].name) }
             outputs.append(results)
         }

@@ -123,6 +123,29 @@ final class AttentionLayerTests: XCTestCase {
         XCTAssertEqual(loaded.weights.map(\.shape), model.weights.map(\.shape))
     }
 
+    /// In a functional graph, the causal flag and an attention-mask input are
+    /// recorded with the call, replayed and saved.
+    func testFunctionalCallsKeepTheirArguments() throws {
+        setRandomSeed(8)
+        let tokens = Input(shape: [5, 4]), allowed = Input(shape: [5, 5], dtype: .bool)
+        let attention = MultiHeadAttention(numHeads: 2, keyDim: 3)
+        let causal = attention(tokens, tokens, useCausalMask: true)
+        let masked = attention(tokens, tokens, attentionMask: allowed)
+        let model = Model(inputs: [tokens, allowed], outputs: [causal, masked])
+        let x = Random.normal([2, 5, 4])
+        let mask = Tensor(shape: [2, 5, 5], scalars: (0..<50).map { $0 % 3 != 1 })
+        let outputs = model([x, mask])
+        XCTAssertEqual(outputs[0], attention(x, x, useCausalMask: true))
+        XCTAssertEqual(outputs[1], attention(x, x, attentionMask: mask))
+        XCTAssertNotEqual(outputs[0], attention(x, x))
+        let folder = NSTemporaryDirectory() + "deepswift-attention-args-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try model.save(to: folder)
+        let text = try String(contentsOfFile: folder + "/config.json", encoding: .utf8)
+        XCTAssertTrue(text.contains("\"use_causal_mask\": true"), text)
+        XCTAssertEqual(try loadModel(from: folder)([x, mask]), outputs)
+    }
+
     func testFunctionalModelAndBadInputs() {
         let tokens = Input(shape: [6, 8])
         let attention = MultiHeadAttention(numHeads: 2, keyDim: 4)

@@ -14,8 +14,8 @@
 /// keyDim or valueDim)` and a bias `(numHeads, keyDim or valueDim)`, and the output
 /// a kernel `(numHeads, valueDim, outputs)` and a bias `(outputs)`.
 ///
-/// In a functional model, call it on symbolic `(query, value)` or `(query,
-/// value, key)`; masks and the causal mask are arguments of the eager call.
+/// In a functional model it takes the same arguments on symbolic tensors
+/// (`attention(x, x, useCausalMask: true)`); the graph records and saves them.
 public final class MultiHeadAttention: Layer {
     public let numHeads: Int, keyDim: Int, valueDim: Int
     /// The dropout rate on the attention probabilities, in training.
@@ -92,6 +92,26 @@ public final class MultiHeadAttention: Layer {
         return (results[0], results[1])
     }
 
+    /// Records the call in a functional graph: `attentionMask` as a fourth input
+    /// (after the key, `value` when nil), `useCausalMask` as a call argument.
+    @_disfavoredOverload
+    public func callAsFunction(_ query: SymbolicTensor, _ value: SymbolicTensor, key: SymbolicTensor? = nil,
+                               attentionMask: SymbolicTensor? = nil, useCausalMask: Bool = false,
+                               training: Bool? = nil) -> SymbolicTensor {
+        var inputs = [query, value, key ?? value]
+        if let attentionMask { inputs.append(attentionMask) } else if key == nil { inputs.removeLast() }
+        return symbolicCall(inputs, training: training, arguments: useCausalMask ? ["use_causal_mask": true] : [:])[0]
+    }
+
+    /// `use_causal_mask`, as Keras's call keyword.
+    public override func withCallArguments<R>(_ arguments: [String: Bool], _ body: () -> R) -> R {
+        guard let causal = arguments["use_causal_mask"] else { return body() }
+        let saved = pending
+        pending.causal = causal
+        defer { pending = saved }
+        return body()
+    }
+
     private func run(_ query: Tensor, _ value: Tensor, _ key: Tensor?, _ options: Options, _ training: Bool?) -> [Tensor] {
         let saved = pending
         pending = options
@@ -136,8 +156,15 @@ public final class MultiHeadAttention: Layer {
     }
 
     public override func inputProblem(shapes: [TensorShape], dtypes: [DType]) -> String? {
-        guard (2...3).contains(shapes.count) else {
-            return problemPrefix + "takes (query, value) or (query, value, key), got \(shapes.count) inputs"
+        guard (2...4).contains(shapes.count) else {
+            return problemPrefix + "takes (query, value), (query, value, key) or (query, value, key, attentionMask), got \(shapes.count) inputs"
+        }
+        if shapes.count == 4 {
+            let (q, v, m) = (shapes[0], shapes[1], shapes[3])
+            guard dtypes[3] == .bool, m.rank == 3, [1, q[0]].contains(m[0]), m[1] == q[1], m[2] == v[1] else {
+                return problemPrefix + "attentionMask must be a bool (batch, \(q[1]), \(v[1])) tensor, got \(dtypes[3]) \(m)"
+            }
+            return inputProblem(shapes: Array(shapes.prefix(3)), dtypes: Array(dtypes.prefix(3)))
         }
         guard shapes.allSatisfy({ $0.rank == 3 }) else {
             return problemPrefix + "expects (batch, length, features) inputs, got shapes \(shapes.map(\.description))"
@@ -164,7 +191,7 @@ public final class MultiHeadAttention: Layer {
     /// keeps the query's mask.
     public override func call(_ inputs: [Tensor], masks: [Tensor?], training: Bool) -> [Tensor] {
         let (queryMask, valueMask) = (masks[0], masks[1])
-        let keyMask = masks.count > 2 ? masks[2] : nil
+        let keyMask = masks.count > 2 && inputs[2].id != inputs[1].id ? masks[2] : nil
         var combined = pending.mask
         func and(_ m: Tensor) { combined = combined.map { logicalAnd($0, m) } ?? m }
         if let queryMask { and(queryMask.expandingShape(at: 2)) }
@@ -179,6 +206,13 @@ public final class MultiHeadAttention: Layer {
     public override func computeMask(_ inputs: [Tensor], masks: [Tensor?]) -> [Tensor?] { [masks.first ?? nil, nil] }
 
     public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] {
+        if inputs.count == 4 {
+            // The attention mask given as an input (a functional graph's).
+            let saved = pending
+            pending.mask = pending.mask.map { logicalAnd($0, inputs[3]) } ?? inputs[3]
+            defer { pending = saved }
+            return call(Array(inputs.prefix(3)), training: training)
+        }
         let (query, value) = (inputs[0], inputs[1])
         let key = inputs.count > 2 ? inputs[2] : value
         let q = project(query, queryKernel!, queryBias)   // (batch, T, heads, keyDim)
