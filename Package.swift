@@ -20,6 +20,8 @@ let package = Package(
     dependencies: [
         // SHA-256 verification of downloaded datasets.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The command lines of the examples and the benchmarks.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // System libraries, found through pkg-config; `make` installs the Debian packages.
@@ -53,18 +55,21 @@ let package = Package(
 
         // The guide in Swift: every part in one library, an executable per part, and
         // `Guide` running them all in the guide's order.
-        .target(name: "GuideExamples", dependencies: ["DeepSwift"], path: "Examples/GuideExamples"),
+        .target(name: "GuideExamples", dependencies: ["DeepSwift", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Examples/GuideExamples"),
         .executableTarget(name: "Guide", dependencies: ["GuideExamples"], path: "Examples/Guide"),
     ] + guideParts.map { part in
         .executableTarget(name: part, dependencies: ["GuideExamples"], path: "Examples/Parts/\(part)")
     } + [
         // Data-parallel Fashion-MNIST: `mpirun -np 2 swift run -c release DistributedMNIST`.
-        .executableTarget(name: "DistributedMNIST", dependencies: ["GuideExamples", "DeepSwiftDistributed"],
+        .executableTarget(name: "DistributedMNIST", dependencies: ["GuideExamples", "DeepSwiftDistributed",
+                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Examples/DistributedMNIST"),
         // Plain C reference loops that the benchmarks compare the library against.
         .target(name: "CBaselines", dependencies: ["CBLAS"], path: "Benchmarks/CBaselines"),
         .executableTarget(
-            name: "Benchmarks", dependencies: ["DeepSwift", "DeepSwiftDistributed", "CMPI", "GuideExamples", "CBLAS", "CBaselines"],
+            name: "Benchmarks", dependencies: ["DeepSwift", "DeepSwiftDistributed", "CMPI", "GuideExamples", "CBLAS", "CBaselines",
+                                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/Runner"),
 
         // Assertions shared by the test targets (trap messages, closeness, gradient checks).

@@ -1,40 +1,50 @@
-// `swift run -c release Benchmarks [--filter SUBSTRING | --only NAME,NAME] [--threads N] [--json] [--crossover]`
+// `swift run -c release Benchmarks [--filter SUBSTRING] [--only NAME,NAME] [--threads N] [--json] [--crossover]`
 // prints `name  median_us  min_us  max_us  [extra]` per workload (see BENCHMARKS.md).
+import ArgumentParser
 import Foundation
 import DeepSwift
 
-let arguments = CommandLine.arguments.dropFirst()
+/// The runner's command line (`--help` lists it with the defaults).
+struct BenchmarkArguments: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "Benchmarks",
+                                                    abstract: "Times the workloads of BENCHMARKS.md (release builds only).")
+
+    @Option(help: "Run only the workloads whose name contains this.")
+    var filter: String?
+    @Option(help: "Run only these workloads (comma-separated names).")
+    var only: String?
+    @Option(help: "Intra-op threads (Threading.intraOpThreads); the machine's CPUs when omitted.")
+    var threads: Int?
+    @Flag(help: "Add a JSON object of every result as the last line.")
+    var json = false
+    @Flag(help: "Run the crossover workloads (where splitting a kernel over threads starts to pay) instead.")
+    var crossover = false
+    @Option(help: .hidden)
+    var mpiWorker: String?
+
+    mutating func validate() throws {
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
+    }
+
+    /// Whether `name` is selected by --filter and --only.
+    func selects(_ name: String) -> Bool {
+        (filter.map { name.contains($0) } ?? true) && (only.map { $0.split(separator: ",").map(String.init).contains(name) } ?? true)
+    }
+}
+
+let arguments = BenchmarkArguments.parseOrExit()
 // A rank of the 2-process job the runner launches for the distributed workloads.
-if let i = arguments.firstIndex(of: "--mpi-worker"), arguments.index(after: i) < arguments.endIndex {
-    try distributedWorker(arguments[arguments.index(after: i)].split(separator: ",").map(String.init))
+if let names = arguments.mpiWorker {
+    try distributedWorker(names.split(separator: ",").map(String.init))
     exit(0)
 }
-var filter: String? = nil
-if let i = arguments.firstIndex(of: "--filter"), arguments.index(after: i) < arguments.endIndex {
-    filter = arguments[arguments.index(after: i)]
-}
-let json = arguments.contains("--json")
-// `--threads 1` keeps every op on one thread (Threading.intraOpThreads).
-if let i = arguments.firstIndex(of: "--threads"), arguments.index(after: i) < arguments.endIndex,
-   let count = Int(arguments[arguments.index(after: i)]) {
-    Threading.intraOpThreads = count
-}
+let json = arguments.json
+if let threads = arguments.threads { Threading.intraOpThreads = threads }
 
 var workloads = tensorWorkloads() + autodiffWorkloads() + dataWorkloads() + modelWorkloads() + visionWorkloads() + mathWorkloads() + sequenceWorkloads()
-if arguments.contains("--crossover") { workloads = crossoverWorkloads() }
-if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
-if let i = arguments.firstIndex(of: "--only"), arguments.index(after: i) < arguments.endIndex {
-    let names = Set(arguments[arguments.index(after: i)].split(separator: ",").map(String.init))
-    workloads = workloads.filter { names.contains($0.name) }
-}
-
-var distributed = distributedWorkloadNames
-if arguments.contains("--crossover") { distributed = [] }
-if let filter { distributed = distributed.filter { $0.contains(filter) } }
-if let i = arguments.firstIndex(of: "--only"), arguments.index(after: i) < arguments.endIndex {
-    let names = Set(arguments[arguments.index(after: i)].split(separator: ",").map(String.init))
-    distributed = distributed.filter { names.contains($0) }
-}
+if arguments.crossover { workloads = crossoverWorkloads() }
+workloads = workloads.filter { arguments.selects($0.name) }
+let distributed = arguments.crossover ? [] : distributedWorkloadNames.filter { arguments.selects($0) }
 
 var results: [Measurement] = []
 for w in workloads {

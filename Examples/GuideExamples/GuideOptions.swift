@@ -1,5 +1,47 @@
+import ArgumentParser
 import DeepSwift
 import Foundation
+
+/// The command-line options every example program takes, parsed by
+/// swift-argument-parser (`--help` lists them with their defaults).
+public struct GuideArguments: ParsableArguments {
+    /// The datasets the examples train on.
+    public enum DatasetName: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case fashionMNIST = "fashion-mnist", mnist
+    }
+
+    @Option(help: "The dataset: fashion-mnist (Debian's package, offline) or mnist ($DEEPSWIFT_DATA/mnist or ~/.deepswift/datasets/mnist).")
+    public var dataset: DatasetName = .fashionMNIST
+    @Option(help: "Training steps of the custom loops (each example's own default when omitted).")
+    public var steps: Int?
+    @Option(help: "Epochs of the fit runs (each example's own default when omitted).")
+    public var epochs: Int?
+    @Option(help: "Use only the first N examples of each split (all when omitted).")
+    public var samples: Int?
+    @Option(help: "The folder for the pictures, made when missing.")
+    public var output: String = "."
+
+    public init() {}
+
+    public mutating func validate() throws {
+        for (name, value) in [("--steps", steps), ("--epochs", epochs), ("--samples", samples)] {
+            if let value, value <= 0 { throw ValidationError("\(name) must be positive, got \(value)") }
+        }
+        // Made now, so that a bad folder fails before training, not after it.
+        do {
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("--output \(output): the folder cannot be created (\(error.localizedDescription))")
+        }
+    }
+
+    /// The options the examples run with.
+    public var options: GuideOptions {
+        var o = GuideOptions()
+        (o.dataset, o.steps, o.epochs, o.samples, o.outputDirectory) = (dataset.rawValue, steps, epochs, samples, output)
+        return o
+    }
+}
 
 /// What the example programs take on the command line: `--dataset fashion-mnist|mnist`,
 /// `--steps N`, `--epochs N`, `--samples N` (use only the first N training examples),
@@ -15,33 +57,14 @@ public struct GuideOptions: Sendable {
 
     public init() {}
 
-    /// Options from command-line arguments; unknown flags are an error that says what is accepted.
+    /// Options from command-line arguments (``GuideArguments``); an unknown or
+    /// malformed flag throws ``GuideError/usage(_:)`` with the parser's message
+    /// and the usage text.
     public init(arguments: [String]) throws {
-        var i = 0
-        func value() throws -> String {
-            i += 1
-            guard i < arguments.count else { throw GuideError.usage("\(arguments[i - 1]) needs a value") }
-            return arguments[i]
-        }
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--dataset":
-                dataset = try value()
-                guard ["fashion-mnist", "mnist"].contains(dataset) else { throw GuideError.usage("--dataset takes fashion-mnist or mnist") }
-            case "--steps": steps = try Int(value()).orThrow(GuideError.usage("--steps takes a number"))
-            case "--epochs": epochs = try Int(value()).orThrow(GuideError.usage("--epochs takes a number"))
-            case "--samples": samples = try Int(value()).orThrow(GuideError.usage("--samples takes a number"))
-            case "--output":
-                // Made now, so that a bad folder fails before training, not after it.
-                outputDirectory = try value()
-                do {
-                    try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-                } catch {
-                    throw GuideError.usage("--output \(outputDirectory): the folder cannot be created (\(error.localizedDescription))")
-                }
-            default: throw GuideError.usage("unknown argument \(arguments[i])")
-            }
-            i += 1
+        do {
+            self = try GuideArguments.parse(arguments).options
+        } catch {
+            throw GuideError.usage(GuideArguments.fullMessage(for: error))
         }
     }
 
@@ -63,11 +86,11 @@ public struct GuideOptions: Sendable {
 }
 
 public enum GuideError: Error, CustomStringConvertible {
+    /// A bad command line, with the parser's message and the usage text.
     case usage(String)
     public var description: String {
         switch self {
-        case .usage(let message):
-            return "\(message)\nusage: [--dataset fashion-mnist|mnist] [--steps N] [--epochs N] [--samples N] [--output DIR]"
+        case .usage(let message): return message
         }
     }
 }
@@ -79,13 +102,24 @@ extension Optional {
     }
 }
 
-/// Runs an example program's body with its command-line options, printing errors
-/// and exiting non-zero on failure.
+/// Runs an example program's body with its command-line options: `--help`
+/// prints them with their defaults; a bad flag prints the error and the usage
+/// and exits with status 64; a failure of the body prints it and exits with 1.
 public func runExample(_ body: (GuideOptions) throws -> Void) {
+    let options = ExampleCommand.parseOrExit().arguments.options
     do {
-        try body(GuideOptions(arguments: Array(CommandLine.arguments.dropFirst())))
+        try body(options)
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         exit(1)
     }
+}
+
+/// An example program's command line under the program's own name (for the
+/// usage and help texts).
+struct ExampleCommand: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent)
+    }
+    @OptionGroup var arguments: GuideArguments
 }

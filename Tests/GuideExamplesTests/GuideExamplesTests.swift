@@ -137,9 +137,25 @@ final class GuideExamplesTests: XCTestCase {
         XCTAssertEqual(o.steps, 5)
         XCTAssertEqual(o.epochs, 2)
         XCTAssertThrowsError(try GuideOptions(arguments: ["--dataset", "cifar"])) { error in
-            XCTAssertTrue("\(error)".contains("--dataset takes fashion-mnist or mnist"))
+            XCTAssertTrue("\(error)".contains("The value 'cifar' is invalid for '--dataset <dataset>'. Please provide one of 'fashion-mnist' and 'mnist'."), "\(error)")
         }
-        XCTAssertThrowsError(try GuideOptions(arguments: ["--fast"]))
+        // Unknown or malformed flags: an error with the usage (swift-argument-parser).
+        XCTAssertThrowsError(try GuideOptions(arguments: ["--fast"])) { error in
+            XCTAssertTrue("\(error)".hasPrefix("Error: Unknown option '--fast'"), "\(error)")
+            XCTAssertTrue("\(error)".contains("Usage: guide_arguments [--dataset <dataset>] [--steps <steps>] [--epochs <epochs>] [--samples <samples>] [--output <output>]"), "\(error)")
+        }
+        XCTAssertThrowsError(try GuideOptions(arguments: ["--steps", "many"])) { error in
+            XCTAssertTrue("\(error)".contains("The value 'many' is invalid for '--steps <steps>'"), "\(error)")
+        }
+        XCTAssertThrowsError(try GuideOptions(arguments: ["--epochs", "0"])) { error in
+            XCTAssertTrue("\(error)".contains("--epochs must be positive, got 0"), "\(error)")
+        }
+        // --help lists every option, with its default.
+        let help = GuideArguments.helpMessage()
+        for line in ["--dataset <dataset>", "default: fashion-mnist)", "--steps <steps>", "--epochs <epochs>",
+                     "--samples <samples>", "--output <output>", "(default: .)"] {
+            XCTAssertTrue(help.contains(line), help)
+        }
         // --output makes its folder at once, or fails before any training.
         let folder = NSTemporaryDirectory() + "guide-out-\(UUID().uuidString)/images"
         defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
@@ -147,7 +163,7 @@ final class GuideExamplesTests: XCTestCase {
         var isFolder: ObjCBool = false
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
         XCTAssertThrowsError(try GuideOptions(arguments: ["--output", "/proc/version/out"])) { error in
-            XCTAssertTrue("\(error)".hasPrefix("--output /proc/version/out: the folder cannot be created"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("Error: --output /proc/version/out: the folder cannot be created"), "\(error)")
         }
     }
 }
