@@ -38,14 +38,22 @@ final class PrefetchQueue<Element>: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
+    /// Whether a side sleeps on the condition: only then does the other wake it
+    /// (a wake-up costs a context switch, more than a small batch takes to make).
+    private var producerWaits = false, consumerWaits = false
+
     /// Adds an element, waiting for room; false when the consumer has gone.
     func put(_ e: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while items.count >= capacity && !abandoned { condition.wait() }
+        while items.count >= capacity && !abandoned {
+            producerWaits = true
+            condition.wait()
+            producerWaits = false
+        }
         guard !abandoned else { return false }
         items.append(e)
-        condition.broadcast()
+        if consumerWaits { condition.broadcast() }
         return true
     }
 
@@ -60,10 +68,16 @@ final class PrefetchQueue<Element>: @unchecked Sendable {
     func take() -> Element? {
         condition.lock()
         defer { condition.unlock() }
-        while items.isEmpty && !finished { condition.wait() }
+        while items.isEmpty && !finished {
+            consumerWaits = true
+            condition.wait()
+            consumerWaits = false
+        }
         guard !items.isEmpty else { return nil }
         let e = items.removeFirst()
-        condition.broadcast()
+        // Wake a waiting producer only once half the room is free, so that it
+        // makes several elements per wake-up.
+        if producerWaits && items.count <= capacity / 2 { condition.broadcast() }
         return e
     }
 

@@ -129,7 +129,7 @@ extension Model {
                 distribution: (any DistributionStrategy)?) throws -> History {
         guard let distribution else {
             return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks, steps: train.count,
-                              batches: { train.epoch() }, validation: validation.map { v in { v.epoch() } })
+                              batches: { train.epoch() }, validation: validation.map { v in { v.epoch() } }, inMemory: true)
         }
         let (rank, count) = (distribution.rank, distribution.processCount)
         return try runFit(epochs: epochs, verbose: verbose, callbacks: callbacks,
@@ -140,7 +140,7 @@ extension Model {
                               return train.shardedEpoch(rank: rank, count: count, seed: seed)
                           },
                           validation: validation.map { v in { v.part(rank: rank, count: count).epoch() } },
-                          distribution: distribution, firstExample: Batch(xs: train.xs.map { $0[0..<1] }, ys: nil))
+                          distribution: distribution, firstExample: Batch(xs: train.xs.map { $0[0..<1] }, ys: nil), inMemory: true)
     }
 
     /// Throws when x, y and the sample weights disagree on the number of examples,
@@ -202,7 +202,8 @@ extension Model {
 
     func runFit(epochs: Int, verbose: Int, callbacks: [Callback], steps: Int?,
                 batches: () -> AnyIterator<Batch>, validation: (() -> AnyIterator<Batch>)?,
-                distribution: (any DistributionStrategy)? = nil, firstExample: Batch? = nil) throws -> History {
+                distribution: (any DistributionStrategy)? = nil, firstExample: Batch? = nil,
+                inMemory: Bool = false) throws -> History {
         TrackingEpoch.advance()   // a property reassigned since the last step is seen
         // With a strategy, rank 0 alone prints and writes files.
         let chief = (distribution?.rank ?? 0) == 0
@@ -245,7 +246,10 @@ extension Model {
             resetTrainingMetrics()
             let bar = ProgressBar(target: knownSteps, verbose: verbose)
             var (step, examples) = (0, 0)
-            let iterator = batches()
+            // The next batches are made on a background thread while this one
+            // trains, as tf.data's prefetch in Keras's fit (the order is the same).
+            let source = batches()
+            let iterator = prefetchingBatches ?? !inMemory ? Dataset(cardinality: nil, elements: { source }).prefetch(8).makeIterator() : source
             while true {
                 var batch = iterator.next()
                 if agreeEachStep, let distribution,

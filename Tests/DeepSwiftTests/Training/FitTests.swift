@@ -272,3 +272,29 @@ private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
 }
+
+/// fit's background batches: the same batches in the same order, so the same
+/// losses and weights, whether it prefetches or not.
+final class FitPrefetchTests: XCTestCase {
+    func testPrefetchingChangesNothing() throws {
+        setRandomSeed(3)
+        let x = Random.normal([200, 5]), y = Random.uniform([200], min: 0, max: 3, dtype: .int32)
+        func train(_ prefetch: Bool?, dataset: Bool) throws -> ([Double], [Tensor]) {
+            setRandomSeed(8)
+            let model = Sequential([Dense(8, activation: .relu), Dropout(0.2), Dense(3)], inputShape: [5])
+            model.compile(optimizer: Adam(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true))
+            model.prefetchingBatches = prefetch
+            let history = dataset
+                ? try model.fit(Dataset.fromTensorSlices((x, y)).shuffle(bufferSize: 50).map { ($0.0 * 2, $0.1) }.batch(16), epochs: 3, verbose: 0)
+                : try model.fit(x: x, y: y, batchSize: 16, epochs: 3, verbose: 0, validationSplit: 0.2)
+            return (history.history["loss"]!, model.weights.map(\.value))
+        }
+        for dataset in [false, true] {
+            let (plainLoss, plainWeights) = try train(false, dataset: dataset)
+            let (prefetchedLoss, prefetchedWeights) = try train(true, dataset: dataset)
+            XCTAssertEqual(prefetchedLoss, plainLoss, "dataset: \(dataset)")
+            XCTAssertEqual(prefetchedWeights, plainWeights, "dataset: \(dataset)")
+            XCTAssertEqual(try train(nil, dataset: dataset).0, plainLoss)
+        }
+    }
+}
