@@ -4,7 +4,7 @@
 SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libsleef-dev zlib1g-dev dataset-fashion-mnist fortunes openmpi-bin libopenmpi-dev
 SWIFT ?= swift
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench docs clean
 
 all: build
 
@@ -31,6 +31,11 @@ test: deps
 
 bench: deps
 	$(SWIFT) run -c release Benchmarks
+
+# The DocC catalog (Sources/DeepSwift/DeepSwift.docc) and the API, as static HTML in docs/.
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory docs generate-documentation --target DeepSwift \
+		--output-path docs --transform-for-static-hosting
 
 clean:
 	rm -rf .build

@@ -104,6 +104,7 @@ extension Dataset {
     ///   - cycleLength: how many datasets are open at once (default: the number of
     ///     cores, as TensorFlow's `AUTOTUNE`).
     ///   - blockLength: consecutive elements taken from one dataset before the next.
+    ///   - transform: the dataset of each element.
     public func interleave<T>(cycleLength: Int? = nil, blockLength: Int = 1,
                               _ transform: @escaping (Element) -> Dataset<T>) -> Dataset<T> {
         let cycle = cycleLength ?? ProcessInfo.processInfo.activeProcessorCount

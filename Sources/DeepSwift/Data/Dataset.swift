@@ -111,7 +111,7 @@ public struct Dataset<Element>: Sequence {
     /// buffer entry, replaced by the next input. A buffer as large as the dataset
     /// gives a uniform permutation. Each pass reshuffles unless
     /// `reshuffleEachIteration` is false. Without a seed, one is drawn from the
-    /// global generator, so ``setRandomSeed(_:)`` makes the order reproducible.
+    /// global generator, so `setRandomSeed(_:)` makes the order reproducible.
     public func shuffle(bufferSize: Int, seed: UInt64? = nil, reshuffleEachIteration: Bool = true) -> Dataset<Element> {
         precondition(bufferSize > 0, "Dataset.shuffle: bufferSize must be positive, got \(bufferSize)")
         let base = seed ?? Random.uniform([1], min: 0, max: Double(1 << 52), dtype: .int64).scalar(as: Int64.self).magnitude

@@ -2,7 +2,7 @@
 /// (`.glorotUniform()`, `.zeros()`) or by Keras's name (`"random_normal"`).
 ///
 /// Draws come from the global generator unless a seed is given, so
-/// ``setRandomSeed(_:)`` makes them reproducible.
+/// `setRandomSeed(_:)` makes them reproducible.
 public struct Initializer: ExpressibleByStringLiteral, Sendable {
     let make: @Sendable (TensorShape, DType) -> Tensor
 

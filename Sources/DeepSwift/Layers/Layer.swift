@@ -7,7 +7,7 @@ import Foundation
 /// plus a computation (``call(_:training:)-(Tensor,_)``).
 ///
 /// Subclasses create weights in `init` (as `Variable` stored properties) or lazily
-/// in ``build(inputShape:)`` with ``addWeight(name:shape:initializer:trainable:regularizer:)``,
+/// in ``build(inputShape:)`` with ``addWeight(name:shape:dtype:initializer:trainable:regularizer:)``,
 /// and override `call`. Variables and sublayers in stored properties (also inside
 /// arrays, dictionaries and optionals) are tracked automatically.
 ///
@@ -65,7 +65,7 @@ open class Layer {
 
     /// Why inputs of `shapes` and `dtypes` do not fit this layer, in a message
     /// naming it, or nil when they do. Every call checks it first and stops with
-    /// the message; ``loadModel(from:optimizer:)`` checks it (and ``inputSpec``)
+    /// the message; ``loadModel(from:optimizer:)`` checks it (and ``Layer/inputSpec``)
     /// before each layer of a saved model runs, and throws instead. Override it
     /// where a config and an input shape can disagree (a window larger than the
     /// input, a reshape to another size).
@@ -102,7 +102,7 @@ open class Layer {
 
     /// The masks of the outputs, from the inputs and their masks (Keras's
     /// `compute_mask`). By default the first input's mask when
-    /// ``supportsMasking``, else none.
+    /// ``Layer/supportsMasking``, else none.
     open func computeMask(_ inputs: [Tensor], masks: [Tensor?]) -> [Tensor?] {
         supportsMasking ? [masks.first ?? nil] : [nil]
     }

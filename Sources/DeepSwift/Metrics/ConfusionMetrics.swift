@@ -154,6 +154,7 @@ public final class SensitivityAtSpecificity: Metric {
     /// - Parameters:
     ///   - specificity: the constraint, in [0, 1].
     ///   - numThresholds: how many thresholds are tried (Keras's 200).
+    ///   - name: the metric's name in the logs.
     public init(specificity: Double, numThresholds: Int = 200, name: String = "sensitivity_at_specificity") {
         precondition((0...1).contains(specificity), "SensitivityAtSpecificity: specificity must be in [0, 1], got \(specificity)")
         self.name = name
@@ -182,6 +183,7 @@ public final class SpecificityAtSensitivity: Metric {
     /// - Parameters:
     ///   - sensitivity: the constraint, in [0, 1].
     ///   - numThresholds: how many thresholds are tried (Keras's 200).
+    ///   - name: the metric's name in the logs.
     public init(sensitivity: Double, numThresholds: Int = 200, name: String = "specificity_at_sensitivity") {
         precondition((0...1).contains(sensitivity), "SpecificityAtSensitivity: sensitivity must be in [0, 1], got \(sensitivity)")
         self.name = name

@@ -41,6 +41,7 @@ public class FBetaScore: Metric {
     ///   - beta: the weight of recall against precision (positive).
     ///   - threshold: scores above it are positive predictions; nil takes each
     ///     row's largest score.
+    ///   - name: the metric's name in the logs.
     public init(average: Average? = nil, beta: Double = 1, threshold: Double? = nil, name: String = "fbeta_score") {
         precondition(beta > 0, "\(name): beta must be positive, got \(beta)")
         precondition(threshold.map { $0 > 0 && $0 <= 1 } ?? true,

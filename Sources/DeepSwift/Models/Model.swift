@@ -11,7 +11,7 @@
 /// ```
 open class Model: Layer {
     var graph: FunctionalGraph?
-    /// The optimizer, loss and metrics given to ``compile(optimizer:loss:metrics:)``.
+    /// The optimizer, loss and metrics given to `compile(optimizer:loss:metrics:)`.
     public internal(set) var optimizer: Optimizer?
     public internal(set) var compiledLoss: Loss?
     public internal(set) var compiledMetrics: [any Metric] = []

@@ -1,6 +1,6 @@
 /// A placeholder for the tensors a functional model will compute, as Keras's
 /// symbolic `KerasTensor`: calling layers on it, or doing math with it, records
-/// a graph that ``Model/init(inputs:outputs:name:)`` turns into a model.
+/// a graph that `Model(inputs:outputs:)` turns into a model.
 ///
 /// ```swift
 /// let inputs = Input(shape: [16])

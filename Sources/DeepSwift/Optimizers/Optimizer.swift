@@ -263,7 +263,7 @@ open class Optimizer {
 
     /// Updates `variable` from its gradient, as Keras's `update_step`: written in
     /// tensor ops, it assigns the variable (`assign`, `assignSub`) and replaces the
-    /// state tensors it keeps. ``iterations`` is the number of steps before this one.
+    /// state tensors it keeps. ``Optimizer/iterations`` is the number of steps before this one.
     ///
     /// - Parameters:
     ///   - gradient: the (clipped) gradient, of the variable's shape and dtype.
@@ -275,7 +275,7 @@ open class Optimizer {
         preconditionFailure("\(type(of: self)) must override updateStep(gradient:variable:state:learningRate:)")
     }
 
-    /// Called once per ``apply(_:to:)`` before the variables update (Nadam keeps a
+    /// Called once per ``Optimizer/apply(_:to:)`` before the variables update (Nadam keeps a
     /// running product there); does nothing by default.
     open func willUpdate(learningRate: Double) {}
 
@@ -370,7 +370,7 @@ open class Optimizer {
 
     /// Replaces the state of `variable` (restoring a checkpoint). The state must
     /// have the layout this optimizer keeps: as many tensors as it makes for a new
-    /// variable, each of the variable's shape and dtype (``stateProblem(_:for:)``
+    /// variable, each of the variable's shape and dtype (``stateProblem(_:for:name:)``
     /// says what is wrong otherwise).
     public func setState(_ state: [Tensor], of variable: Variable) {
         if let problem = stateProblem(state, for: variable) { preconditionFailure("\(type(of: self)).setState: \(problem)") }

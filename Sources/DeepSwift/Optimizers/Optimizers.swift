@@ -24,6 +24,7 @@ public final class SGD: Optimizer {
         return { w, g, s, count in ck_sgd_update(type, w, g, s.first, count, learningRate, momentum, nesterov, gradientScale) }
     }
 
+    /// This optimizer's formula in tensor ops (the path of custom subclasses and clipping).
     override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
         guard momentum > 0 else { return variable.assignSub(g * lr) }
         let m = state[0] * momentum - g * lr
@@ -64,6 +65,7 @@ public class Adam: Optimizer {
         }
     }
 
+    /// This optimizer's formula in tensor ops (the path of custom subclasses and clipping).
     override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
         let t = Double(iterations + 1)
         let alpha = lr * (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t))
@@ -116,6 +118,7 @@ public final class RMSprop: Optimizer {
         }
     }
 
+    /// This optimizer's formula in tensor ops (the path of custom subclasses and clipping).
     override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
         state[0] = state[0] * rho + square(g) * (1 - rho)
         var denominator = state[0] + epsilon
@@ -150,6 +153,7 @@ public final class Adagrad: Optimizer {
         return { w, g, s, count in ck_adagrad_update(type, w, g, s[0], count, learningRate, epsilon, gradientScale) }
     }
 
+    /// This optimizer's formula in tensor ops (the path of custom subclasses and clipping).
     override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
         state[0] = state[0] + square(g)
         variable.assignSub(g * lr / sqrt(state[0] + epsilon))

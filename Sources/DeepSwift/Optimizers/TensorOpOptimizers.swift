@@ -20,6 +20,7 @@ public final class Lion: Optimizer {
 
     override public func makeState(for v: Variable) -> [Tensor] { [Tensor.zeros(v.shape, dtype: v.dtype)] }
 
+    /// This optimizer's formula in tensor ops (the path of custom subclasses and clipping).
     override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
         let m = state[0]
         variable.assignSub(sign(m * beta1 + g * (1 - beta1)) * lr)
@@ -52,6 +53,7 @@ public final class Nadam: Optimizer {
         momentumProduct *= schedule(Double(iterations + 1))
     }
 
+    /// This optimizer's formula in tensor ops (the path of custom subclasses and clipping).
     override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
         let t = Double(iterations + 1)
         let (u, uNext) = (schedule(t), schedule(t + 1))
@@ -97,6 +99,7 @@ public final class Adafactor: Optimizer {
 
     private func rms(_ x: Tensor) -> Tensor { sqrt(square(x).mean()) }
 
+    /// This optimizer's formula in tensor ops (the path of custom subclasses and clipping).
     override public func updateStep(gradient g: Tensor, variable: Variable, state: inout [Tensor], learningRate lr: Double) {
         let t = Double(iterations + 1)
         var rate = lr

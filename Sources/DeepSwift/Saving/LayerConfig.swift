@@ -230,7 +230,7 @@ public enum SavingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A layer that ``Layer/save(to:optimizer:)`` can write and ``loadModel(from:optimizer:)``
+/// A layer that ``Model/save(to:optimizer:)`` can write and ``loadModel(from:optimizer:)``
 /// can rebuild, as Keras's `get_config`/`from_config` pair. Built-in layers
 /// conform; a custom layer conforms and registers with ``LayerRegistry/register(_:)``.
 public protocol SavableLayer: Layer {

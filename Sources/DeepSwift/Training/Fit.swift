@@ -5,7 +5,7 @@ extension Model {
     /// Configures training, as `model.compile`.
     ///
     /// As in Keras, the default training step runs as a compiled function (traced on
-    /// the first batch of each shape, then replayed; see ``CompiledFunction``);
+    /// the first batch of each shape, then replayed; see `CompiledFunction`);
     /// `runEagerly: true` runs it as plain Swift, for debugging. Compile again after
     /// changing which weights are trainable.
     ///

@@ -99,7 +99,7 @@ extension Model {
                           distribution: distribution)
     }
 
-    /// ``fit(x:y:batchSize:epochs:verbose:shuffle:validationSplit:validationData:sampleWeight:callbacks:)``
+    /// `fit(x:y:batchSize:epochs:verbose:shuffle:validationSplit:callbacks:)` on arrays,
     /// with inputs keyed by input name and targets by output name.
     /// - Throws: ``TrainingError/mismatchedData(_:)`` for a missing or unknown name.
     @discardableResult

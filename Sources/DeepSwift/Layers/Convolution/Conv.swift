@@ -38,7 +38,9 @@ public class BaseConv: Layer {
     ///   - useBias: whether a bias is added (default true).
     ///   - kernelInitializer: default Glorot uniform, as Keras.
     ///   - biasInitializer: default zeros.
-    ///   - kernelRegularizer, biasRegularizer, activityRegularizer: optional penalties.
+    ///   - kernelRegularizer: an optional penalty on the kernel.
+    ///   - biasRegularizer: an optional penalty on the bias.
+    ///   - activityRegularizer: an optional penalty on the output.
     ///   - name: the layer's name (default `conv2d`, `conv2d_1`, …).
     public init(rank: Int, filters: Int, kernelSize: SpatialSize, strides: SpatialSize = 1, padding: Padding = .valid,
                 dilationRate: SpatialSize = 1, groups: Int = 1, activation: ActivationFunction = .linear,

@@ -34,7 +34,8 @@ public class BaseConvTranspose: Layer {
     ///   - useBias: whether a bias is added (default true).
     ///   - kernelInitializer: default Glorot uniform, as Keras.
     ///   - biasInitializer: default zeros.
-    ///   - kernelRegularizer, biasRegularizer: optional penalties.
+    ///   - kernelRegularizer: an optional penalty on the kernel.
+    ///   - biasRegularizer: an optional penalty on the bias.
     ///   - name: the layer's name (default `conv2d_transpose`, …).
     public init(rank: Int, filters: Int, kernelSize: SpatialSize, strides: SpatialSize = 1, padding: Padding = .valid,
                 outputPadding: SpatialSize? = nil, dilationRate: SpatialSize = 1,

@@ -128,7 +128,8 @@ public final class SeparableConv2D: Layer {
     ///   - dilationRate: steps between kernel taps (default 1).
     ///   - activation: applied to the output (default none).
     ///   - useBias: whether a bias is added (default true).
-    ///   - depthwiseInitializer, pointwiseInitializer: default Glorot uniform, as Keras.
+    ///   - depthwiseInitializer: default Glorot uniform, as Keras.
+    ///   - pointwiseInitializer: default Glorot uniform, as Keras.
     ///   - biasInitializer: default zeros.
     ///   - name: the layer's name (default `separable_conv2d`, …).
     public init(_ filters: Int, kernelSize: SpatialSize, strides: SpatialSize = 1, padding: Padding = .valid,

@@ -18,7 +18,10 @@ public final class Normalization: Layer {
 
     /// - Parameters:
     ///   - axis: the axis kept (nil: one mean and variance for everything).
-    ///   - mean, variance: statistics to use instead of `adapt` (broadcastable to the kept axis).
+    ///   - mean: a mean to use instead of `adapt`'s (broadcastable to the kept axis).
+    ///   - variance: a variance to use with `mean`.
+    ///   - invert: map normalized values back (`x·σ + μ`).
+    ///   - name: the layer's name.
     public init(axis: Int? = -1, mean: Tensor? = nil, variance: Tensor? = nil, invert: Bool = false, name: String? = nil) {
         precondition((mean == nil) == (variance == nil), "Normalization: give both mean and variance, or neither")
         self.axis = axis

@@ -9,7 +9,7 @@ open class Merge: Layer {
     /// The smallest number of inputs the layer takes.
     open var minimumInputs: Int { 1 }
 
-    /// Combines the inputs (at least ``minimumInputs`` of them).
+    /// Combines the inputs (at least ``Merge/minimumInputs`` of them).
     open func merge(_ inputs: [Tensor]) -> Tensor { fatalError("\(type(of: self)) must override merge(_:)") }
 
     /// The most inputs the layer takes (nil: any number).

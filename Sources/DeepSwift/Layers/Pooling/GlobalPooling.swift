@@ -45,7 +45,9 @@ public class BaseGlobalPooling: Layer {
 /// GlobalAveragePooling1D()(Tensor.ones([2, 10, 8])).shape   // (2, 8)
 /// ```
 public final class GlobalAveragePooling1D: BaseGlobalPooling {
-    /// - Parameter keepDims: keep the steps axis with size 1 (default false).
+    /// - Parameters:
+    ///   - keepDims: keep the steps axis with size 1 (default false).
+    ///   - name: the layer's name.
     public init(keepDims: Bool = false, name: String? = nil) {
         super.init(rank: 1, reduction: .average, keepDims: keepDims, name: name)
     }
@@ -66,7 +68,9 @@ public final class GlobalAveragePooling1D: BaseGlobalPooling {
 /// GlobalAveragePooling2D()(Tensor.ones([2, 7, 7, 64])).shape   // (2, 64)
 /// ```
 public final class GlobalAveragePooling2D: BaseGlobalPooling {
-    /// - Parameter keepDims: keep the spatial axes with size 1 (default false).
+    /// - Parameters:
+    ///   - keepDims: keep the spatial axes with size 1 (default false).
+    ///   - name: the layer's name.
     public init(keepDims: Bool = false, name: String? = nil) {
         super.init(rank: 2, reduction: .average, keepDims: keepDims, name: name)
     }
@@ -78,7 +82,9 @@ public final class GlobalAveragePooling2D: BaseGlobalPooling {
 /// GlobalMaxPooling1D()(Tensor.ones([2, 10, 8])).shape   // (2, 8)
 /// ```
 public final class GlobalMaxPooling1D: BaseGlobalPooling {
-    /// - Parameter keepDims: keep the steps axis with size 1 (default false).
+    /// - Parameters:
+    ///   - keepDims: keep the steps axis with size 1 (default false).
+    ///   - name: the layer's name.
     public init(keepDims: Bool = false, name: String? = nil) {
         super.init(rank: 1, reduction: .max, keepDims: keepDims, name: name)
     }
@@ -90,7 +96,9 @@ public final class GlobalMaxPooling1D: BaseGlobalPooling {
 /// GlobalMaxPooling2D()(Tensor.ones([2, 7, 7, 64])).shape   // (2, 64)
 /// ```
 public final class GlobalMaxPooling2D: BaseGlobalPooling {
-    /// - Parameter keepDims: keep the spatial axes with size 1 (default false).
+    /// - Parameters:
+    ///   - keepDims: keep the spatial axes with size 1 (default false).
+    ///   - name: the layer's name.
     public init(keepDims: Bool = false, name: String? = nil) {
         super.init(rank: 2, reduction: .max, keepDims: keepDims, name: name)
     }

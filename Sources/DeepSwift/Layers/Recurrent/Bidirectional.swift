@@ -32,6 +32,7 @@ public final class Bidirectional: Layer {
     ///   - mergeMode: `.concat` (default), `.sum`, `.ave` or `.mul`.
     ///   - backwardLayer: the backward layer (default: a copy of `layer` with
     ///     `goBackwards` flipped); a custom `RNN` needs one.
+    ///   - name: the layer's name.
     public init(_ layer: RNN, mergeMode: MergeMode = .concat, backwardLayer: RNN? = nil, name: String? = nil) {
         forwardLayer = layer
         if let backwardLayer {
@@ -105,6 +106,8 @@ public final class Bidirectional: Layer {
 /// TimeDistributed(Dense(3))(Tensor.ones([2, 10, 8])).shape   // (2, 10, 3)
 /// ```
 public final class TimeDistributed: Layer {
+    /// Passes the input's (batch, steps) mask on: the steps are kept.
+    public override var supportsMasking: Bool { true }
     /// The layer applied to each step.
     public let layer: Layer
 

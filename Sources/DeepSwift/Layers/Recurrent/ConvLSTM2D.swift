@@ -30,9 +30,13 @@ public final class ConvLSTM2D: Layer {
     ///   - strides: the input convolution's strides.
     ///   - padding: the input convolution's padding (`.valid` or `.same`).
     ///   - dilationRate: the input convolution's dilation.
-    ///   - activation, recurrentActivation: as `LSTM`'s (tanh, sigmoid).
-    ///   - useBias, unitForgetBias: as `LSTM`'s.
-    ///   - returnSequences, returnState, goBackwards: as `LSTM`'s.
+    ///   - activation: the candidate's and the output's activation (tanh).
+    ///   - recurrentActivation: the gates' activation (sigmoid).
+    ///   - useBias: whether the gates have a bias.
+    ///   - unitForgetBias: whether the forget gate's bias starts at 1.
+    ///   - returnSequences: return every step's state, (batch, steps, h, w, filters).
+    ///   - returnState: return the final state and carry after the output.
+    ///   - goBackwards: run from the last step to the first.
     ///   - kernelInitializer: Glorot-uniform by default.
     ///   - recurrentInitializer: orthogonal by default, as Keras's.
     ///   - name: the layer's name.

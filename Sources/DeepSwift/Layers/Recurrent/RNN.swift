@@ -38,6 +38,7 @@ open class RNN: Layer {
     ///   - recurrentDropout: the fraction of the previous output dropped for the
     ///     recurrent products in training.
     ///   - seed: the seed of the dropout masks.
+    ///   - name: the layer's name.
     public init(cell: RecurrentCell, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
                 dropout: Double = 0, recurrentDropout: Double = 0, seed: UInt64? = nil, name: String? = nil) {
         precondition((0..<1).contains(dropout) && (0..<1).contains(recurrentDropout),
