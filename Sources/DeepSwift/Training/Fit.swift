@@ -246,6 +246,7 @@ extension Model {
             resetTrainingMetrics()
             let bar = ProgressBar(target: knownSteps, verbose: verbose)
             var (step, examples) = (0, 0)
+            var shown = Logs()
             // The next batches are made on a background thread while this one
             // trains, as tf.data's prefetch in Keras's fit (the order is the same).
             let source = batches()
@@ -263,7 +264,13 @@ extension Model {
                 step += 1
                 examples += batch.xs[0].rank > 0 ? batch.xs[0].shape[0] : 1
                 for c in callbacks { c.onBatchEnd(step - 1, logs: logs) }
-                if knownSteps == nil || step < knownSteps! { bar.update(step, values: logs.entries) }
+                if let distribution, step == 1 || step % FitDefaults.barAveragingInterval == 0 {
+                    // The bar shows the processes' running means, refreshed every few
+                    // steps: one small allreduce each time, made by every process
+                    // whatever its `verbose` (Horovod's users pass 0 off rank 0).
+                    shown = averaged(logs, examples, Logs(), 0, false, distribution).0
+                }
+                if knownSteps == nil || step < knownSteps! { bar.update(step, values: (distribution == nil ? logs : shown).entries) }
                 // Processes stop together, at the end of the epoch.
                 if stopTraining && distribution == nil { break }
             }
@@ -481,4 +488,10 @@ struct TensorBatches {
         var g = RandomGenerator(seed: TensorBatches.drawSeed())
         return (0..<Int64(n)).shuffled(using: &g)
     }
+}
+
+enum FitDefaults {
+    /// Steps between the progress bar's refreshes of the processes' mean logs in
+    /// a distributed `fit`.
+    static let barAveragingInterval = 10
 }
