@@ -22,6 +22,25 @@ final class MatMulTests: XCTestCase {
         XCTAssertEqual(r.array(as: [[Int32]].self), [[7, 10], [15, 22]])
     }
 
+    /// Many small products (attention's heads) split over the threads by batch
+    /// entry: each equals its own 2-D product, bit for bit, broadcast batches too.
+    func testManySmallProductsSplitByBatchEntry() {
+        let saved = Threading.intraOpThreads
+        defer { Threading.intraOpThreads = saved }
+        Threading.intraOpThreads = 2
+        setRandomSeed(4)
+        let a = Random.normal([3, 40, 16, 8]), b = Random.normal([1, 40, 16, 8])   // 40·3 products of 16×8·8×16
+        let c = matmul(a, b, transposeB: true)
+        XCTAssertEqual(c.shape, [3, 40, 16, 16])
+        for i in [0, 2] {
+            for h in [0, 17, 39] {
+                XCTAssertEqual(c[i, h], matmul(a[i, h], b[0, h], transposeB: true), "entry \(i), \(h)")
+            }
+        }
+        Threading.intraOpThreads = 1
+        XCTAssertEqual(matmul(a, b, transposeB: true), c)
+    }
+
     func testBatchedWithBroadcast() {
         let batch = Tensor.stackingExample()             // (2, 2, 3)
         let r = matmul(batch, b)                         // (3, 2) broadcast over the batch

@@ -79,6 +79,29 @@ public func matmul(_ a: some TensorConvertible, _ b: some TensorConvertible,
     let aStrides = broadcastStrides(aBatch, to: batch)
     let bStrides = broadcastStrides(bBatch, to: batch)
     let batchCount = batch.elementCount
+    let perProduct = m * n * k
+    if batchCount > 1, perProduct < BLASThreads.splitFlops, perProduct * batchCount >= BLASThreads.splitFlops,
+       ck_thread_count() > 1 {
+        // Many small products (attention's heads): each stays single-threaded, and
+        // the pool's threads take the batch in parts of at least 2^17 multiply-adds.
+        // Every product is computed as it would be alone, so the results do not
+        // depend on the split.
+        let dims = batch.dimensions
+        Threading.parallelFor(batchCount, grain: Swift.max(1, BLASThreads.splitFlops / 2 / Swift.max(perProduct, 1))) { range in
+            for p in range {
+                var (rest, ao, bo) = (p, 0, 0)
+                for d in stride(from: dims.count - 1, through: 0, by: -1) {
+                    let i = rest % dims[d]
+                    rest /= dims[d]
+                    ao += i * aStrides[d]
+                    bo += i * bStrides[d]
+                }
+                gemm(a, ao * ar * ac, transposeA, lda: ac, b, bo * br * bc, transposeB, ldb: bc,
+                     out, p * m * n, m: m, n: n, k: k, beta: 0)
+            }
+        }
+        return out.recorded(.matmul(transposeA: transposeA, transposeB: transposeB), OpInputs(a, b))
+    }
     var index = [Int](repeating: 0, count: batch.rank)
     for p in 0..<batchCount {
         var ao = 0, bo = 0
