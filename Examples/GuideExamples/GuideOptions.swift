@@ -20,6 +20,12 @@ public struct GuideArguments: ParsableArguments {
     public var samples: Int?
     @Option(help: "The folder for the pictures, made when missing.")
     public var output: String = "."
+    /// How the VAE picture's models measure reconstruction.
+    public enum ReconstructionLoss: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case mse, bceSum = "bce-sum"
+    }
+    @Option(help: "The VAE picture's loss: mse (the guide's, whose posterior collapses on this data) or bce-sum (Keras's VAE example: binary cross-entropy summed over pixels, KL summed over the latent axes).")
+    public var reconstructionLoss: ReconstructionLoss = .mse
 
     public init() {}
 
@@ -39,6 +45,7 @@ public struct GuideArguments: ParsableArguments {
     public var options: GuideOptions {
         var o = GuideOptions()
         (o.dataset, o.steps, o.epochs, o.samples, o.outputDirectory) = (dataset.rawValue, steps, epochs, samples, output)
+        o.summedVAELosses = reconstructionLoss == .bceSum
         return o
     }
 }
@@ -52,6 +59,9 @@ public struct GuideOptions: Sendable {
     public var epochs: Int?
     public var samples: Int?
     public var outputDirectory = "."
+    /// Whether the VAE's picture comes from models trained with Keras's VAE
+    /// example's summed losses (`--reconstruction-loss bce-sum`).
+    public var summedVAELosses = false
     /// Where printed lines go (tests capture them).
     public var log: @Sendable (String) -> Void = { print($0) }
 

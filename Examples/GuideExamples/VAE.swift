@@ -63,8 +63,10 @@ public final class VariationalAutoEncoder: Layer {
     }
 }
 
-/// The functional VAE: its encoder, decoder and whole model.
-public func functionalVAE(originalDim: Int = 784, intermediateDim: Int = 64, latentDim: Int = 32)
+/// The functional VAE: its encoder, decoder and whole model. With `summedKL`
+/// the KL divergence is summed over the latent axes (then averaged over the
+/// batch), as Keras's VAE example, instead of the guide's mean over everything.
+public func functionalVAE(originalDim: Int = 784, intermediateDim: Int = 64, latentDim: Int = 32, summedKL: Bool = false)
     -> (vae: Model, encoder: Model, decoder: Model)
 {
     let originalInputs = Input(shape: [originalDim], name: "encoder_input")
@@ -80,8 +82,19 @@ public func functionalVAE(originalDim: Int = 784, intermediateDim: Int = 64, lat
     let decoder = Model(inputs: latentInputs, outputs: outputs, name: "decoder")
 
     let vae = Model(inputs: originalInputs, outputs: decoder(z), name: "vae")
-    vae.addLoss(-0.5 * (zLogVar - square(zMean) - exp(zLogVar) + 1).mean())
+    let kl = zLogVar - square(zMean) - exp(zLogVar) + 1
+    vae.addLoss(-0.5 * (summedKL ? kl.sum(axes: [-1]).mean() : kl.mean()))
     return (vae, encoder, decoder)
+}
+
+/// Binary cross-entropy summed over each example's pixels (then averaged over
+/// the batch), the reconstruction loss of Keras's VAE example.
+public final class PixelSummedBinaryCrossentropy: Loss {
+    let bce = BinaryCrossentropy()
+    public init() { super.init(name: "pixel_summed_binary_crossentropy", reduction: .sumOverBatchSize) }
+    public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
+        bce.perExample(yTrue, yPred) * Double(yPred.shape[yPred.rank - 1])
+    }
 }
 
 /// One training step of the subclassed VAE: MSE reconstruction + KL.
@@ -135,8 +148,18 @@ public enum VAEExample {
         // Test digits (top) beside their reconstructions, then samples from N(0, 1).
         let (xTest, _) = try o.testData()
         let originals = xTest[..<min(10, xTest.shape[0])]
-        let reconstructions = vae(originals)
-        let samples = decoder(Random.normal([10, 32]))
+        var (reconstructions, samples) = (vae(originals), decoder(Random.normal([10, 32])))
+        if o.summedVAELosses {
+            // The guide's losses make the posterior collapse on this data (every
+            // reconstruction and sample the same grey shape, as in Keras). For the
+            // picture, the functional VAE trained with Keras's VAE example's losses.
+            let (summed, _, summedDecoder) = functionalVAE(summedKL: true)
+            summed.compile(optimizer: Adam(learningRate: 1e-3), loss: PixelSummedBinaryCrossentropy())
+            let epochs = o.steps == nil ? 5 : 1
+            let history = try summed.fit(o.steps.map { pairs.take($0) } ?? pairs, epochs: epochs, verbose: o.steps == nil ? 1 : 0)
+            o.log("bce-sum VAE: \(epochs) epoch\(epochs == 1 ? "" : "s"), final loss \(history.history["loss"]!.last!)")
+            (reconstructions, samples) = (summed(originals), summedDecoder(Random.normal([10, 32])))
+        }
         let path = o.outputDirectory + "/vae.png"
         try ImageGrid.write([originals, reconstructions, samples], imageSize: 28, to: path)
         o.log("Wrote \(path): test digits, their reconstructions, and samples decoded from random latent vectors")

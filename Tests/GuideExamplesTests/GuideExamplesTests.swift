@@ -79,6 +79,19 @@ final class GuideExamplesTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: result.image)
     }
 
+    /// `--reconstruction-loss bce-sum`: the picture's models learn with Keras's VAE
+    /// example's summed losses, well below a constant grey guess (784·ln 2 ≈ 543).
+    func testTheBCESumVAELearns() throws {
+        var (o, lines) = options(steps: 200, samples: 4096)
+        o.summedVAELosses = true
+        _ = try VAEExample.run(o)
+        let line = try XCTUnwrap(lines.all.first { $0.hasPrefix("bce-sum VAE: 1 epoch, final loss ") }, lines.all.joined(separator: "\n"))
+        let loss = try XCTUnwrap(Double(line.dropFirst("bce-sum VAE: 1 epoch, final loss ".count)))
+        XCTAssertLessThan(loss, 450)
+        XCTAssertEqual(try GuideOptions(arguments: ["--reconstruction-loss", "bce-sum"]).summedVAELosses, true)
+        XCTAssertEqual(try GuideOptions(arguments: []).summedVAELosses, false)
+    }
+
     func testHypernetworkLossFalls() throws {
         setRandomSeed(3)
         let (o, _) = options(steps: 400, samples: 2048)
