@@ -2,7 +2,10 @@
 // order: `make run` (or `swift run -c release Guide [--dataset mnist] [--steps N]`).
 import GuideExamples
 
-runExample { options in
+runExample { parsed in
+    var options = parsed
+    let histories = FitHistories()
+    options.histories = histories
     func section(_ title: String) { options.log("\n## \(title)\n") }
     section("Tensors"); Basics.tensors(options)
     section("Variables"); Basics.variables(options)
@@ -22,4 +25,8 @@ runExample { options in
     section("Beyond the guide: a convnet on Fashion-MNIST"); try ConvNetExample.run(options)
     section("Beyond the guide: an LSTM reading Fashion-MNIST rows"); try LSTMClassifierExample.run(options)
     section("Beyond the guide: a character-level Transformer on fortunes"); try CharTransformerExample.run(options)
+    // The fit runs' losses per epoch, one panel each.
+    let path = options.outputDirectory + "/history.png"
+    let legend = try HistoryPlot.write(histories.runs, to: path)
+    options.log("\nWrote \(path), the loss per epoch of each fit run:\n" + legend.joined(separator: "\n"))
 }

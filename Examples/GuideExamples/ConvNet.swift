@@ -30,6 +30,7 @@ public enum ConvNetExample {
                       metrics: [SparseCategoricalAccuracy()])
         let epochs = o.epochs ?? 3
         let history = try model.fit(x: images, y: yTrain, batchSize: 128, epochs: epochs, verbose: o.steps == nil ? 1 : 0)
+        o.histories?.record("ConvNet", history)
         let logs = try model.evaluate(x: testImages, y: yTest, batchSize: 128)
         let accuracy = logs["sparse_categorical_accuracy"] ?? logs["accuracy"] ?? .nan
         o.log("Trained \(epochs) epochs (final loss \(history.history["loss"]!.last!)); test accuracy: \(accuracy)")

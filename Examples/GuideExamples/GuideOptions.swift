@@ -62,6 +62,8 @@ public struct GuideOptions: Sendable {
     /// Whether the VAE's picture comes from models trained with Keras's VAE
     /// example's summed losses (`--reconstruction-loss bce-sum`).
     public var summedVAELosses = false
+    /// Where the parts' `fit` runs are kept for `history.png` (the `Guide` runner's).
+    public var histories: FitHistories?
     /// Where printed lines go (tests capture them).
     public var log: @Sendable (String) -> Void = { print($0) }
 

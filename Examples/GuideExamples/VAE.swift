@@ -144,6 +144,7 @@ public enum VAEExample {
         let pairs = Dataset.fromTensorSlices((xTrain, xTrain)).shuffle(bufferSize: 1024).batch(32)
         let history = try functional.fit(o.steps.map { pairs.take($0) } ?? pairs, epochs: o.epochs ?? 1,
                                      verbose: o.steps == nil ? 1 : 0)
+        o.histories?.record("functional VAE (the guide's losses)", history)
 
         // Test digits (top) beside their reconstructions, then samples from N(0, 1).
         let (xTest, _) = try o.testData()
@@ -158,6 +159,7 @@ public enum VAEExample {
             let epochs = o.steps == nil ? 5 : 1
             let history = try summed.fit(o.steps.map { pairs.take($0) } ?? pairs, epochs: epochs, verbose: o.steps == nil ? 1 : 0)
             o.log("bce-sum VAE: \(epochs) epoch\(epochs == 1 ? "" : "s"), final loss \(history.history["loss"]!.last!)")
+            o.histories?.record("functional VAE (bce-sum)", history)
             (reconstructions, samples) = (summed(originals), summedDecoder(Random.normal([10, 32])))
         }
         let path = o.outputDirectory + "/vae.png"

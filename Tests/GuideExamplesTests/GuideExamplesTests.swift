@@ -92,6 +92,25 @@ final class GuideExamplesTests: XCTestCase {
         XCTAssertEqual(try GuideOptions(arguments: []).summedVAELosses, false)
     }
 
+    /// history.png: one 120×90 panel per fit run, each loss scaled to its panel
+    /// (the highest at the top, the lowest at the bottom), and a legend.
+    func testHistoryPlotDrawsAPanelPerRun() throws {
+        let path = NSTemporaryDirectory() + "history-\(UUID().uuidString).png"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let legend = try HistoryPlot.write([("first", [3, 2, 1]), ("second", [5])], to: path)
+        XCTAssertEqual(legend, ["panel 1: first, loss per epoch 3 → 2 → 1", "panel 2: second, loss per epoch 5"])
+        let png = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        let size = png[16..<24].map { UInt32($0) }
+        XCTAssertEqual(size[0] << 24 | size[1] << 16 | size[2] << 8 | size[3], 240)   // width: 2 panels
+        XCTAssertEqual(size[4] << 24 | size[5] << 16 | size[6] << 8 | size[7], 90)
+        // The panels' dots: the first epoch's at the top left, the last at the bottom right.
+        let (first, last) = (HistoryPlot.dot(run: [3, 2, 1], epoch: 0), HistoryPlot.dot(run: [3, 2, 1], epoch: 2))
+        XCTAssertLessThan(first.x, last.x)
+        XCTAssertLessThan(first.y, last.y)
+        XCTAssertEqual(HistoryPlot.dot(run: [5], epoch: 0).x, 60, "a single epoch sits in the middle")
+    }
+
     func testHypernetworkLossFalls() throws {
         setRandomSeed(3)
         let (o, _) = options(steps: 400, samples: 2048)
