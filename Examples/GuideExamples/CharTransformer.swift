@@ -100,8 +100,9 @@ public enum CharTransformerExample {
         setRandomSeed(7)
         let model = makeModel(vocabularySize: vocabulary.count)
         model.compile(optimizer: Adam(learningRate: 1e-3), loss: SparseCategoricalCrossentropy(fromLogits: true))
-        o.histories?.record("CharTransformer", try model.fit(x: train.x, y: train.y, batchSize: batch, epochs: o.epochs ?? 1,
-                                                             verbose: o.steps == nil ? 1 : 0))
+        // (Trained first: optional chaining would skip the arguments when nothing records.)
+        let history = try model.fit(x: train.x, y: train.y, batchSize: batch, epochs: o.epochs ?? 1, verbose: o.steps == nil ? 1 : 0)
+        o.histories?.record("CharTransformer", history)
         let loss = try model.evaluate(x: validation.x, y: validation.y, batchSize: 64)["loss"]!
         let bits = loss / log(2)
         o.log("validation loss: \(String(format: "%.3f", bits)) bits per character")
@@ -155,8 +156,9 @@ public enum LSTMClassifierExample {
         model.compile(optimizer: Adam(learningRate: 1e-3), loss: SparseCategoricalCrossentropy(fromLogits: true),
                       metrics: [SparseCategoricalAccuracy()])
         let epochs = o.epochs ?? 1
-        o.histories?.record("LSTMClassifier", try model.fit(x: xTrain.reshaped(to: [-1, 28, 28]), y: yTrain, batchSize: 64,
-                                                            epochs: epochs, verbose: o.steps == nil ? 1 : 0))
+        let history = try model.fit(x: xTrain.reshaped(to: [-1, 28, 28]), y: yTrain, batchSize: 64, epochs: epochs,
+                                    verbose: o.steps == nil ? 1 : 0)
+        o.histories?.record("LSTMClassifier", history)
         let logs = try model.evaluate(x: xTest.reshaped(to: [-1, 28, 28]), y: yTest, batchSize: 256)
         let accuracy = logs["sparse_categorical_accuracy"] ?? .nan
         o.log("Trained \(epochs) epoch\(epochs == 1 ? "" : "s"); test accuracy: \(String(format: "%.4f", accuracy))")
