@@ -28,6 +28,7 @@ public enum CharTransformerExample {
     /// Keras "miniature GPT" example's `TokenAndPositionEmbedding`.
     public final class TokenAndPositionEmbedding: Layer {
         let tokens: Embedding, positions: Embedding
+        /// Embeddings of `dimension` for `vocabularySize` ids and `length` positions.
         public init(vocabularySize: Int, length: Int, dimension: Int) {
             tokens = Embedding(inputDim: vocabularySize, outputDim: dimension)
             positions = Embedding(inputDim: length, outputDim: dimension)
@@ -45,6 +46,7 @@ public enum CharTransformerExample {
         let attention: MultiHeadAttention
         let feedForward: Sequential
         let norm1 = LayerNormalization(epsilon: 1e-6), norm2 = LayerNormalization(epsilon: 1e-6)
+        /// A block of `dimension` features, `heads` attention heads and a feed-forward layer of `units`.
         public init(dimension: Int, heads: Int, feedForward units: Int) {
             attention = MultiHeadAttention(numHeads: heads, keyDim: dimension / heads)
             feedForward = Sequential([Dense(units, activation: .relu), Dense(dimension)])

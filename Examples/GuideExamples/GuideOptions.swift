@@ -10,25 +10,33 @@ public struct GuideArguments: ParsableArguments {
         case fashionMNIST = "fashion-mnist", mnist
     }
 
+    /// The dataset to train on.
     @Option(help: "The dataset: fashion-mnist (Debian's package, offline) or mnist ($DEEPSWIFT_DATA/mnist or ~/.deepswift/datasets/mnist).")
     public var dataset: DatasetName = .fashionMNIST
+    /// Steps of the custom loops; each example's default when nil.
     @Option(help: "Training steps of the custom loops (each example's own default when omitted).")
     public var steps: Int?
+    /// Epochs of the fit runs; each example's default when nil.
     @Option(help: "Epochs of the fit runs (each example's own default when omitted).")
     public var epochs: Int?
+    /// Examples used from each split; all when nil.
     @Option(help: "Use only the first N examples of each split (all when omitted).")
     public var samples: Int?
+    /// The folder the pictures go to.
     @Option(help: "The folder for the pictures, made when missing.")
     public var output: String = "."
     /// How the VAE picture's models measure reconstruction.
     public enum ReconstructionLoss: String, ExpressibleByArgument, CaseIterable, Sendable {
         case mse, bceSum = "bce-sum"
     }
+    /// The VAE picture's loss.
     @Option(help: "The VAE picture's loss: mse (the guide's, whose posterior collapses on this data) or bce-sum (Keras's VAE example: binary cross-entropy summed over pixels, KL summed over the latent axes).")
     public var reconstructionLoss: ReconstructionLoss = .mse
 
+    /// The defaults.
     public init() {}
 
+    /// Refuses non-positive counts and makes the output folder (or fails, before any training).
     public mutating func validate() throws {
         for (name, value) in [("--steps", steps), ("--epochs", epochs), ("--samples", samples)] {
             if let value, value <= 0 { throw ValidationError("\(name) must be positive, got \(value)") }

@@ -7,6 +7,7 @@ public final class FitHistories: @unchecked Sendable {
     public private(set) var runs: [(name: String, losses: [Double])] = []
     private let lock = NSLock()
 
+    /// No runs yet.
     public init() {}
 
     /// Keeps `history`'s training loss under `name`.

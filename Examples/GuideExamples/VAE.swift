@@ -91,6 +91,7 @@ public func functionalVAE(originalDim: Int = 784, intermediateDim: Int = 64, lat
 /// the batch), the reconstruction loss of Keras's VAE example.
 public final class PixelSummedBinaryCrossentropy: Loss {
     let bce = BinaryCrossentropy()
+    /// The loss, averaged over the batch.
     public init() { super.init(name: "pixel_summed_binary_crossentropy", reduction: .sumOverBatchSize) }
     public override func perExample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor {
         bce.perExample(yTrue, yPred) * Double(yPred.shape[yPred.rank - 1])

@@ -36,9 +36,15 @@ public final class DataParallel: DistributionStrategy {
         try Distributed.initialize()
     }
 
+    /// This process's rank in the MPI world.
     public var rank: Int { Distributed.rank }
+    /// The world's size.
     public var processCount: Int { Distributed.size }
 
+    /// Installs the fused average on the model's optimizer and broadcasts rank 0's
+    /// weights, optimizer state and step count.
+    ///
+    /// - Throws: `TrainingError` when the model has no optimizer, or one with another aggregator.
     public func beginTraining(_ model: Model) throws {
         guard let optimizer = model.optimizer else {
             throw TrainingError.invalidConfiguration("DataParallel: compile the model with an optimizer before fit")
@@ -57,11 +63,13 @@ public final class DataParallel: DistributionStrategy {
         broadcastState(of: optimizer, for: model.trainableWeights)
     }
 
+    /// Takes the fused average back off the optimizer it was installed on.
     public func endTraining(_ model: Model) {
         installedOn?.gradientAggregator = nil
         installedOn = nil
     }
 
+    /// The sums of `values` over the processes.
     public func sum(_ values: [Double]) -> [Double] { Distributed.sum(values) }
 
     /// Rank 0's optimizer step count and per-variable state (a run resumed from

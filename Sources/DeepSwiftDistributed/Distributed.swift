@@ -67,6 +67,7 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
     /// An MPI function returned an error code.
     case mpi(function: String, code: Int32, message: String)
 
+    /// The failed function, its error code and MPI's message.
     public var description: String {
         switch self {
         case .mpi(let function, let code, let message): return "\(function) failed (error \(code)): \(message)"

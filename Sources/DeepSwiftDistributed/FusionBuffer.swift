@@ -50,6 +50,8 @@ public final class FusedGradientAverage: GradientAggregator {
 
     deinit { buffer?.deallocate() }
 
+    /// The averages over the processes, as tensors (one more pass than
+    /// ``aggregateBeforeScaling(_:of:)``).
     public func aggregate(_ gradients: [Tensor], of variables: [Variable]) -> [Tensor] {
         reduce(gradients, of: variables, scaled: true)
     }

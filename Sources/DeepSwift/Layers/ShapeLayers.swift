@@ -62,6 +62,12 @@ public final class Embedding: Layer {
     public let maskZero: Bool
     public private(set) var embeddings: Variable!
 
+    /// - Parameters:
+    ///   - inputDim: the number of ids.
+    ///   - outputDim: the size of each vector.
+    ///   - embeddingsInitializer: uniform in ±0.05 by default, as Keras.
+    ///   - maskZero: whether id 0 is padding, masked for the layers after.
+    ///   - name: the layer's name.
     public init(inputDim: Int, outputDim: Int, embeddingsInitializer: Initializer = .randomUniform(), maskZero: Bool = false,
                 name: String? = nil) {
         self.inputDim = inputDim

@@ -32,6 +32,7 @@ public protocol GradientAggregator: AnyObject {
 }
 
 extension GradientAggregator {
+    /// ``aggregate(_:of:)`` and a scale of 1.
     public func aggregateBeforeScaling(_ gradients: [Tensor], of variables: [Variable]) -> (gradients: [Tensor], scale: Double) {
         (aggregate(gradients, of: variables), 1)
     }

@@ -17,7 +17,9 @@ final class NameScopes {
     }
 }
 
-@usableFromInline var currentScopeDescription: String {
+/// " in layer 'a/b'" for the layer calls running on this thread (empty outside
+/// them): how tensor-math preconditions name the layer.
+public var currentScopeDescription: String {
     guard let raw = ck_call_context() else { return "" }
     let names = Unmanaged<NameScopes>.fromOpaque(raw).takeUnretainedValue().names
     return names.isEmpty ? "" : " in layer '\(names.joined(separator: "/"))'"

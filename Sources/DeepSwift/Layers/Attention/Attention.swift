@@ -17,7 +17,9 @@ public class Attention: Layer {
         case concat
     }
 
+    /// Whether the scores have a learned scale.
     public let useScale: Bool
+    /// How a query and a key make a score.
     public let scoreMode: ScoreMode
     /// The dropout rate on the attention probabilities, in training.
     public let dropout: Double
@@ -77,8 +79,7 @@ public class Attention: Layer {
     ///   - useCausalMask: also forbid each query the keys after its position.
     ///   - training: dropout's mode; the enclosing call's by default.
     /// - Returns: `(batch, Tq, valueFeatures)`.
-    // Disfavored: `layer(query, value)` alone is Layer's own call, with the same result.
-    @_disfavoredOverload
+    @_disfavoredOverload   // `layer(query, value)` alone is Layer's own call, with the same result
     public func callAsFunction(_ query: Tensor, _ value: Tensor, key: Tensor? = nil, queryMask: Tensor? = nil,
                                valueMask: Tensor? = nil, useCausalMask: Bool = false, training: Bool? = nil) -> Tensor {
         run(query, value, key, Options(queryMask: queryMask, valueMask: valueMask, causal: useCausalMask), training)[0]
@@ -189,6 +190,7 @@ public final class AdditiveAttention: Attention {
 
     public override class var typeName: String { "AdditiveAttention" }
 
+    /// Rebuilds the layer from its saved arguments.
     public required convenience init(config c: LayerConfig) throws {
         let dropout = try c.double("dropout")
         guard (0..<1).contains(dropout) else { throw c.bad("dropout", "a number in [0.0, 1.0)") }

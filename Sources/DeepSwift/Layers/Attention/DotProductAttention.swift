@@ -24,10 +24,10 @@
 public func dotProductAttention(query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, scale: Double? = nil,
                                 isCausal: Bool = false) -> Tensor {
     precondition(query.rank == 4 && key.rank == 4 && value.rank == 4,
-                 "dotProductAttention: query, key and value must be (batch, length, heads, depth), got \(query.shape), \(key.shape), \(value.shape)\(scopeDescription)")
+                 "dotProductAttention: query, key and value must be (batch, length, heads, depth), got \(query.shape), \(key.shape), \(value.shape)\(currentScopeDescription)")
     precondition(key.shape[1] == value.shape[1] && query.shape[3] == key.shape[3] && query.shape[2] == key.shape[2]
                     && key.shape[2] == value.shape[2],
-                 "dotProductAttention: query \(query.shape), key \(key.shape) and value \(value.shape) do not fit together\(scopeDescription)")
+                 "dotProductAttention: query \(query.shape), key \(key.shape) and value \(value.shape) do not fit together\(currentScopeDescription)")
     let heads = [0, 2, 1, 3]   // (batch, length, heads, depth) ↔ (batch, heads, length, depth)
     let q = query.transposed(permutation: heads), k = key.transposed(permutation: heads)
     let v = value.transposed(permutation: heads)
@@ -41,7 +41,7 @@ public func dotProductAttention(query: Tensor, key: Tensor, value: Tensor, mask:
 /// combined (nil when neither is given).
 func attentionMask(_ mask: Tensor?, causal: Bool, queries: Int, keys: Int) -> Tensor? {
     if let mask {
-        precondition(mask.dtype == .bool, "attention: the mask must be a bool tensor, got \(mask.dtype)\(scopeDescription)")
+        precondition(mask.dtype == .bool, "attention: the mask must be a bool tensor, got \(mask.dtype)\(currentScopeDescription)")
     }
     guard causal else { return mask }
     let lower = causalMask(queries: queries, keys: keys)
@@ -62,9 +62,4 @@ func maskedSoftmax(_ scores: Tensor, mask: Tensor?) -> Tensor {
     guard let mask else { return softmax(scores, axis: -1) }
     let kept = `where`(mask, scores, Tensor(-1e9, dtype: scores.dtype))
     return `where`(mask, softmax(kept, axis: -1), Tensor(0, dtype: scores.dtype))
-}
-
-/// " in layer 'a/b'" for the layer calls running, as TensorCore's messages say it.
-var scopeDescription: String {
-    currentNameScopes.isEmpty ? "" : " in layer '\(currentNameScopes.joined(separator: "/"))'"
 }

@@ -17,15 +17,18 @@
 /// In a functional model it takes the same arguments on symbolic tensors
 /// (`attention(x, x, useCausalMask: true)`); the graph records and saves them.
 public final class MultiHeadAttention: Layer {
+    /// The heads, and the size of each head's query and key, and value.
     public let numHeads: Int, keyDim: Int, valueDim: Int
     /// The dropout rate on the attention probabilities, in training.
     public let dropout: Double
+    /// Whether the projections add biases.
     public let useBias: Bool
     /// The size of the output's last axis; nil for the query's.
     public let outputShape: Int?
     let kernelInitializer: Initializer, biasInitializer: Initializer
     /// The projections' weights, created on the first call.
     public private(set) var queryKernel: Variable?, queryBias: Variable?, keyKernel: Variable?, keyBias: Variable?
+    /// The value and output projections' weights, created on the first call.
     public private(set) var valueKernel: Variable?, valueBias: Variable?, outputKernel: Variable?, outputBias: Variable?
     let dropoutLayer: Dropout?
     /// The mask and flags of the call in progress (the layer call carries tensors only).
@@ -77,8 +80,7 @@ public final class MultiHeadAttention: Layer {
     ///   - useCausalMask: also forbid each query the keys after its position.
     ///   - training: dropout's mode; the enclosing call's by default.
     /// - Returns: `(batch, T, outputShape ?? queryFeatures)`.
-    // Disfavored: `layer(query, value)` alone is Layer's own call, with the same result.
-    @_disfavoredOverload
+    @_disfavoredOverload   // `layer(query, value)` alone is Layer's own call, with the same result
     public func callAsFunction(_ query: Tensor, _ value: Tensor, key: Tensor? = nil, attentionMask: Tensor? = nil,
                                useCausalMask: Bool = false, training: Bool? = nil) -> Tensor {
         run(query, value, key, Options(mask: attentionMask, causal: useCausalMask), training)[0]

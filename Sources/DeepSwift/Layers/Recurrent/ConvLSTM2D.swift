@@ -14,11 +14,17 @@
 /// 4·filters), recurrent kernel (kh, kw, filters, 4·filters), bias (4·filters).
 /// Every step's input convolution is one convolution over all the steps.
 public final class ConvLSTM2D: Layer {
+    /// The state's channels.
     public let filters: Int
+    /// The window, and the input convolution's strides and dilation, per axis.
     public let kernelSize: [Int], strides: [Int], dilationRate: [Int]
+    /// The input convolution's padding.
     public let padding: Padding
+    /// The candidate's and output's activation, and the gates'.
     public let activation: ActivationFunction, recurrentActivation: ActivationFunction
+    /// Whether the gates have a bias, and whether its forget part starts at 1.
     public let useBias: Bool, unitForgetBias: Bool
+    /// What the layer returns, and in which direction it runs.
     public let returnSequences: Bool, returnState: Bool, goBackwards: Bool
     let kernelInitializer: Initializer, recurrentInitializer: Initializer
     /// The weights, once built.
